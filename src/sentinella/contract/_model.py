@@ -7,12 +7,12 @@ the three cannot disagree about what a case folder holds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import pyarrow as pa
 
 
-class ColumnKind(str, Enum):
+class ColumnKind(StrEnum):
     """How a column's text is parsed and checked."""
 
     ID = "id"
@@ -108,9 +108,7 @@ class TableSpec:
 
     def arrow_schema(self) -> pa.Schema:
         """The schema a Parquet file of this table should have (what the generator writes)."""
-        return pa.schema(
-            [pa.field(c.name, c.kind.arrow_type, nullable=not c.required) for c in self.columns]
-        )
+        return pa.schema([pa.field(c.name, c.kind.arrow_type, nullable=not c.required) for c in self.columns])
 
     def create_sql(self, table_name: str | None = None) -> str:
         """DDL for the store table; kept portable so any engine can run it."""

@@ -113,9 +113,7 @@ ORDERS = TableSpec(
         Column("amount", MONEY, "Order total (≥ 0).", required=True, minimum=0),
         Column("currency", CURRENCY, "ISO 4217 code of the amount.", required=True),
         Column("placed_at", TIME, "When the order was placed.", required=True),
-        Column(
-            "status", ENUM, "Latest status of the order.", required=True, allowed=ORDER_STATUSES
-        ),
+        Column("status", ENUM, "Latest status of the order.", required=True, allowed=ORDER_STATUSES),
         Column("listing_id", ID, "What was bought.", references="listings.listing_id"),
         Column("quantity", INT, "Units bought (≥ 1).", minimum=1),
         Column("completed_at", TIME, "When the order was completed (confirmed received)."),
@@ -162,9 +160,7 @@ PAYMENTS = TableSpec(
         Column("kind", ENUM, "What the payment was for.", required=True, allowed=PAYMENT_KINDS),
         Column("paid_at", TIME, "When it was paid.", required=True),
         Column("order_id", ID, "The order it belongs to, if any.", references="orders.order_id"),
-        Column(
-            "basis", ENUM, "For commissions: what they were paid on.", allowed=COMMISSION_BASES
-        ),
+        Column("basis", ENUM, "For commissions: what they were paid on.", allowed=COMMISSION_BASES),
         Column(
             "level",
             INT,
@@ -218,6 +214,5 @@ MEDIA = TableSpec(
 )
 
 TABLES: dict[str, TableSpec] = {
-    spec.name: spec
-    for spec in (MEMBERS, MERCHANTS, LISTINGS, ORDERS, REVIEWS, PAYMENTS, TIES, POSTS, MEDIA)
+    spec.name: spec for spec in (MEMBERS, MERCHANTS, LISTINGS, ORDERS, REVIEWS, PAYMENTS, TIES, POSTS, MEDIA)
 }

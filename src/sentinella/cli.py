@@ -1,0 +1,230 @@
+"""The ``sentinella`` command: every capability's entry point, for people and for scripts."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sentinella import __version__
+from sentinella.contract import render_markdown
+from sentinella.engine import EngineSettings
+from sentinella.store import IngestReport, Store, StoreError, ingest_case
+
+app = typer.Typer(
+    name="sentinella",
+    help="Trust and safety for social commerce: credit, pyramid forensics, rings, provenance.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+errors = Console(stderr=True)
+
+DEFAULT_DB = "sentinella.duckdb"
+DbOption = Annotated[
+    Path,
+    typer.Option("--db", envvar="SENTINELLA_DB", help="The store (a DuckDB file).", show_default=True),
+]
+MemoryOption = Annotated[
+    str,
+    typer.Option(
+        "--memory-limit",
+        envvar="SENTINELLA_MEMORY_LIMIT",
+        help="DuckDB memory limit, e.g. 8GB (default: 60% of RAM).",
+    ),
+]
+ThreadsOption = Annotated[
+    int,
+    typer.Option("--threads", envvar="SENTINELLA_THREADS", help="Worker threads (default: all cores)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+@contextmanager
+def _open_store(db: Path, *, read_only: bool, memory_limit: str = "", threads: int = 0) -> Iterator[Store]:
+    try:
+        store = Store.open(
+            db,
+            read_only=read_only,
+            settings=EngineSettings(memory_limit=memory_limit, threads=threads),
+        )
+    except StoreError as error:
+        raise _fail(str(error)) from error
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
+    """A Rich progress bar on stderr; callers report (stage, done, total)."""
+    if not enabled:
+        yield lambda stage, done, total: None
+        return
+    with Progress(
+        TextColumn("{task.description:<14}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=errors,
+        transient=True,
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(stage: str, done: int, total: int) -> None:
+            key = stage.split(":")[0]
+            if key not in tasks:
+                tasks[key] = bar.add_task(stage, total=max(total, 1))
+            bar.update(tasks[key], completed=done, total=max(total, 1), description=stage)
+
+        yield report
+
+
+@app.command()
+def ingest(
+    case_dir: Annotated[Path, typer.Argument(help="The case folder: one file per table.")],
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+    salt: Annotated[
+        str | None,
+        typer.Option(
+            "--salt",
+            envvar="SENTINELLA_SALT",
+            help="Keep only salted SHA-256 hashes of identity columns (phone, id_number, ...).",
+        ),
+    ] = None,
+    show: Annotated[int, typer.Option("--show", help="Bad rows to print per table.")] = 20,
+    memory_limit: MemoryOption = "",
+    threads: ThreadsOption = 0,
+) -> None:
+    """Validate and load a case folder into the store.
+
+    Exit status: 0 all rows imported; 1 some rows quarantined or a table failed (good rows are
+    in); 2 nothing could be imported.
+    """
+    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+        try:
+            with progress_bar(not as_json and sys.stderr.isatty()) as progress:
+                report = ingest_case(store, case_dir, identity_salt=salt, progress=progress)
+        except StoreError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
+    else:
+        _print_ingest(report, db, show)
+    raise typer.Exit(report.exit_code)
+
+
+def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
+    for message in report.errors:
+        errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    if report.tables:
+        table = Table(title=f"Imported {report.case_dir} into {db}", title_justify="left")
+        for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "status"):
+            table.add_column(column, justify="left" if column in ("table", "status") else "right")
+        for t in report.tables:
+            colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
+            table.add_row(
+                t.table,
+                f"{t.read:,}",
+                f"{t.imported:,}",
+                f"{t.duplicate:,}",
+                f"{t.conflict:,}",
+                f"{t.rejected:,}",
+                f"[{colour}]{t.status}[/]",
+            )
+        console.print(table)
+    for t in report.tables:
+        for message in t.errors:
+            errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        for problem in t.problems[:show]:
+            console.print(f"  [yellow]rejected[/] {problem.sentence()}", highlight=False, soft_wrap=True)
+        hidden = t.rejected + t.conflict - min(len(t.problems), show)
+        if hidden > 0 and t.problems:
+            console.print(f"  … and more in table ingest_quarantine ({t.table})", highlight=False)
+        for note in t.notes:
+            console.print(f"  [dim]note[/] {note}", highlight=False, soft_wrap=True)
+    for reference, count in report.notices.items():
+        console.print(
+            f"  [cyan]kept[/] {count:,} rows whose {reference} is missing (see table ingest_notices)",
+            highlight=False,
+        )
+    if report.ignored:
+        console.print(
+            f"  [dim]ignored (not contract tables): {', '.join(report.ignored)}[/]", highlight=False
+        )
+    console.print(f"done in {report.seconds:.2f} s, exit status {report.exit_code}", highlight=False)
+
+
+@app.command()
+def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None:
+    """List the store's tables with their row counts."""
+    with _open_store(db, read_only=True) as store:
+        infos = store.tables()
+    if as_json:
+        console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
+        return
+    table = Table(title=str(db), title_justify="left")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    table.add_column("kind")
+    for info in infos:
+        table.add_row(info.name, f"{info.rows:,}", info.kind)
+    console.print(table)
+
+
+@app.command()
+def export(
+    table: Annotated[str, typer.Argument(help="Table to export.")],
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet, .json or .jsonl.")],
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Write a table to a file; the format follows the extension."""
+    with _open_store(db, read_only=True) as store:
+        try:
+            rows = store.export(table, out)
+        except StoreError as error:
+            raise _fail(str(error)) from error
+    console.print(f"wrote {rows:,} rows of {table} to {out}", highlight=False)
+
+
+@app.command()
+def contract(
+    markdown: Annotated[bool, typer.Option("--markdown", help="Print the docs page as Markdown.")] = True,
+) -> None:
+    """Print the input data contract: which files and columns a case folder holds."""
+    sys.stdout.write(render_markdown())
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+) -> None:
+    if version:
+        console.print(f"sentinella {__version__}")
+        raise typer.Exit(0)
+
+
+def main() -> None:
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    app()
+
+
+if __name__ == "__main__":
+    main()

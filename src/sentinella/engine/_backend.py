@@ -1,0 +1,79 @@
+"""The engine seam: what every backend must do, and what they share.
+
+A backend implements a handful of primitives (run SQL, fetch Arrow, register a table or a
+Parquet file, say whether a table exists); naming, pipelines and error wrapping live here so
+the analyses never see which engine runs them.
+"""
+
+from __future__ import annotations
+
+import abc
+import itertools
+from pathlib import Path
+
+import pyarrow as pa
+
+from ._dialect import Dialect
+from ._pipeline import CTEPipeline
+
+
+class EngineError(RuntimeError):
+    """A SQL step failed; the message names the step so a user can report it."""
+
+
+class Backend(abc.ABC):
+    dialect: Dialect
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+
+    # -- what each engine implements -------------------------------------------------------
+    @abc.abstractmethod
+    def _execute(self, sql: str) -> None: ...
+
+    @abc.abstractmethod
+    def _query_arrow(self, sql: str) -> pa.Table: ...
+
+    @abc.abstractmethod
+    def register_arrow(self, name: str, table: pa.Table) -> None:
+        """Make an in-memory Arrow table queryable under ``name``."""
+
+    @abc.abstractmethod
+    def register_parquet(self, name: str, path: Path | str) -> None:
+        """Make a Parquet file (or glob) queryable under ``name`` without loading it."""
+
+    @abc.abstractmethod
+    def table_exists(self, name: str) -> bool: ...
+
+    # -- shared behaviour ------------------------------------------------------------------
+    def execute(self, sql: str, *, step: str = "sql") -> None:
+        try:
+            self._execute(self.dialect.translate(sql))
+        except Exception as error:  # engines raise their own types; give one to callers
+            raise EngineError(f"step {step!r} failed: {error}") from error
+
+    def query(self, sql: str, *, step: str = "query") -> pa.Table:
+        try:
+            return self._query_arrow(self.dialect.translate(sql))
+        except Exception as error:
+            raise EngineError(f"step {step!r} failed: {error}") from error
+
+    def scalar(self, sql: str, *, step: str = "scalar") -> object:
+        table = self.query(sql, step=step)
+        if table.num_rows == 0:
+            return None
+        return table.column(0)[0].as_py()
+
+    def unique_name(self, prefix: str) -> str:
+        return f"__{prefix}_{next(self._counter)}"
+
+    def run_pipeline(self, pipeline: CTEPipeline, output: str, *, temporary: bool = True) -> str:
+        """Materialise a pipeline as table ``output``, cutting at materialised steps."""
+        kind = "TEMP TABLE" if temporary else "TABLE"
+        parts = pipeline.split_at_materialised()
+        for index, part in enumerate(parts):
+            last = index == len(parts) - 1
+            name = output if last else part.output_name
+            self.execute(f"DROP TABLE IF EXISTS {name}", step=name)
+            self.execute(f"CREATE {kind} {name} AS\n{part.render()}", step=name)
+        return output

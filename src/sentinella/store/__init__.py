@@ -1,0 +1,33 @@
+"""The embedded store: ingest a case folder, list and export tables.
+
+``Store.open`` gives a DuckDB-backed store; ``ingest_case`` imports a case folder into it and
+returns an :class:`IngestReport` whose ``exit_code`` the CLI uses.
+"""
+
+from __future__ import annotations
+
+from ._ingest import IngestReport, TableReport, ingest_case
+from ._problems import Problem
+from ._store import (
+    NOTICES_TABLE,
+    QUARANTINE_TABLE,
+    RUNS_TABLE,
+    Store,
+    StoreError,
+    StoreLockedError,
+    TableInfo,
+)
+
+__all__ = [
+    "NOTICES_TABLE",
+    "QUARANTINE_TABLE",
+    "RUNS_TABLE",
+    "IngestReport",
+    "Problem",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "TableInfo",
+    "TableReport",
+    "ingest_case",
+]
