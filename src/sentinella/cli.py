@@ -161,9 +161,12 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         for note in t.notes:
             console.print(f"  [dim]note[/] {note}", highlight=False, soft_wrap=True)
     for reference, count in report.notices.items():
+        source, target = reference.split(" → ")
         console.print(
-            f"  [cyan]kept[/] {count:,} rows whose {reference} is missing (see table ingest_notices)",
+            f"  [cyan]kept[/] {source}: {count:,} row{'s' if count != 1 else ''} refer to a {target} "
+            "that is not in the store (see table ingest_notices)",
             highlight=False,
+            soft_wrap=True,
         )
     if report.ignored:
         console.print(

@@ -300,25 +300,30 @@ def stage_jsonl(
         )
     except duckdb.Error as error:
         raise SourceError(source.display, f"cannot be read as JSON lines: {first_line(error)}") from error
+    parsed = f"_parsed_{tag}"
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {parsed} AS SELECT rowid AS _line_index, line AS _raw, "
+        f"CASE WHEN json_valid(line) THEN line END AS _valid FROM {lines} "
+        "WHERE line IS NOT NULL AND trim(line) <> ''"
+    )
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _line_index, _raw, "
+        "CASE WHEN _valid IS NULL THEN 'is not valid JSON' "
+        "WHEN json_type(_valid) <> 'OBJECT' THEN "
+        "'is a JSON ' || lower(json_type(_valid)) || ', not an object' END AS _shape, "
+        f"CASE WHEN json_type(_valid) = 'OBJECT' THEN _valid END AS _object FROM {parsed}"
+    )
     keys = [
         str(row[0])
         for row in connection.execute(
-            f"SELECT DISTINCT unnest(json_keys(line)) FROM {lines} "
-            "WHERE json_valid(line) AND json_type(line) = 'OBJECT'"
+            f"SELECT DISTINCT unnest(json_keys(_object)) FROM {relation} WHERE _object IS NOT NULL"
         ).fetchall()
     ]
     positions, extra = _match_columns(spec, keys, source.display)
     columns = {name: quote_identifier(name) for name in positions}
-    extracts = ", ".join(
-        f"json_extract_string(line, {sql_string('$.' + json_path_key(keys[index]))}) AS {columns[name]}"
+    extracts = "".join(
+        f", json_extract_string(_object, {sql_string('$.' + json_path_key(keys[index]))}) AS {columns[name]}"
         for name, index in positions.items()
-    )
-    connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT rowid AS _line_index, "
-        "CASE WHEN NOT json_valid(line) THEN 'is not valid JSON' "
-        "WHEN json_type(line) <> 'OBJECT' THEN 'is a JSON ' || lower(json_type(line)) || ', not an object' "
-        f"END AS _shape, line AS _raw{', ' + extracts if extracts else ''} "
-        f"FROM {lines} WHERE line IS NOT NULL AND trim(line) <> '' ORDER BY rowid"
     )
     rejected = connection.execute(
         f"SELECT line_byte_position, error_type, csv_line FROM {rejects} ORDER BY line_byte_position"
@@ -333,10 +338,10 @@ def stage_jsonl(
         indexes = np.array([int(r[0]) for r in bad_shapes], dtype=np.int64)
         for (_, shape, raw), line in zip(bad_shapes, line_of(indexes), strict=True):
             structural.append(Problem(source.display, int(line), None, _clip(str(raw)), str(shape), str(raw)))
-        connection.execute(f"DELETE FROM {relation} WHERE _shape IS NOT NULL")
     staged_rel = f"_stagej_{tag}"
     connection.execute(
-        f"CREATE OR REPLACE TEMP TABLE {staged_rel} AS SELECT * FROM {relation} ORDER BY _line_index"
+        f"CREATE OR REPLACE TEMP TABLE {staged_rel} AS SELECT _line_index{extracts} FROM {relation} "
+        "WHERE _shape IS NULL ORDER BY _line_index"
     )
     index_table = arrow(connection, f"SELECT _line_index FROM {staged_rel} ORDER BY rowid")
     line_indexes = index_table.column(0).to_numpy().astype(np.int64)
@@ -353,7 +358,7 @@ def stage_jsonl(
         structural=sorted(structural, key=lambda p: p.row or 0),
         extra_columns=extra,
         row_numbers=rows_to_lines,
-        cleanup=[lines, relation, staged_rel, rejects, scans],
+        cleanup=[lines, parsed, relation, staged_rel, rejects, scans],
     )
 
 

@@ -64,7 +64,7 @@ def find_case_files(case_dir: Path) -> CaseFiles:
             if files:
                 by_table.setdefault(stem, []).extend(files)
                 ignored.extend(skipped)
-            else:
+            elif stem != "media":  # media/ holds the images the media table points at
                 ignored.append(name + "/")
             continue
         suffix = path.suffix.lower()
