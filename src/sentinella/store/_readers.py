@@ -310,7 +310,9 @@ def stage_jsonl(
         f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _line_index, _raw, "
         "CASE WHEN _valid IS NULL THEN 'is not valid JSON' "
         "WHEN json_type(_valid) <> 'OBJECT' THEN "
-        "'is a JSON ' || lower(json_type(_valid)) || ', not an object' END AS _shape, "
+        "'is a JSON ' || CASE json_type(_valid) WHEN 'ARRAY' THEN 'array' WHEN 'VARCHAR' THEN 'string' "
+        "WHEN 'BOOLEAN' THEN 'boolean' WHEN 'NULL' THEN 'null' ELSE 'number' END "
+        "|| ', not an object' END AS _shape, "
         f"CASE WHEN json_type(_valid) = 'OBJECT' THEN _valid END AS _object FROM {parsed}"
     )
     keys = [

@@ -1,0 +1,59 @@
+"""Shared fixtures: stores and small case folders written on the fly."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sentinella.store import IngestReport, Store, ingest_case
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+
+MEMBERS_HEADER = "member_id,joined_at,sponsor_id,name\n"
+ORDERS_HEADER = "order_id,buyer_id,merchant_id,amount,currency,placed_at,status\n"
+
+
+@pytest.fixture
+def store() -> Iterator[Store]:
+    opened = Store.open(":memory:")
+    yield opened
+    opened.close()
+
+
+CaseWriter = Callable[[dict[str, str | bytes]], Path]
+
+
+@pytest.fixture
+def write_case(tmp_path: Path) -> CaseWriter:
+    """Write {file name: content} into a fresh case folder and return it."""
+    counter = iter(range(10_000))
+
+    def write(files: dict[str, str | bytes]) -> Path:
+        folder = tmp_path / f"case{next(counter)}"
+        folder.mkdir()
+        for name, content in files.items():
+            path = folder / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding="utf-8")
+        return folder
+
+    return write
+
+
+Ingest = Callable[[dict[str, str | bytes]], IngestReport]
+
+
+@pytest.fixture
+def ingest(store: Store, write_case: CaseWriter) -> Ingest:
+    """Write a case and import it into the in-memory store."""
+
+    def run(files: dict[str, str | bytes]) -> IngestReport:
+        return ingest_case(store, write_case(files))
+
+    return run

@@ -1,0 +1,55 @@
+"""The engine seam: pipelines render and run; SQL transpiles for Spark."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from sentinella.engine import CTEPipeline, DuckDBBackend, EngineError, EngineSettings, SparkDialect
+
+
+def _depth_pipeline() -> CTEPipeline:
+    return (
+        CTEPipeline()
+        .add("edges", "SELECT child, parent FROM links")
+        .add("roots", "SELECT child AS member FROM edges WHERE parent IS NULL", materialise=True)
+        .add("counted", "SELECT count(*) AS n FROM roots")
+    )
+
+
+def test_render_is_one_with_query() -> None:
+    sql = _depth_pipeline().render()
+    assert sql.startswith("WITH edges AS (")
+    assert sql.rstrip().endswith("SELECT count(*) AS n FROM roots")
+
+
+def test_duplicate_step_names_are_refused() -> None:
+    with pytest.raises(ValueError, match="already has a step"):
+        CTEPipeline().add("a", "SELECT 1").add("a", "SELECT 2")
+
+
+def test_backend_runs_a_pipeline_with_a_materialised_step() -> None:
+    backend = DuckDBBackend.in_memory(EngineSettings(memory_limit="1GB", threads=1))
+    backend.register_arrow("links", pa.table({"child": ["a", "b", "c"], "parent": [None, "a", None]}))
+    backend.run_pipeline(_depth_pipeline(), "result")
+    assert backend.table_exists("roots")  # cut at the materialised step
+    assert backend.query("SELECT n FROM result").to_pylist() == [{"n": 2}]
+
+
+def test_settings_are_applied() -> None:
+    backend = DuckDBBackend.in_memory(EngineSettings(memory_limit="1GB", threads=1))
+    assert backend.scalar("SELECT current_setting('threads')") == 1
+    assert backend.scalar("SELECT current_setting('TimeZone')") == "UTC"
+
+
+def test_errors_name_the_step() -> None:
+    backend = DuckDBBackend.in_memory()
+    with pytest.raises(EngineError, match="step 'levels' failed"):
+        backend.query("SELECT * FROM no_such_table", step="levels")
+
+
+def test_spark_dialect_transpiles_and_quotes() -> None:
+    spark = SparkDialect()
+    sql = spark.translate("SELECT list_value(1, 2) AS xs, CAST(a AS VARCHAR) FROM t")
+    assert "ARRAY(1, 2)" in sql and "STRING" in sql
+    assert spark.quote("a`b") == "`a``b`"

@@ -1,0 +1,48 @@
+"""End to end through the installed command, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import EXAMPLES
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sentinella.cli", *args], capture_output=True, text=True, timeout=300
+    )
+
+
+def test_ingest_tables_export(tmp_path: Path) -> None:
+    db = tmp_path / "case.duckdb"
+    done = run("ingest", str(EXAMPLES / "sample-case"), "--db", str(db))
+    assert done.returncode == 0, done.stderr
+    listed = json.loads(run("tables", "--db", str(db), "--json").stdout)
+    counts = {t["table"]: t["rows"] for t in listed}
+    assert counts["orders"] == 15 and counts["members"] == 21
+    out = tmp_path / "orders.parquet"
+    assert run("export", "orders", "--db", str(db), "--out", str(out)).returncode == 0
+    import pyarrow.parquet as pq
+
+    assert pq.read_table(out).num_rows == 15
+    refused = run("export", "nope", "--db", str(db), "--out", str(tmp_path / "x.csv"))
+    assert refused.returncode == 2 and "no table 'nope'" in refused.stderr
+
+
+def test_broken_case_exit_one_and_json_summary(tmp_path: Path) -> None:
+    db = tmp_path / "case.duckdb"
+    done = run("ingest", str(EXAMPLES / "broken-case"), "--db", str(db), "--json")
+    assert done.returncode == 1
+    summary = json.loads(done.stdout)
+    assert summary["exit_code"] == 1
+    orders = next(t for t in summary["tables"] if t["table"] == "orders")
+    assert orders["rejected"] == 3 and orders["duplicate"] == 1
+
+
+def test_missing_folder_exit_two(tmp_path: Path) -> None:
+    done = run("ingest", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
+    assert done.returncode == 2
+    assert "no such folder" in done.stderr
