@@ -116,7 +116,7 @@ def test_failure_mid_table_rolls_the_table_back(
             "orders/part-1.csv": ORDERS_HEADER + "o2,m1,s1,1,CNY,2024-01-01,paid\n",
         }
     )
-    original = ingest_module._write_staged
+    original = ingest_module.load_checked
     calls = {"n": 0}
 
     def failing(*args, **kwargs):  # type: ignore[no-untyped-def]
@@ -126,7 +126,7 @@ def test_failure_mid_table_rolls_the_table_back(
                 raise RuntimeError("disk full")
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(ingest_module, "_write_staged", failing)
+    monkeypatch.setattr(ingest_module, "load_checked", failing)
     report = ingest_case(store, folder)
     orders = {t.table: t for t in report.tables}["orders"]
     assert orders.status == "failed" and "rolled back" in orders.errors[0]
@@ -137,13 +137,13 @@ def test_failure_mid_table_rolls_the_table_back(
 
 def test_ctrl_c_leaves_the_table_as_it_was(store: Store, write_case, monkeypatch: pytest.MonkeyPatch) -> None:
     folder: Path = write_case({"members.csv": MEMBERS_HEADER + "m1,,,A\nm2,,,B\n"})
-    original = ingest_module._quarantine
+    original = ingest_module.load_checked
 
     def interrupted(*args, **kwargs):  # type: ignore[no-untyped-def]
-        original(*args, **kwargs)
+        original(*args, **kwargs)  # the rows are inserted, then the user presses Ctrl-C
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(ingest_module, "_quarantine", interrupted)
+    monkeypatch.setattr(ingest_module, "load_checked", interrupted)
     with pytest.raises(KeyboardInterrupt):
         ingest_case(store, folder)
     assert store.row_count("members") == 0

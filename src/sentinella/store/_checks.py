@@ -1,15 +1,16 @@
 """Per-column parsing and checks, expressed as SQL over the raw values of a staged file.
 
-Each check is three SQL expressions over the raw column: the typed value, a boolean that is
-true when the value breaks the contract, and the sentence a person reads about it. The boolean
-runs on every row; the sentence only on the few bad rows, which keeps validation close to the
+Each column gets a typed expression (the value to store), a *shown* expression (the trimmed
+text a message quotes, NULL when empty), and rules: conditions with the sentence a person reads.
+Conditions refer to the typed and shown values by name, so a projection computes each parse
+once; the sentences are only evaluated for the few bad rows. That keeps validation close to the
 cost of a bare read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 
 from sentinella.contract import ISO_4217, Column, ColumnKind
 
@@ -35,42 +36,59 @@ def _in_list(values: Iterable[str]) -> str:
 
 
 @dataclass(frozen=True)
-class ColumnCheck:
-    """SQL for one contract column; ``raw`` expressions refer to the staged column."""
-
-    column: Column
-    typed: str
-    problem: str
-    reason: str
-
-
-@dataclass(frozen=True)
 class CheckOptions:
-    """Knobs of validation that depend on the file or the store, not on the contract."""
+    """Knobs of validation that depend on the file or the store, not on the contract.
+
+    ``observed`` holds, per enumerated column, the distinct normalised values a file contains:
+    with it, the per-row test becomes "is one of the few bad values" instead of a membership
+    test against the whole allowed list, which is what costs time on millions of rows.
+    """
 
     decimal_comma: bool = False
     identity_salt: str | None = None
     max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
+    observed: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
 
-def _shown(raw_text: str) -> str:
+@dataclass(frozen=True)
+class ColumnCheck:
+    """SQL for one contract column.
+
+    ``typed`` and ``shown`` are expressions over the raw column. ``problem`` and ``reason`` are
+    expressions over the typed and shown values: inline copies of them by default, or the
+    names given to :func:`column_check` when a projection has already computed them.
+    """
+
+    column: Column
+    typed: str
+    shown: str
+    problem: str
+    reason: str
+
+
+Branch = tuple[str, str]  # (condition, message)
+RuleBuilder = Callable[[str, str], list[Branch]]
+
+
+def _shown(text: str) -> str:
     """The value as quoted in a message: cut short, so a 10 MB field makes a short sentence."""
     return (
-        f"'''' || left({raw_text}, {_SHOWN_CHARS}) || "
-        f"CASE WHEN length({raw_text}) > {_SHOWN_CHARS} THEN '…' ELSE '' END || ''''"
+        f"'''' || left({text}, {_SHOWN_CHARS}) || "
+        f"CASE WHEN length({text}) > {_SHOWN_CHARS} THEN '…' ELSE '' END || ''''"
     )
 
 
-def _case(*branches: tuple[str, str]) -> str:
+def _case(branches: list[Branch]) -> str:
+    if not branches:
+        return "NULL"
     body = " ".join(f"WHEN {condition} THEN {message}" for condition, message in branches)
     return f"CASE {body} END"
 
 
-def _any(*conditions: str) -> str:
-    kept = [c for c in conditions if c and c != "FALSE"]
-    if not kept:
+def _any(branches: list[Branch]) -> str:
+    if not branches:
         return "FALSE"
-    return "(" + " OR ".join(f"coalesce({c}, FALSE)" for c in kept) + ")"
+    return "(" + " OR ".join(f"coalesce({condition}, FALSE)" for condition, _ in branches) + ")"
 
 
 def column_check(
@@ -78,184 +96,173 @@ def column_check(
     raw: str | None,
     *,
     source_is_text: bool = True,
-    options: CheckOptions = CheckOptions(),
+    options: CheckOptions | None = None,
+    refs: tuple[str, str] | None = None,
 ) -> ColumnCheck:
-    """Build the check of ``column`` over the SQL expression ``raw`` (None: column absent)."""
+    """The check of ``column`` over the SQL expression ``raw`` (None: the column is absent).
+
+    ``refs`` names the typed and shown values in an enclosing projection.
+    """
+    options = options or CheckOptions()
     if raw is None:
-        missing = "TRUE" if column.required else "FALSE"
+        branches = [("TRUE", sql_string("is required but the column is missing"))] if column.required else []
         return ColumnCheck(
             column,
             typed=f"CAST(NULL AS {column.sql_type})",
-            problem=missing,
-            reason=sql_string("is required but the column is missing"),
+            shown="CAST(NULL AS VARCHAR)",
+            problem=_any(branches),
+            reason=_case(branches),
         )
     text = raw if source_is_text else f"CAST({raw} AS VARCHAR)"
-    trimmed = f"NULLIF(trim({text}), '')"
-    builder = _BUILDERS[column.kind]
-    return builder(column, raw, text, trimmed, source_is_text, options)
-
-
-def _required(column: Column, value: str) -> tuple[str, str]:
-    if not column.required:
-        return ("FALSE", "NULL")
-    return (f"{value} IS NULL", sql_string("is required but empty"))
+    shown = f"NULLIF(trim({text}), '')"
+    typed, rules = _BUILDERS[column.kind](column, raw, text, shown, source_is_text, options)
+    v, t = refs if refs is not None else (f"({typed})", f"({shown})")
+    branches = rules(v, t)
+    if column.required:
+        branches.insert(0, (f"{t} IS NULL", sql_string("is required but empty")))
+    return ColumnCheck(column, typed=typed, shown=shown, problem=_any(branches), reason=_case(branches))
 
 
 def _build_id(
-    column: Column, raw: str, text: str, trimmed: str, _is_text: bool, _options: CheckOptions
-) -> ColumnCheck:
-    value = trimmed
-    required = _required(column, value)
-    too_long = (f"length({value}) > {MAX_ID_CHARS}", f"'is longer than {MAX_ID_CHARS} characters'")
-    nul = (f"contains({value}, chr(0))", sql_string("contains a NUL byte (binary data in an ID?)"))
-    return ColumnCheck(
-        column,
-        typed=value,
-        problem=_any(required[0], too_long[0], nul[0]),
-        reason=_case(required, too_long, nul),
-    )
+    column: Column, raw: str, text: str, shown: str, _is_text: bool, _options: CheckOptions
+) -> tuple[str, RuleBuilder]:
+    def rules(v: str, t: str) -> list[Branch]:
+        return [
+            (f"length({v}) > {MAX_ID_CHARS}", f"'is longer than {MAX_ID_CHARS} characters'"),
+            (f"contains({v}, chr(0))", sql_string("contains a NUL byte (binary data in an ID?)")),
+        ]
+
+    return shown, rules
 
 
 def _build_text(
-    column: Column, raw: str, text: str, trimmed: str, _is_text: bool, options: CheckOptions
-) -> ColumnCheck:
-    value = trimmed if column.identity else f"NULLIF({text}, '')"
-    limit = options.max_text_bytes
-    required = _required(column, value)
-    too_big = (
-        f"strlen({value}) > {limit}",
-        f"'is ' || round(strlen({value}) / 1048576.0, 1) || ' MB, over the "
-        f"{limit / 1048576:g} MB limit for a text field'",
-    )
-    nul = (f"contains({value}, chr(0))", sql_string("contains a NUL byte (binary data in text?)"))
+    column: Column, raw: str, text: str, shown: str, _is_text: bool, options: CheckOptions
+) -> tuple[str, RuleBuilder]:
+    # Identity values are compared across accounts, so stray spaces must not split a person.
+    value = shown if column.identity else f"NULLIF({text}, '')"
     typed = value
     if column.identity and options.identity_salt is not None:
         typed = f"sha256({sql_string(options.identity_salt)} || {value})"
-    return ColumnCheck(
-        column,
-        typed=typed,
-        problem=_any(required[0], too_big[0], nul[0]),
-        reason=_case(required, too_big, nul),
-    )
+    limit = options.max_text_bytes
+
+    def rules(v: str, t: str) -> list[Branch]:
+        # Checked on the text as given (t), since v may already be a hash.
+        return [
+            (
+                f"strlen({t}) > {limit}",
+                f"'is ' || round(strlen({t}) / 1048576.0, 1) || ' MB, over the "
+                f"{limit / 1048576:g} MB limit for a text field'",
+            ),
+            (f"contains({t}, chr(0))", sql_string("contains a NUL byte (binary data in text?)")),
+        ]
+
+    return typed, rules
 
 
 def _build_timestamp(
-    column: Column, raw: str, text: str, trimmed: str, is_text: bool, _options: CheckOptions
-) -> ColumnCheck:
-    typed = f"TRY_CAST({trimmed if is_text else raw} AS TIMESTAMPTZ)"
-    required = _required(column, trimmed)
-    unparsed = (
-        f"{trimmed} IS NOT NULL AND {typed} IS NULL",
-        f"{_shown(trimmed)} || ' is not a date/time (expected ISO 8601, e.g. 2024-05-01T09:30:00+08:00)'",
-    )
-    out_of_range = (
-        f"{typed} < TIMESTAMPTZ '{EARLIEST_YEAR}-01-01 00:00:00+00' "
-        f"OR {typed} >= TIMESTAMPTZ '{LATEST_YEAR}-01-01 00:00:00+00'",
-        f"{_shown(trimmed)} || ' is outside the plausible range {EARLIEST_YEAR}–{LATEST_YEAR}'",
-    )
-    return ColumnCheck(
-        column,
-        typed=typed,
-        problem=_any(required[0], unparsed[0], out_of_range[0]),
-        reason=_case(required, unparsed, out_of_range),
-    )
+    column: Column, raw: str, text: str, shown: str, is_text: bool, _options: CheckOptions
+) -> tuple[str, RuleBuilder]:
+    typed = f"TRY_CAST({shown if is_text else raw} AS TIMESTAMPTZ)"
+
+    def rules(v: str, t: str) -> list[Branch]:
+        return [
+            (
+                f"{t} IS NOT NULL AND {v} IS NULL",
+                f"{_shown(t)} || ' is not a date/time (expected ISO 8601, e.g. 2024-05-01T09:30:00+08:00)'",
+            ),
+            (
+                f"{v} < TIMESTAMPTZ '{EARLIEST_YEAR}-01-01 00:00:00+00' "
+                f"OR {v} >= TIMESTAMPTZ '{LATEST_YEAR}-01-01 00:00:00+00'",
+                f"{_shown(t)} || ' is outside the plausible range {EARLIEST_YEAR}–{LATEST_YEAR}'",
+            ),
+        ]
+
+    return typed, rules
 
 
 def _build_money(
-    column: Column, raw: str, text: str, trimmed: str, is_text: bool, options: CheckOptions
-) -> ColumnCheck:
-    number = f"replace({trimmed}, ',', '.')" if is_text and options.decimal_comma else trimmed
-    typed = f"TRY_CAST({number} AS {column.sql_type})" if is_text else f"TRY_CAST({raw} AS {column.sql_type})"
-    required = _required(column, trimmed)
-    unparsed = (
-        f"{trimmed} IS NOT NULL AND {typed} IS NULL",
-        f"{_shown(trimmed)} || ' is not an amount (a plain decimal number such as 129.90)'",
-    )
-    branches = [required, unparsed]
-    if column.minimum is not None:
-        branches.append(
+    column: Column, raw: str, text: str, shown: str, is_text: bool, options: CheckOptions
+) -> tuple[str, RuleBuilder]:
+    number = f"replace({shown}, ',', '.')" if is_text and options.decimal_comma else shown
+    typed = f"TRY_CAST({number if is_text else raw} AS {column.sql_type})"
+
+    def rules(v: str, t: str) -> list[Branch]:
+        branches = [
             (
-                f"{typed} < {column.minimum}",
-                f"{_shown(trimmed)} || ' is negative'"
-                if column.minimum == 0
-                else f"{_shown(trimmed)} || ' is below {column.minimum}'",
+                f"{t} IS NOT NULL AND {v} IS NULL",
+                f"{_shown(t)} || ' is not an amount (a plain decimal number such as 129.90)'",
             )
-        )
-    return ColumnCheck(
-        column,
-        typed=typed,
-        problem=_any(*(b[0] for b in branches)),
-        reason=_case(*branches),
-    )
+        ]
+        if column.minimum is not None:
+            word = "is negative" if column.minimum == 0 else f"is below {column.minimum}"
+            branches.append((f"{v} < {column.minimum}", f"{_shown(t)} || ' {word}'"))
+        return branches
+
+    return typed, rules
+
+
+def _unknown_value(column: Column, allowed: Iterable[str], v: str, options: CheckOptions) -> str:
+    """The per-row test for a value outside an allowed list (see ``CheckOptions.observed``)."""
+    allowed_set = frozenset(allowed)
+    observed = options.observed.get(column.name)
+    if observed is None:
+        return f"{v} NOT IN {_in_list(allowed_set)}"
+    bad = observed - allowed_set
+    return f"{v} IN {_in_list(bad)}" if bad else "FALSE"
 
 
 def _build_currency(
-    column: Column, raw: str, text: str, trimmed: str, _is_text: bool, _options: CheckOptions
-) -> ColumnCheck:
-    typed = f"upper({trimmed})"
-    required = _required(column, trimmed)
+    column: Column, raw: str, text: str, shown: str, _is_text: bool, options: CheckOptions
+) -> tuple[str, RuleBuilder]:
     hints = " ".join(
         f"WHEN {sql_string(wrong)} THEN ' (use {right})'" for wrong, right in _CURRENCY_HINTS.items()
     )
-    unknown = (
-        f"{typed} NOT IN {_in_list(ISO_4217)}",
-        f"{_shown(trimmed)} || ' is not an ISO 4217 currency code' || CASE {typed} {hints} ELSE '' END",
-    )
-    return ColumnCheck(
-        column,
-        typed=typed,
-        problem=_any(required[0], unknown[0]),
-        reason=_case(required, unknown),
-    )
+
+    def rules(v: str, t: str) -> list[Branch]:
+        condition = _unknown_value(column, ISO_4217, v, options)
+        if condition == "FALSE":
+            return []
+        message = f"{_shown(t)} || ' is not an ISO 4217 currency code' || CASE {v} {hints} ELSE '' END"
+        return [(condition, message)]
+
+    return f"upper({shown})", rules
 
 
 def _build_enum(
-    column: Column, raw: str, text: str, trimmed: str, _is_text: bool, _options: CheckOptions
-) -> ColumnCheck:
-    typed = f"lower({trimmed})"
-    required = _required(column, trimmed)
-    allowed = ", ".join(column.allowed)
-    unknown = (
-        f"{typed} NOT IN {_in_list(column.allowed)}",
-        f"{_shown(trimmed)} || {sql_string(f' is not a known {column.name} (expected one of {allowed})')}",
-    )
-    return ColumnCheck(
-        column,
-        typed=typed,
-        problem=_any(required[0], unknown[0]),
-        reason=_case(required, unknown),
-    )
+    column: Column, raw: str, text: str, shown: str, _is_text: bool, options: CheckOptions
+) -> tuple[str, RuleBuilder]:
+    expected = ", ".join(column.allowed)
+
+    def rules(v: str, t: str) -> list[Branch]:
+        condition = _unknown_value(column, column.allowed, v, options)
+        if condition == "FALSE":
+            return []
+        message = (
+            f"{_shown(t)} || {sql_string(f' is not a known {column.name} (expected one of {expected})')}"
+        )
+        return [(condition, message)]
+
+    return f"lower({shown})", rules
 
 
 def _build_integer(
-    column: Column, raw: str, text: str, trimmed: str, is_text: bool, _options: CheckOptions
-) -> ColumnCheck:
+    column: Column, raw: str, text: str, shown: str, is_text: bool, _options: CheckOptions
+) -> tuple[str, RuleBuilder]:
     # Through DECIMAL so '4.0' is 4 but '4.5' is refused rather than rounded.
-    as_number = f"TRY_CAST({trimmed} AS DECIMAL(38,6))" if is_text else f"TRY_CAST({raw} AS DECIMAL(38,6))"
-    whole = f"({as_number} = round({as_number}) AND abs({as_number}) < 2147483648)"
-    typed = f"CASE WHEN {whole} THEN CAST({as_number} AS INTEGER) END"
-    required = _required(column, trimmed)
-    unparsed = (
-        f"{trimmed} IS NOT NULL AND NOT coalesce({whole}, FALSE)",
-        f"{_shown(trimmed)} || ' is not a whole number'",
-    )
-    branches = [required, unparsed]
+    number = f"TRY_CAST({shown if is_text else raw} AS DECIMAL(38,6))"
+    whole = f"{number} = round({number}) AND abs({number}) < 2147483648"
+    typed = f"CASE WHEN {whole} THEN CAST({number} AS INTEGER) END"
     low, high = column.minimum, column.maximum
-    if low is not None and high is not None:
-        branches.append(
-            (
-                f"{typed} < {low} OR {typed} > {high}",
-                f"{_shown(trimmed)} || ' is outside {low}–{high}'",
-            )
-        )
-    elif low is not None:
-        branches.append((f"{typed} < {low}", f"{_shown(trimmed)} || ' is below {low}'"))
-    return ColumnCheck(
-        column,
-        typed=typed,
-        problem=_any(*(b[0] for b in branches)),
-        reason=_case(*branches),
-    )
+
+    def rules(v: str, t: str) -> list[Branch]:
+        branches = [(f"{t} IS NOT NULL AND {v} IS NULL", f"{_shown(t)} || ' is not a whole number'")]
+        if low is not None and high is not None:
+            branches.append((f"{v} < {low} OR {v} > {high}", f"{_shown(t)} || ' is outside {low}–{high}'"))
+        elif low is not None:
+            branches.append((f"{v} < {low}", f"{_shown(t)} || ' is below {low}'"))
+        return branches
+
+    return typed, rules
 
 
 _BUILDERS = {

@@ -53,7 +53,8 @@ class StagedFile:
     """A file staged as a temp table: ``_rec`` is the record's index among accepted rows."""
 
     source: SourceFile
-    relation: str
+    tag: str
+    relation: str  # a table or a table function: what FROM reads
     columns: dict[str, str]  # contract column -> staged column
     text_columns: set[str]
     rows: int
@@ -62,6 +63,7 @@ class StagedFile:
     decimal_comma: bool = False
     row_numbers: RowMapper = field(default=lambda recs: recs + 1)
     cleanup: list[str] = field(default_factory=list)
+    rec: str = "rowid"  # the expression giving a row's index in the file
 
 
 def _match_columns(spec: TableSpec, names: list[str], display: str) -> tuple[dict[str, int], list[str]]:
@@ -199,6 +201,7 @@ def stage_csv(
     embedded = None if regular else _embedded_newline_counter(connection, relation, len(names))
     staged = StagedFile(
         source=source,
+        tag=tag,
         relation=relation,
         columns=columns,
         text_columns=set(columns),
@@ -353,6 +356,7 @@ def stage_jsonl(
 
     return StagedFile(
         source=source,
+        tag=tag,
         relation=staged_rel,
         columns=columns,
         text_columns=set(columns),
@@ -383,31 +387,22 @@ def stage_parquet(
     names = [str(row[0]) for row in described]
     types = {str(row[0]): str(row[1]).upper() for row in described}
     positions, extra = _match_columns(spec, names, source.display)
-    relation = f"_stage_{tag}"
     columns = {name: quote_identifier(names[index]) for name, index in positions.items()}
-    selected = ", ".join(f"{quoted}" for quoted in columns.values())
-    try:
-        connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT {selected} FROM read_parquet({literal})"
-        )
-    except duckdb.Error as error:
-        raise SourceError(
-            source.display,
-            f"is not a readable Parquet file (truncated or corrupt?): {first_line(error)}",
-        ) from error
-    rows = count(connection, f"SELECT count(*) FROM {relation}")
+    rows = count(connection, f"SELECT count(*) FROM read_parquet({literal})")
     text_columns = {
         name for name, index in positions.items() if types[names[index]].split("(")[0] in _TEXT_TYPES
     }
+    # Parquet is read in place: no staging copy, and the row index comes from the file itself.
     return StagedFile(
         source=source,
-        relation=relation,
+        tag=tag,
+        relation=f"read_parquet({literal}, file_row_number = true)",
         columns=columns,
         text_columns=text_columns,
         rows=rows,
         extra_columns=extra,
         row_numbers=lambda recs: np.asarray(recs, dtype=np.int64) + 1,
-        cleanup=[relation],
+        rec="file_row_number",
     )
 
 

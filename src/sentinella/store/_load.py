@@ -1,0 +1,306 @@
+"""Check, deduplicate and load one staged file: a few SQL passes, no per-row Python.
+
+The staged file is read through one projection that computes every typed value once. Passes:
+1. bad rows: the projection filtered by the contract rules (small result, kept with raw values);
+2. duplicate keys within the file (a grouped pass over the key columns only);
+3. keys already in the store (a join, only when the table already has rows);
+4. the insert of everything else.
+Passes 2–4 run inside the table's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from sentinella.contract import ColumnKind, TableSpec
+
+from ._checks import CheckOptions, ColumnCheck, column_check, quote_identifier, sql_string
+from ._db import arrow, count, one
+from ._problems import Problem, SourceError, first_line
+from ._readers import StagedFile
+from ._store import QUARANTINE_TABLE
+
+SAMPLE_PROBLEMS = 1000
+_MAX_OBSERVED_VALUES = 256
+
+
+@dataclass
+class FileCounts:
+    read: int = 0
+    imported: int = 0
+    duplicate: int = 0
+    conflict: int = 0
+    rejected: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+@dataclass
+class CheckedFile:
+    """A staged file after pass 1; the temp tables it owns are listed in ``staged.cleanup``."""
+
+    staged: StagedFile
+    checks: list[ColumnCheck]
+    projection: str
+    bad: str
+    bad_rows: int
+
+
+def _typed_name(column: str) -> str:
+    return quote_identifier(column)
+
+
+def _shown_name(column: str) -> str:
+    return quote_identifier(column + "__shown")
+
+
+def _raw_name(column: str) -> str:
+    return quote_identifier(column + "__raw")
+
+
+def _observed_values(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, staged: StagedFile
+) -> dict[str, frozenset[str]]:
+    """Distinct normalised values of each enumerated column, in one pass over the file."""
+    enumerated = [
+        c
+        for c in spec.columns
+        if c.kind in (ColumnKind.ENUM, ColumnKind.CURRENCY) and c.name in staged.columns
+    ]
+    if not enumerated:
+        return {}
+    parts = []
+    for column in enumerated:
+        raw = staged.columns[column.name]
+        text = raw if column.name in staged.text_columns else f"CAST({raw} AS VARCHAR)"
+        case = "upper" if column.kind is ColumnKind.CURRENCY else "lower"
+        parts.append(f"list(DISTINCT {case}(NULLIF(trim({text}), ''))) FILTER (WHERE {raw} IS NOT NULL)")
+    row = one(connection, f"SELECT {', '.join(parts)} FROM {staged.relation}")
+    observed: dict[str, frozenset[str]] = {}
+    for column, values in zip(enumerated, row or (), strict=True):
+        distinct = frozenset(v for v in (values or []) if v is not None)
+        if len(distinct) <= _MAX_OBSERVED_VALUES:
+            observed[column.name] = distinct
+    return observed
+
+
+def check_staged(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, staged: StagedFile, options: CheckOptions
+) -> CheckedFile:
+    """Pass 1: find the rows that break a rule. Raises SourceError if the file fails mid-read."""
+    try:
+        file_options = CheckOptions(
+            decimal_comma=staged.decimal_comma,
+            identity_salt=options.identity_salt,
+            max_text_bytes=options.max_text_bytes,
+            observed=_observed_values(connection, spec, staged),
+        )
+        checks = [
+            column_check(
+                column,
+                staged.columns.get(column.name),
+                source_is_text=column.name in staged.text_columns,
+                options=file_options,
+                refs=(_typed_name(column.name), _shown_name(column.name)),
+            )
+            for column in spec.columns
+        ]
+        selected = [f"{staged.rec} AS _rec"]
+        for check in checks:
+            name = check.column.name
+            raw = staged.columns.get(name)
+            selected.append(f"{check.typed} AS {_typed_name(name)}")
+            selected.append(f"{check.shown} AS {_shown_name(name)}")
+            selected.append(f"{raw if raw else 'NULL'} AS {_raw_name(name)}")
+        projection = f"(SELECT {', '.join(selected)} FROM {staged.relation})"
+        bad = f"_bad_{staged.tag}"
+        staged.cleanup.append(bad)
+        condition = " OR ".join(c.problem for c in checks if c.problem != "FALSE") or "FALSE"
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {bad} AS SELECT * FROM {projection} p WHERE {condition}"
+        )
+    except duckdb.Error as error:
+        raise SourceError(
+            staged.source.display, f"could not be read to the end: {first_line(error)}"
+        ) from error
+    return CheckedFile(staged, checks, projection, bad, count(connection, f"SELECT count(*) FROM {bad}"))
+
+
+def load_checked(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, checked: CheckedFile, run_id: str
+) -> FileCounts:
+    """Passes 2–4 and the quarantine, inside the caller's transaction."""
+    staged = checked.staged
+    counts = FileCounts(read=staged.rows + len(staged.structural))
+    problems = f"_problems_{staged.tag}"
+    skip = f"_skip_{staged.tag}"
+    staged.cleanup.extend([problems, skip])
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {problems} (_rec BIGINT, column_name VARCHAR, value VARCHAR, "
+        "reason VARCHAR, record VARCHAR, kind VARCHAR)"
+    )
+    if checked.bad_rows:
+        _collect_value_problems(connection, checked, problems)
+    counts.duplicate, counts.conflict = _find_duplicates(connection, spec, checked, skip, problems)
+    columns = ", ".join(quote_identifier(c) for c in spec.column_names)
+    excluded = []
+    if checked.bad_rows:
+        excluded.append(f"_rec NOT IN (SELECT _rec FROM {checked.bad})")
+    if counts.duplicate or counts.conflict:
+        excluded.append(f"_rec NOT IN (SELECT _rec FROM {skip})")
+    where = f" WHERE {' AND '.join(excluded)}" if excluded else ""
+    inserted = one(
+        connection,
+        f"INSERT INTO {spec.name} ({columns}) SELECT {columns} FROM {checked.projection} p{where}",
+    )
+    counts.imported = int(inserted[0]) if inserted else 0
+    invalid_rows = _quarantine(connection, spec, staged, problems, run_id, counts)
+    counts.rejected = invalid_rows + len(staged.structural)
+    return counts
+
+
+def _collect_value_problems(
+    connection: duckdb.DuckDBPyConnection, checked: CheckedFile, problems: str
+) -> None:
+    """One row per bad value, built from the few bad rows only."""
+    staged = checked.staged
+    record_fields = ", ".join(
+        f"{sql_string(name)}, CAST({_raw_name(name)} AS VARCHAR)" for name in staged.columns
+    )
+    record = f"CAST(json_object({record_fields}) AS VARCHAR)" if record_fields else "NULL"
+    selects = []
+    for check in checked.checks:
+        if check.problem == "FALSE":
+            continue
+        name = check.column.name
+        selects.append(
+            f"SELECT _rec, {sql_string(name)}, left(CAST({_raw_name(name)} AS VARCHAR), 1000), "
+            f"{check.reason}, {record}, 'invalid' FROM {checked.bad} WHERE {check.problem}"
+        )
+    connection.execute(f"INSERT INTO {problems} " + " UNION ALL ".join(selects))
+
+
+def _key_match(spec: TableSpec, left: str, right: str) -> str:
+    return " AND ".join(
+        f"{left}.{quote_identifier(k)} IS NOT DISTINCT FROM {right}.{quote_identifier(k)}" for k in spec.key
+    )
+
+
+def _differs(spec: TableSpec, left: str, right: str) -> str:
+    """SQL listing the columns on which two rows with the same key disagree."""
+    parts = ", ".join(
+        f"CASE WHEN {left}.{quote_identifier(c)} IS DISTINCT FROM {right}.{quote_identifier(c)} "
+        f"THEN {sql_string(c)} END"
+        for c in spec.column_names
+        if c not in spec.key
+    )
+    return f"concat_ws(', ', {parts})" if parts else "''"
+
+
+def _find_duplicates(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, checked: CheckedFile, skip: str, problems: str
+) -> tuple[int, int]:
+    """Rows whose key is already taken: by an earlier row of the file, or in the store."""
+    key_list = ", ".join(quote_identifier(k) for k in spec.key)
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE {skip} (_rec BIGINT, differs VARCHAR)")
+    good = f"(SELECT * FROM {checked.projection} q"
+    good += f" WHERE _rec NOT IN (SELECT _rec FROM {checked.bad}))" if checked.bad_rows else ")"
+    dupkeys = f"{skip}_keys"
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {dupkeys} AS SELECT {key_list}, min(_rec) AS _first "
+        f"FROM {good} g GROUP BY {key_list} HAVING count(*) > 1"
+    )
+    try:
+        if count(connection, f"SELECT count(*) FROM {dupkeys}"):
+            rows = f"_duprows_{checked.staged.tag}"
+            connection.execute(
+                f"CREATE OR REPLACE TEMP TABLE {rows} AS SELECT g.* FROM {good} g "
+                f"SEMI JOIN {dupkeys} d ON {_key_match(spec, 'g', 'd')}"
+            )
+            connection.execute(
+                f"INSERT INTO {skip} SELECT later._rec, {_differs(spec, 'later', 'first')} "
+                f"FROM {dupkeys} d JOIN {rows} later ON {_key_match(spec, 'later', 'd')} "
+                f"JOIN {rows} first ON first._rec = d._first WHERE later._rec <> d._first"
+            )
+            connection.execute(f"DROP TABLE {rows}")
+        if count(connection, f"SELECT count(*) FROM (SELECT 1 FROM {spec.name} LIMIT 1)"):
+            connection.execute(
+                f"INSERT INTO {skip} SELECT g._rec, {_differs(spec, 'g', 'o')} FROM {good} g "
+                f"JOIN {spec.name} o ON {_key_match(spec, 'g', 'o')} "
+                f"WHERE g._rec NOT IN (SELECT _rec FROM {skip})"
+            )
+    finally:
+        connection.execute(f"DROP TABLE IF EXISTS {dupkeys}")
+    key_value = " || '/' || ".join(f"coalesce(p.{quote_identifier(k)}, '')" for k in spec.key)
+    connection.execute(
+        f"INSERT INTO {problems} SELECT s._rec, {sql_string(spec.key[0])}, {key_value}, "
+        f"{sql_string(', '.join(spec.key))} || ' ''' || {key_value} || ''' is already imported "
+        "with different values (differs in: ' || s.differs || '); the imported row is kept', "
+        f"NULL, 'conflict' FROM {skip} s JOIN {checked.projection} p ON p._rec = s._rec "
+        "WHERE s.differs <> ''"
+    )
+    found = one(
+        connection,
+        f"SELECT count(*) FILTER (WHERE differs = ''), count(*) FILTER (WHERE differs <> '') FROM {skip}",
+    )
+    assert found is not None
+    return int(found[0]), int(found[1])
+
+
+def _quarantine(
+    connection: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    staged: StagedFile,
+    problems: str,
+    run_id: str,
+    counts: FileCounts,
+) -> int:
+    """Store every problem with its row number; returns the rows rejected for bad values."""
+    if not count(connection, f"SELECT count(*) FROM {problems}") and not staged.structural:
+        return 0
+    recs = arrow(connection, f"SELECT DISTINCT _rec FROM {problems} ORDER BY _rec")
+    rec_array = recs.column(0).to_numpy().astype(np.int64) if recs.num_rows else np.zeros(0, np.int64)
+    rowmap = pa.table({"_rec": rec_array, "row_number": staged.row_numbers(rec_array)})
+    structural = pa.table(
+        {
+            "row_number": pa.array([p.row for p in staged.structural], pa.int64()),
+            "value": pa.array([p.value for p in staged.structural], pa.string()),
+            "reason": pa.array([p.reason for p in staged.structural], pa.string()),
+            "record": pa.array([p.record for p in staged.structural], pa.string()),
+        }
+    )
+    rowmap_name, structural_name = f"_rowmap_{staged.tag}", f"_structural_{staged.tag}"
+    new = f"_new_problems_{staged.tag}"
+    connection.register(rowmap_name, rowmap)
+    connection.register(structural_name, structural)
+    table, file = sql_string(spec.name), sql_string(staged.source.display)
+    try:
+        connection.execute(
+            f"CREATE OR REPLACE TEMP TABLE {new} AS "
+            f"SELECT m.row_number, p.column_name, p.value, p.reason, p.record, p.kind "
+            f"FROM {problems} p JOIN {rowmap_name} m USING (_rec) "
+            f"UNION ALL SELECT row_number, NULL, value, reason, record, 'structural' FROM {structural_name}"
+        )
+        connection.execute(
+            f"INSERT INTO {QUARANTINE_TABLE} SELECT {sql_string(run_id)}, {table}, {file}, n.row_number, "
+            f"n.column_name, n.value, n.reason, n.record FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM "
+            f"{QUARANTINE_TABLE} q WHERE q.table_name = {table} AND q.file = {file} "
+            "AND q.row_number = n.row_number AND q.column_name IS NOT DISTINCT FROM n.column_name "
+            "AND q.reason = n.reason)"
+        )
+        sample = connection.execute(
+            f"SELECT row_number, column_name, value, reason FROM {new} "
+            f"ORDER BY row_number, column_name NULLS FIRST LIMIT {SAMPLE_PROBLEMS}"
+        ).fetchall()
+        counts.problems.extend(
+            Problem(staged.source.display, int(r[0]), r[1], r[2], str(r[3])) for r in sample
+        )
+        invalid = count(connection, f"SELECT count(DISTINCT _rec) FROM {problems} WHERE kind = 'invalid'")
+    finally:
+        connection.unregister(rowmap_name)
+        connection.unregister(structural_name)
+        connection.execute(f"DROP TABLE IF EXISTS {new}")
+    return invalid
