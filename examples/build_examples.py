@@ -296,7 +296,8 @@ LISTINGS = [
 ]
 
 ORDERS = [
-    # order_id, buyer, merchant, amount, currency, placed_at, status, listing, qty, completed_at, ship_to, device, tracking
+    # order_id, buyer, merchant, amount, currency, placed_at, status, listing, qty,
+    # completed_at, ship_to, device, tracking
     (
         "O001",
         "B001",

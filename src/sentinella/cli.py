@@ -162,9 +162,9 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
             console.print(f"  [dim]note[/] {note}", highlight=False, soft_wrap=True)
     for reference, count in report.notices.items():
         source, target = reference.split(" → ")
+        rows = f"{count:,} row points" if count == 1 else f"{count:,} rows point"
         console.print(
-            f"  [cyan]kept[/] {source}: {count:,} row{'s' if count != 1 else ''} refer to a {target} "
-            "that is not in the store (see table ingest_notices)",
+            f"  [cyan]kept[/] {source}: {rows} to an unknown {target} (see table ingest_notices)",
             highlight=False,
             soft_wrap=True,
         )
@@ -213,6 +213,164 @@ def contract(
 ) -> None:
     """Print the input data contract: which files and columns a case folder holds."""
     sys.stdout.write(render_markdown())
+
+
+@app.command()
+def generate(
+    out: Annotated[Path, typer.Option("--out", help="Case folder to write (its tables are replaced).")],
+    members: Annotated[int, typer.Option("--members", min=1, help="Number of members.")] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
+    profile: Annotated[str, typer.Option("--profile", help="default, pyramid-case or tiny.")] = "default",
+    file_format: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
+    media: Annotated[bool, typer.Option("--media/--no-media", help="Render images (JPEG with EXIF).")] = True,
+    dirty_rate: Annotated[
+        float | None, typer.Option("--dirty-rate", help="Share of rows made dirty (default: the profile's).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Write a synthetic case with planted ground truth (in OUT/truth/)."""
+    from sentinella.synth import PROFILES, generate_world
+
+    if profile not in PROFILES:
+        raise _fail(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if file_format not in ("parquet", "csv", "jsonl"):
+        raise _fail(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
+    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
+        summary = generate_world(
+            out,
+            members=members,
+            seed=seed,
+            profile=profile,
+            fmt=file_format,  # type: ignore[arg-type]
+            media=media,
+            dirty_rate=dirty_rate,
+            progress=progress,
+        )
+    if as_json:
+        payload = {k: (str(v) if isinstance(v, Path) else v) for k, v in summary.__dict__.items()}
+        console.print_json(json.dumps(payload))
+        return
+    rows = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
+    console.print(f"wrote {out} in {summary.seconds:.1f} s: {rows}", highlight=False, soft_wrap=True)
+    planted = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in summary.planted.items())
+    console.print(f"planted (see {out / 'truth'}): {planted}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def demo(
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the world, the store and the report.")
+    ] = Path("demo"),
+    members: Annotated[int, typer.Option("--members", min=1000, help="World size.")] = 20_000,
+    seed: Annotated[int, typer.Option("--seed")] = 42,
+    media: Annotated[bool, typer.Option("--media/--no-media")] = True,
+) -> None:
+    """Generate a world, ingest it, run every analysis and show what was found vs planted."""
+    from sentinella.demo import run_demo
+
+    console.print(
+        f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", highlight=False
+    )
+    with progress_bar(sys.stderr.isatty()) as progress:
+        result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
+    table = Table(title="Found vs planted", title_justify="left")
+    for column in ("capability", "what", "planted", "found", "recall", "flagged wrongly"):
+        table.add_column(column, justify="left" if column in ("capability", "what") else "right")
+    for score in result.scores:
+        colour = "green" if score.recall >= 0.95 else "red"
+        table.add_row(
+            score.capability,
+            score.what,
+            f"{score.planted:,}",
+            f"{score.found:,}",
+            f"[{colour}]{score.recall:.0%}[/]",
+            f"{score.wrong:,}",
+        )
+    console.print(table)
+    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
+    console.print(f"done: {timings}", highlight=False)
+    console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", highlight=False)
+
+
+pyramid_app = typer.Typer(
+    help="Pyramid-selling forensics: hierarchy, money flows and the legal tests.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(pyramid_app, name="pyramid")
+
+
+@pyramid_app.callback(invoke_without_command=True)
+def pyramid(
+    ctx: typer.Context,
+    db: DbOption = Path(DEFAULT_DB),
+    profile: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--profile", help="Jurisdiction: cn, us, eu or a TOML file (repeatable; default all three)."
+        ),
+    ] = None,
+    repeat_offender: Annotated[
+        list[str] | None,
+        typer.Option("--repeat-offender", help="Member sanctioned before for pyramid selling (repeatable)."),
+    ] = None,
+    rates: Annotated[
+        Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")
+    ] = None,
+    as_json: JsonOption = False,
+    memory_limit: MemoryOption = "",
+    threads: ThreadsOption = 0,
+) -> None:
+    """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sentinella.pyramid import PyramidError, run_pyramid
+
+    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+        try:
+            summary = run_pyramid(
+                store.backend,
+                profiles=profile or ("cn", "us", "eu"),
+                repeat_offenders=repeat_offender or (),
+                rates_file=rates,
+            )
+        except PyramidError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps(summary.__dict__))
+        return
+    console.print(
+        f"{summary.members:,} members, {summary.networks:,} networks of which {summary.pyramids:,} "
+        f"pyramids; {summary.organizers:,} organizers or leaders; {summary.findings:,} findings "
+        f"({', '.join(summary.profiles)}) in {summary.seconds:.2f} s",
+        highlight=False,
+    )
+    for issue, count in summary.issues.items():
+        console.print(
+            f"  [yellow]data problem[/] {issue.replace('_', ' ')}: {count:,} members", highlight=False
+        )
+    console.print(
+        "  results: pyramid_members, pyramid_networks, pyramid_findings, pyramid_issues", highlight=False
+    )
+
+
+@pyramid_app.command("report")
+def pyramid_report(
+    network: Annotated[str, typer.Option("--network", help="The network (its leader's member_id).")],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Write the evidence report of one network as HTML (print it to PDF from a browser)."""
+    from sentinella.pyramid import PyramidError, render_report
+
+    with _open_store(db, read_only=True) as store:
+        try:
+            html = render_report(store.backend, network, store_path=str(db))
+        except PyramidError as error:
+            raise _fail(str(error)) from error
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(html, encoding="utf-8")
+    console.print(f"wrote {out}", highlight=False)
 
 
 @app.callback(invoke_without_command=True)

@@ -1,0 +1,138 @@
+"""Pyramid forensics end to end from the store, beside DuckDB WITH RECURSIVE and networkx.
+
+    python benchmarks/pyramid.py                    # 1M and 10M members
+    python benchmarks/pyramid.py --sizes 100000000  # the 100M target (needs ~12 GB)
+
+For each forest shape (random recursive trees, one chain of 10^6 levels, very wide stars) the
+store gets a members table with string IDs ('M000123', sponsor_id likewise); then:
+  sentinella:  run_pyramid (read and code the IDs, validate, every per-member and per-network
+               metric, legal tests, write the result tables)
+  kernel:      the forest kernel alone on the integer arrays
+  peers:       DuckDB WITH RECURSIVE computing each member's level, and networkx computing
+               levels and downline sizes, on the sizes they can finish (--peer-max).
+Targets (PRODUCT.md §5): 10M members <= 6 s and 100M <= 90 s end to end at <= 12 GB peak;
+the kernel alone at 100M <= 45 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sentinella.pyramid import run_pyramid
+from sentinella.pyramid.kernels import analyse_forest
+from sentinella.store import Store
+
+SHAPES = {
+    # parent of member i (i >= 1); member 0 is the root. hash() keeps it deterministic.
+    "random": "CAST(hash(i) % i AS BIGINT)",
+    "chain": "i - 1",
+    "star": "CAST(hash(i) % least(i, 10) AS BIGINT)",
+}
+
+
+def build_store(path: Path, size: int, shape: str) -> Store:
+    store = Store.open(path)
+    parent = SHAPES[shape]
+    if shape == "chain":
+        size = min(size, 1_000_000)  # the 10^6-level chain; the rest of the forest is random
+    store.connection.execute(
+        "INSERT INTO members (member_id, sponsor_id, joined_at) "
+        "SELECT 'M' || lpad(CAST(i AS VARCHAR), 9, '0'), "
+        f"CASE WHEN i = 0 THEN NULL ELSE 'M' || lpad(CAST({parent} AS VARCHAR), 9, '0') END, "
+        "TIMESTAMPTZ '2020-01-01 00:00:00+00' + to_seconds(i) "
+        f"FROM range({size}) t(i)"
+    )
+    return store
+
+
+def peak_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+
+
+def run_sentinella(store: Store) -> float:
+    started = time.perf_counter()
+    run_pyramid(store.backend, profiles=["cn"])
+    return time.perf_counter() - started
+
+
+def run_kernel(store: Store) -> float:
+    table = store.connection.sql(
+        "SELECT m.rowid AS code, s.rowid AS sponsor FROM members m LEFT JOIN members s ON s.member_id = m.sponsor_id"
+    ).to_arrow_table()
+    n = table.num_rows
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[table.column("code").to_numpy()] = table.column("sponsor").fill_null(-1).to_numpy()
+    started = time.perf_counter()
+    analyse_forest(parent)
+    return time.perf_counter() - started
+
+
+def run_recursive_sql(store: Store) -> float:
+    started = time.perf_counter()
+    store.connection.execute(
+        "WITH RECURSIVE walk(member_id, level) AS ("
+        " SELECT member_id, 1 FROM members WHERE sponsor_id IS NULL"
+        " UNION ALL SELECT m.member_id, w.level + 1 FROM members m JOIN walk w ON m.sponsor_id = w.member_id)"
+        " SELECT max(level), count(*) FROM walk"
+    ).fetchall()
+    return time.perf_counter() - started
+
+
+def run_networkx(store: Store) -> float:
+    import networkx as nx
+
+    edges = store.connection.execute(
+        "SELECT sponsor_id, member_id FROM members WHERE sponsor_id IS NOT NULL"
+    ).fetchall()
+    started = time.perf_counter()
+    graph = nx.DiGraph()
+    graph.add_edges_from(edges)
+    roots = [node for node, degree in graph.in_degree() if degree == 0]
+    level: dict[str, int] = {}
+    for root in roots:
+        for node, depth in nx.single_source_shortest_path_length(graph, root).items():
+            level[node] = depth + 1
+    downline = dict.fromkeys(graph.nodes, 0)
+    for node in reversed(list(nx.topological_sort(graph))):
+        for child in graph.successors(node):
+            downline[node] += downline[child] + 1
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--shapes", default="random,chain,star")
+    parser.add_argument("--peer-max", type=int, default=1_000_000, help="largest size the peers run on")
+    args = parser.parse_args()
+    print(f"{'shape':<7} {'members':>12} {'sentinella':>11} {'kernel':>8} {'WITH RECURSIVE':>15} "
+          f"{'networkx':>9}  ratios vs sentinella")
+    for size in (int(s) for s in args.sizes.split(",")):
+        for shape in args.shapes.split(","):
+            if shape == "chain" and size > 1_000_000:
+                continue
+            with tempfile.TemporaryDirectory() as scratch:
+                store = build_store(Path(scratch) / "bench.duckdb", size, shape)
+                n = store.row_count("members")
+                ours = run_sentinella(store)
+                kernel = run_kernel(store)
+                peers = ""
+                recursive = networkx_time = float("nan")
+                if n <= args.peer_max:
+                    recursive = run_recursive_sql(store)
+                    networkx_time = run_networkx(store)
+                    peers = f"  recursive SQL {recursive / ours:5.1f}x, networkx {networkx_time / ours:5.1f}x slower"
+                print(f"{shape:<7} {n:>12,} {ours:>9.2f} s {kernel:>6.2f} s {recursive:>13.2f} s "
+                      f"{networkx_time:>7.2f} s{peers}", flush=True)
+                store.close()
+    print(f"peak RSS {peak_gb():.2f} GB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Converting amounts between currencies, for thresholds written in one currency.
+
+Legal thresholds (¥2.5M of fees, orders of ¥1 or less) are in one currency while records may mix
+several. Rates are deliberately a small editable table, not a live feed: a finding must be
+reproducible, so the rates used are part of its evidence.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+# Units of each currency per 1 CNY is awkward to read; these are CNY per unit (approximate,
+# mid-2024). Edit with a TOML file of `CODE = rate` lines and pass it where a command takes --rates.
+DEFAULT_CNY_PER_UNIT: Mapping[str, float] = {
+    "CNY": 1.0,
+    "HKD": 0.92,
+    "TWD": 0.22,
+    "MOP": 0.89,
+    "USD": 7.2,
+    "EUR": 7.8,
+    "GBP": 9.2,
+    "JPY": 0.047,
+    "KRW": 0.0053,
+    "SGD": 5.3,
+    "AUD": 4.8,
+    "CAD": 5.3,
+    "CHF": 8.1,
+    "MYR": 1.55,
+    "THB": 0.2,
+}
+
+
+def load_rates(path: Path | None) -> dict[str, float]:
+    """The default table, overridden by a TOML file of ``CODE = CNY per unit`` lines."""
+    rates = dict(DEFAULT_CNY_PER_UNIT)
+    if path is not None:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+        for code, value in data.items():
+            rates[str(code).upper()] = float(value)
+    return rates
+
+
+def convert_sql(amount: str, currency: str, target: str, rates: Mapping[str, float]) -> str:
+    """SQL converting ``amount`` in ``currency`` to ``target``; NULL for unknown currencies."""
+    if target not in rates:
+        raise ValueError(f"no rate for {target}: add it to the rates table")
+    per_target = rates[target]
+    cases = " ".join(f"WHEN '{code}' THEN {rate / per_target!r}" for code, rate in sorted(rates.items()))
+    return f"(CAST({amount} AS DOUBLE) * CASE {currency} {cases} END)"

@@ -1,0 +1,28 @@
+"""Pyramid-selling forensics (PRODUCT.md §3): recruitment forest, metrics, legal tests.
+
+``run_pyramid`` reads the store, writes the ``pyramid_*`` result tables and returns a summary;
+``render_report`` turns one network into an evidence report. The array kernels live in
+:mod:`sentinella.pyramid.kernels`.
+"""
+
+from __future__ import annotations
+
+from ._analysis import RESULT_TABLES, PyramidSummary, run_pyramid
+from ._errors import PyramidError
+from ._inputs import MissingTableError
+from ._profiles import BUNDLED, Profile, ProfileError, load_profile
+from ._report import ReportError, render_report
+
+__all__ = [
+    "BUNDLED",
+    "RESULT_TABLES",
+    "MissingTableError",
+    "Profile",
+    "ProfileError",
+    "PyramidError",
+    "PyramidSummary",
+    "ReportError",
+    "load_profile",
+    "render_report",
+    "run_pyramid",
+]

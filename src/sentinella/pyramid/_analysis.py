@@ -1,0 +1,289 @@
+"""Pyramid forensics end to end: store → arrays → kernels → legal tests → result tables."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from sentinella.engine import Backend
+from sentinella.money import convert_sql, load_rates
+
+from ._inputs import PyramidInputs, load_inputs
+from ._legal import Context, pyramid_gate, run_tests
+from ._metrics import MemberFigures, member_figures, network_figures
+from ._profiles import load_profile
+
+RESULT_TABLES = (
+    "pyramid_members",
+    "pyramid_networks",
+    "pyramid_findings",
+    "pyramid_issues",
+    "pyramid_flows",
+    "pyramid_person_links",
+)
+_MEMBER_MONEY = (
+    "fees_paid",
+    "fees_in_downline",
+    "own_sales_outside",
+    "own_sales_inside",
+    "team_sales_outside",
+    "team_sales_inside",
+    "purchases_inside",
+    "commission_own_sales",
+    "commission_downline_sales",
+    "commission_recruitment",
+    "commission_unspecified",
+    "bonus",
+    "fees_received",
+    "rewards",
+    "received_total",
+    "paid_total",
+    "net_income",
+)
+
+
+@dataclass
+class PyramidSummary:
+    """What a run found, for the CLI and the demo."""
+
+    members: int
+    networks: int
+    pyramids: int
+    organizers: int
+    findings: int
+    issues: dict[str, int]
+    seconds: float
+    timings: dict[str, float] = field(default_factory=dict)
+    profiles: list[str] = field(default_factory=list)
+
+
+def _timed(timings: dict[str, float], name: str, started: float) -> float:
+    now = time.perf_counter()
+    timings[name] = round(now - started, 3)
+    return now
+
+
+def run_pyramid(
+    backend: Backend,
+    *,
+    profiles: Sequence[str] = ("cn", "us", "eu"),
+    repeat_offenders: Iterable[str] = (),
+    rates_file: Path | None = None,
+) -> PyramidSummary:
+    """Analyse the store's members, payments and orders; replace the pyramid_* tables."""
+    started = clock = time.perf_counter()
+    timings: dict[str, float] = {}
+    loaded = [load_profile(p) for p in profiles]
+    currency = loaded[0].currency if loaded else "CNY"
+    rates = load_rates(rates_file)
+    inputs = load_inputs(backend, currency, rates)
+    clock = _timed(timings, "read", clock)
+    members = member_figures(inputs)
+    networks = network_figures(inputs, members)
+    clock = _timed(timings, "kernels", clock)
+    gate = pyramid_gate(networks)
+    is_pyramid = gate.is_pyramid
+    ctx = Context(
+        inputs.member_id,
+        members,
+        networks,
+        gate.is_pyramid,
+        gate.headcount_based,
+        gate.reason,
+        frozenset(repeat_offenders),
+    )
+    findings = run_tests(ctx, loaded)
+    clock = _timed(timings, "legal tests", clock)
+    tables = {
+        "pyramid_members": _members_table(inputs, members),
+        "pyramid_networks": _networks_table(ctx),
+        "pyramid_findings": findings,
+        "pyramid_issues": _issues_table(inputs, members),
+        "pyramid_person_links": _person_links_table(inputs, members),
+    }
+    _write(backend, tables, currency, rates)
+    _timed(timings, "write", clock)
+    organizer_rules = {str(p.rules["organizer"]["rule_id"]) for p in loaded if "organizer" in p.rules}
+    organizers = 0
+    if findings.num_rows:
+        kinds = findings.column("subject_kind").to_numpy(zero_copy_only=False)
+        rules = findings.column("rule_id").to_numpy(zero_copy_only=False)
+        organizers = int(np.count_nonzero((kinds == "member") & np.isin(rules, list(organizer_rules))))
+    issue_kinds = tables["pyramid_issues"].column("issue").to_pylist()
+    issues: dict[str, int] = {}
+    for kind in issue_kinds:
+        issues[str(kind)] = issues.get(str(kind), 0) + 1
+    return PyramidSummary(
+        members=inputs.n,
+        networks=int(networks.roots.size),
+        pyramids=int(np.count_nonzero(is_pyramid)),
+        organizers=organizers,
+        findings=findings.num_rows,
+        issues=issues,
+        seconds=round(time.perf_counter() - started, 3),
+        timings=timings,
+        profiles=[p.id for p in loaded],
+    )
+
+
+def _members_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
+    forest, check = members.forest, members.check
+    ids = inputs.member_id
+    root = forest.root.astype(np.int64)
+    columns: dict[str, pa.Array | np.ndarray] = {
+        "member_id": ids,
+        "person_id": ids.take(pa.array(members.person)),
+        "network_id": ids.take(pa.array(root)),
+        "in_network": members.in_network,
+        "participant": members.participant,
+        "level": forest.level,
+        "direct_recruits": forest.direct_recruits,
+        "downline": forest.downline,
+        "depth_below": forest.depth_below,
+        "legal_headcount": forest.legal_headcount,
+        "legal_levels": forest.legal_levels,
+        "person_headcount": members.person_headcount,
+        "person_levels": members.person_levels,
+        "sponsor_cut": check.cut,
+    }
+    for name in _MEMBER_MONEY:
+        columns[name] = members.money.get(name, np.zeros(inputs.n))
+    return pa.table(columns)
+
+
+def _networks_table(ctx: Context) -> pa.Table:
+    columns: dict[str, pa.Array | np.ndarray] = {"network_id": ctx.network_ids}
+    columns.update(ctx.networks.columns)
+    columns["is_pyramid"] = ctx.is_pyramid
+    columns["headcount_based"] = ctx.headcount_based
+    columns["assessment"] = ctx.pyramid_reason
+    return pa.table(columns)
+
+
+def _issues_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
+    """Every recruitment-data flaw, one row per member and kind, never looped on."""
+    check = members.check
+    ids = inputs.member_id
+    parts: list[pa.Table] = []
+
+    def add(mask: np.ndarray, issue: str, detail: Callable[[np.ndarray], pa.Array] | str) -> None:
+        codes = np.flatnonzero(mask)
+        if not codes.size:
+            return
+        if isinstance(detail, str):
+            detail_array = pa.array(np.full(codes.size, detail, dtype=object), pa.string())
+        else:
+            detail_array = detail(codes)  # built for the flagged members only
+        parts.append(
+            pa.table(
+                {
+                    "member_id": ids.take(pa.array(codes)),
+                    "issue": pa.array(np.full(codes.size, issue, dtype=object), pa.string()),
+                    "detail": detail_array,
+                }
+            )
+        )
+
+    def cycle_detail(codes: np.ndarray) -> pa.Array:
+        return pc.binary_join_element_wise(
+            "on a recruitment cycle of ",
+            pc.cast(pa.array(check.cycle_length[codes]), pa.string()),
+            " members (cycle named by member ",
+            ids.take(pa.array(check.cycle_id[codes])),
+            ")",
+            "",
+        )
+
+    def into_detail(codes: np.ndarray) -> pa.Array:
+        return pc.binary_join_element_wise(
+            "sponsor chain runs into the cycle named by member ",
+            ids.take(pa.array(check.into_cycle[codes])),
+            "",
+        )
+
+    add(check.self_sponsored, "self_sponsorship", "names themselves as sponsor")
+    add((check.cycle_id >= 0) & ~check.self_sponsored, "cycle", cycle_detail)
+    add(
+        check.cut & ~check.self_sponsored,
+        "cycle_cut",
+        "sponsor link ignored to break the cycle: joined first",
+    )
+    add(check.into_cycle >= 0, "into_cycle", into_detail)
+    add(inputs.orphan, "unknown_sponsor", "sponsor_id names no member in the store")
+    if inputs.paid_after_left is not None:
+        late = inputs.paid_after_left
+
+        def late_detail(codes: np.ndarray) -> pa.Array:
+            return pc.binary_join_element_wise(
+                "received ", pc.cast(pa.array(late[codes]), pa.string()), " payments after leaving", ""
+            )
+
+        add(late > 0, "paid_after_leaving", late_detail)
+    if not parts:
+        return pa.table(
+            {
+                "member_id": pa.array([], pa.string()),
+                "issue": pa.array([], pa.string()),
+                "detail": pa.array([], pa.string()),
+            }
+        )
+    return pa.concat_tables(parts)
+
+
+def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
+    """Why accounts were merged: each shared identifier links an account to the first holder."""
+    from ._persons import identity_links
+
+    empty = pa.table(
+        {
+            "member_id": pa.array([], pa.string()),
+            "linked_member_id": pa.array([], pa.string()),
+            "identifier": pa.array([], pa.string()),
+            "person_id": pa.array([], pa.string()),
+        }
+    )
+    if members.merge is None:
+        return empty
+    a, b, kind = identity_links(inputs.identities)
+    if not a.size:
+        return empty
+    kinds = np.array(members.merge.kinds, dtype=object)
+    ids = inputs.member_id
+    return pa.table(
+        {
+            "member_id": ids.take(pa.array(a)),
+            "linked_member_id": ids.take(pa.array(b)),
+            "identifier": pa.array(kinds[kind], pa.string()),
+            "person_id": ids.take(pa.array(members.person[a])),
+        }
+    )
+
+
+def _write(backend: Backend, tables: dict[str, pa.Table], currency: str, rates: dict[str, float]) -> None:
+    """Replace the result tables in one transaction, so readers never see half a run."""
+    backend.execute("BEGIN TRANSACTION", step="pyramid: write")
+    try:
+        for name, table in tables.items():
+            view = f"__arrow_{name}"
+            # Many record batches, not one: DuckDB scans Arrow in parallel, a batch per thread.
+            batches = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
+            backend.register_arrow(view, batches)
+            backend.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
+        if backend.table_exists("payments"):
+            amount = convert_sql("amount", "currency", currency, rates)
+            backend.execute(
+                "CREATE OR REPLACE TABLE pyramid_flows AS SELECT payee_id AS member_id, kind, basis, "
+                f"level, count(*) AS payments, sum({amount}) AS amount FROM payments "
+                "GROUP BY ALL ORDER BY member_id, kind, level",
+                step="write pyramid_flows",
+            )
+        backend.execute("COMMIT", step="pyramid: write")
+    except BaseException:
+        backend.execute("ROLLBACK", step="pyramid: write")
+        raise

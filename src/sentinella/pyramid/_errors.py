@@ -1,0 +1,7 @@
+"""Errors pyramid forensics reports to the user (one line each)."""
+
+from __future__ import annotations
+
+
+class PyramidError(ValueError):
+    """Something the user can fix: a missing table, a bad profile, an unknown network."""

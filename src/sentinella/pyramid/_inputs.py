@@ -1,0 +1,197 @@
+"""Read what pyramid forensics needs from the store, as integer-coded arrays.
+
+Members are coded by their row id in the store (dense, since input tables are append-only), so
+every other table is coded with one join. Money is converted to the profile's currency in SQL.
+Only ``members`` is required; payments, orders and merchants add money flows when present.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+from sentinella.engine import Backend
+from sentinella.money import convert_sql
+
+from ._errors import PyramidError
+
+IDENTITY_KINDS = ("phone", "id_number", "device_id", "bank_account")
+_NO_TIME = np.iinfo(np.int64).max
+SALE_STATUSES = ("paid", "shipped", "delivered", "completed")
+
+
+class MissingTableError(PyramidError):
+    """The store lacks a table the analysis needs."""
+
+
+@dataclass
+class PyramidInputs:
+    """Everything the kernels and the legal tests read, indexed by member code."""
+
+    member_id: pa.Array
+    parent: NDArray[np.int64]
+    orphan: NDArray[np.bool_]
+    joined: NDArray[np.int64]
+    identities: dict[str, NDArray[np.int64]]
+    money: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    levels: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    paid_after_left: NDArray[np.int64] | None = None
+    sale_seller: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    sale_buyer: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    sale_amount: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
+    has_payments: bool = False
+    has_orders: bool = False
+
+    @property
+    def n(self) -> int:
+        return int(self.parent.shape[0])
+
+
+def _column(table: pa.Table, name: str, dtype: type, fill: object) -> NDArray[np.generic]:
+    return np.asarray(table.column(name).fill_null(fill).to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _scatter(
+    n: int, codes: NDArray[np.int64], values: NDArray[np.generic], fill: object, dtype: type
+) -> NDArray[np.generic]:
+    out: NDArray[np.generic] = np.full(n, fill, dtype=dtype)
+    out[codes] = values
+    return out
+
+
+def _has_rows(backend: Backend, table: str) -> bool:
+    return backend.table_exists(table) and bool(
+        backend.scalar(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)")
+    )
+
+
+def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> PyramidInputs:
+    if not _has_rows(backend, "members"):
+        raise MissingTableError("pyramid forensics needs the members table: ingest a case with members first")
+    n = int(str(backend.scalar("SELECT coalesce(max(rowid) + 1, 0) FROM members") or 0))
+    links = backend.query(
+        "SELECT m.rowid AS code, s.rowid AS sponsor, "
+        "(m.sponsor_id IS NOT NULL AND s.rowid IS NULL) AS orphan, "
+        "epoch_us(m.joined_at) AS joined FROM members m "
+        "LEFT JOIN members s ON s.member_id = m.sponsor_id",
+        step="pyramid: sponsors",
+    )
+    codes = _column(links, "code", np.int64, -1).astype(np.int64)
+    parent = _scatter(n, codes, _column(links, "sponsor", np.int64, -1), -1, np.int64)
+    orphan = _scatter(n, codes, _column(links, "orphan", np.bool_, False), False, np.bool_)
+    joined = _scatter(n, codes, _column(links, "joined", np.int64, _NO_TIME), _NO_TIME, np.int64)
+    ids = backend.query("SELECT rowid AS code, member_id FROM members", step="pyramid: ids")
+    id_codes = _column(ids, "code", np.int64, -1).astype(np.int64)
+    order = np.empty(n, dtype=np.int64)
+    order[id_codes] = np.arange(id_codes.shape[0])
+    member_id = ids.column("member_id").combine_chunks().take(pa.array(order))
+    inputs = PyramidInputs(
+        member_id=member_id,
+        parent=parent.astype(np.int64),
+        orphan=orphan.astype(np.bool_),
+        joined=joined.astype(np.int64),
+        identities=_identity_codes(backend, n),
+    )
+    if _has_rows(backend, "payments"):
+        _load_payments(backend, inputs, currency, rates)
+    if _has_rows(backend, "orders") and _has_rows(backend, "merchants"):
+        _load_sales(backend, inputs, currency, rates)
+    return inputs
+
+
+def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
+    """Dictionary codes per identity column (-1 when missing), via Arrow's hash encoding."""
+    present = [
+        kind
+        for kind in IDENTITY_KINDS
+        if backend.scalar(
+            f"SELECT count({kind}) > 0 FROM (SELECT {kind} FROM members WHERE {kind} IS NOT NULL LIMIT 1)"
+        )
+    ]
+    if not present:
+        return {}
+    table = backend.query(
+        f"SELECT rowid AS code, {', '.join(present)} FROM members", step="pyramid: identities"
+    )
+    codes = _column(table, "code", np.int64, -1).astype(np.int64)
+    out: dict[str, NDArray[np.int64]] = {}
+    for kind in present:
+        encoded = pc.dictionary_encode(table.column(kind)).combine_chunks()
+        indices = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        out[kind] = _scatter(n, codes, indices, -1, np.int64).astype(np.int64)
+    return out
+
+
+_PAYER_SUMS = {
+    "paid_total": "TRUE",
+    "fees_paid": "p.kind = 'entry_fee'",
+}
+_PAYEE_SUMS = {
+    "received_total": "TRUE",
+    "fees_received": "p.kind = 'entry_fee'",
+    "commission_own_sales": "p.kind = 'commission' AND p.basis = 'own_sales'",
+    "commission_downline_sales": "p.kind = 'commission' AND p.basis = 'downline_sales'",
+    "commission_recruitment": "p.kind = 'commission' AND p.basis = 'recruitment'",
+    "commission_unspecified": "p.kind = 'commission' AND p.basis IS NULL",
+    "bonus": "p.kind = 'bonus'",
+}
+_PAYEE_LEVELS = {
+    "max_reward_level": "p.kind IN ('commission', 'bonus')",
+    "max_recruitment_level": "p.kind IN ('commission', 'bonus') AND p.basis = 'recruitment'",
+    "max_team_sales_level": "p.kind = 'commission' AND p.basis = 'downline_sales'",
+}
+
+
+def _load_payments(
+    backend: Backend, inputs: PyramidInputs, currency: str, rates: Mapping[str, float]
+) -> None:
+    amount = convert_sql("p.amount", "p.currency", currency, rates)
+    n = inputs.n
+    for side, sums in (("payer_id", _PAYER_SUMS), ("payee_id", _PAYEE_SUMS)):
+        columns = ", ".join(f"sum({amount}) FILTER (WHERE {cond}) AS {name}" for name, cond in sums.items())
+        extra = ""
+        if side == "payee_id":
+            extra = ", count(*) FILTER (WHERE p.paid_at > m.left_at) AS paid_after_left" + "".join(
+                f", max(p.level) FILTER (WHERE {cond}) AS {name}" for name, cond in _PAYEE_LEVELS.items()
+            )
+        table = backend.query(
+            f"SELECT m.rowid AS code, {columns}{extra} FROM payments p "
+            f"JOIN members m ON m.member_id = p.{side} GROUP BY m.rowid",
+            step=f"pyramid: payments by {side}",
+        )
+        codes = _column(table, "code", np.int64, -1).astype(np.int64)
+        for name in sums:
+            inputs.money[name] = _scatter(
+                n, codes, _column(table, name, np.float64, 0.0), 0.0, np.float64
+            ).astype(np.float64)
+        if extra:
+            inputs.paid_after_left = _scatter(
+                n, codes, _column(table, "paid_after_left", np.int64, 0), 0, np.int64
+            ).astype(np.int64)
+            for name in _PAYEE_LEVELS:
+                inputs.levels[name] = _scatter(
+                    n, codes, _column(table, name, np.int64, 0), 0, np.int64
+                ).astype(np.int64)
+    inputs.has_payments = True
+
+
+def _load_sales(backend: Backend, inputs: PyramidInputs, currency: str, rates: Mapping[str, float]) -> None:
+    amount = convert_sql("o.amount", "o.currency", currency, rates)
+    statuses = ", ".join(f"'{s}'" for s in SALE_STATUSES)
+    table = backend.query(
+        f"SELECT s.rowid AS seller, b.rowid AS buyer, {amount} AS amount FROM orders o "
+        "JOIN merchants c ON c.merchant_id = o.merchant_id "
+        "JOIN members s ON s.member_id = c.member_id "
+        "LEFT JOIN members b ON b.member_id = o.buyer_id "
+        f"WHERE o.status IN ({statuses})",
+        step="pyramid: sales",
+    )
+    inputs.sale_seller = _column(table, "seller", np.int64, -1).astype(np.int64)
+    inputs.sale_buyer = _column(table, "buyer", np.int64, -1).astype(np.int64)
+    inputs.sale_amount = _column(table, "amount", np.float64, 0.0).astype(np.float64)
+    inputs.has_orders = True

@@ -1,0 +1,218 @@
+"""Per-member and per-network figures, from the coded inputs and the forest kernels.
+
+Everything here is numpy over member codes: bincounts for money per member and per network,
+the kernels for the tree. Persons (accounts merged by shared identifiers) get a forest of their
+own, because the legal headcounts count people, not accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._forest import ForestMetrics, SponsorCheck, analyse_forest
+from ._inputs import PyramidInputs
+from ._persons import PersonMerge, merge_accounts
+
+F64 = NDArray[np.float64]
+I64 = NDArray[np.int64]
+
+
+@dataclass
+class MemberFigures:
+    """Per account figures (index = member code)."""
+
+    check: SponsorCheck
+    forest: ForestMetrics
+    participant: NDArray[np.bool_]
+    in_network: NDArray[np.bool_]
+    person: I64
+    merge: PersonMerge | None
+    person_headcount: I64
+    person_levels: I64
+    money: dict[str, F64]
+
+
+@dataclass
+class NetworkFigures:
+    """Per network figures (index = the network's root code; only ``roots`` are networks)."""
+
+    roots: I64
+    columns: dict[str, NDArray[Any]]
+
+
+def _zeros(n: int) -> F64:
+    return np.zeros(n, dtype=np.float64)
+
+
+def _money(inputs: PyramidInputs, name: str) -> F64:
+    return inputs.money.get(name, _zeros(inputs.n))
+
+
+def member_figures(inputs: PyramidInputs) -> MemberFigures:
+    n = inputs.n
+    parent = inputs.parent
+    has_parent = parent >= 0
+    recruits = np.bincount(parent[has_parent], minlength=n) > 0
+    fees_paid = _money(inputs, "fees_paid")
+    # A participant is anyone inside a recruitment structure or who paid to join one; their
+    # purchases are "inside" sales, everyone else's are sales to the public.
+    participant = has_parent | recruits | inputs.orphan | (fees_paid > 0)
+    own_out, own_in, bought_in = _sales_split(inputs, participant)
+    rewards = (
+        _money(inputs, "commission_own_sales")
+        + _money(inputs, "commission_downline_sales")
+        + _money(inputs, "commission_recruitment")
+        + _money(inputs, "commission_unspecified")
+        + _money(inputs, "bonus")
+        + _money(inputs, "fees_received")
+    )
+    values = {"fees_paid": fees_paid, "sales_outside": own_out, "sales_inside": own_in, "rewards": rewards}
+    check, forest = analyse_forest(parent, join_order=inputs.joined, orphan=inputs.orphan, values=values)
+    in_network = (check.parent >= 0) | (forest.direct_recruits > 0)
+    money = dict(inputs.money)
+    money.update(
+        {
+            "own_sales_outside": own_out,
+            "own_sales_inside": own_in,
+            "purchases_inside": bought_in,
+            "rewards": rewards,
+            "net_income": _money(inputs, "received_total") - _money(inputs, "paid_total"),
+            "fees_in_downline": forest.sums["fees_paid"] - fees_paid,
+            "team_sales_outside": forest.sums["sales_outside"],
+            "team_sales_inside": forest.sums["sales_inside"],
+        }
+    )
+    person, merge, headcount, levels = _person_counts(inputs, check, forest)
+    return MemberFigures(check, forest, participant, in_network, person, merge, headcount, levels, money)
+
+
+def _sales_split(inputs: PyramidInputs, participant: NDArray[np.bool_]) -> tuple[F64, F64, F64]:
+    """Each seller's sales to the public and to participants, and participants' purchases."""
+    n = inputs.n
+    if not inputs.sale_seller.size:
+        return _zeros(n), _zeros(n), _zeros(n)
+    seller, buyer, amount = inputs.sale_seller, inputs.sale_buyer, inputs.sale_amount
+    buyer_inside = np.zeros(seller.shape[0], dtype=np.bool_)
+    known = buyer >= 0
+    buyer_inside[known] = participant[buyer[known]]
+    outside = np.bincount(seller, weights=np.where(buyer_inside, 0.0, amount), minlength=n)
+    inside = np.bincount(seller, weights=np.where(buyer_inside, amount, 0.0), minlength=n)
+    seller_inside = participant[seller]
+    bought = np.bincount(buyer[known], weights=np.where(seller_inside, amount, 0.0)[known], minlength=n)
+    return outside.astype(np.float64), inside.astype(np.float64), bought.astype(np.float64)
+
+
+def _person_counts(
+    inputs: PyramidInputs, check: SponsorCheck, forest: ForestMetrics
+) -> tuple[I64, PersonMerge | None, I64, I64]:
+    """Headcount and levels in a forest of persons: one node per person, however many accounts.
+
+    A person's sponsor is the sponsor of the account they opened first; their recruits are the
+    persons recruited by any of their accounts.
+    """
+    n = inputs.n
+    if not inputs.identities:
+        return np.arange(n, dtype=np.int64), None, forest.legal_headcount, forest.legal_levels
+    merge = merge_accounts(inputs.identities)
+    person = merge.person.astype(np.int64)
+    if merge.n_persons == n:
+        return person, merge, forest.legal_headcount, forest.legal_levels
+    _, dense = np.unique(person, return_inverse=True)
+    count = int(dense.max()) + 1
+    order = np.lexsort((np.arange(n), inputs.joined))
+    first_account = np.empty(count, dtype=np.int64)
+    first_account[dense[order[::-1]]] = order[::-1]
+    sponsor = check.parent[first_account]
+    person_parent = np.where(sponsor >= 0, dense[np.maximum(sponsor, 0)], -1)
+    person_parent = np.where(person_parent == np.arange(count), -1, person_parent)
+    _, person_forest = analyse_forest(person_parent)
+    return (
+        person,
+        merge,
+        person_forest.legal_headcount[dense].astype(np.int64),
+        person_forest.legal_levels[dense].astype(np.int64),
+    )
+
+
+def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFigures:
+    """Size, depth, money and income distribution of every tree with at least two members."""
+    n = inputs.n
+    forest = members.forest
+    root = forest.root.astype(np.int64)
+    inside = members.in_network
+    roots = np.flatnonzero(inside & (root == np.arange(n)))
+    root_in = root[inside]
+    headcount = np.maximum(np.bincount(root_in, minlength=n), 1)
+
+    def total(values: NDArray[Any]) -> F64:
+        weights = np.asarray(values, dtype=np.float64)[inside]
+        return np.bincount(root_in, weights=weights, minlength=n).astype(np.float64)
+
+    money = members.money
+    rewards = money["rewards"]
+    levels = inputs.levels
+    zero = np.zeros(n, dtype=np.int64)
+    columns: dict[str, NDArray[Any]] = {
+        "members": (forest.downline + 1)[roots],
+        "levels": forest.legal_levels[roots],
+        "persons": _distinct_persons(root, members.person, inside, n)[roots],
+        "fees_total": total(money.get("fees_paid", _zeros(n)))[roots],
+        "fees_received": total(money.get("fees_received", _zeros(n)))[roots],
+        "rewards_total": total(rewards)[roots],
+        "recruitment_rewards": total(
+            money.get("commission_recruitment", _zeros(n)) + money.get("fees_received", _zeros(n))
+        )[roots],
+        "sales_rewards": total(
+            money.get("commission_own_sales", _zeros(n)) + money.get("commission_downline_sales", _zeros(n))
+        )[roots],
+        "sales_outside": total(money["own_sales_outside"])[roots],
+        "sales_inside": total(money["own_sales_inside"])[roots],
+        "share_no_income": (total(rewards <= 0) / headcount)[roots],
+        "share_losing": (total(money["net_income"] < 0) / headcount)[roots],
+        "top1_share": _top_share(root, rewards, inside, n)[roots],
+        "paying_levels": _group_max(root, levels.get("max_reward_level", zero), inside, n)[roots],
+        "recruitment_levels": _group_max(root, levels.get("max_recruitment_level", zero), inside, n)[roots],
+        "team_sales_levels": _group_max(root, levels.get("max_team_sales_level", zero), inside, n)[roots],
+    }
+    return NetworkFigures(roots, columns)
+
+
+def _group_max(root: I64, values: I64, inside: NDArray[np.bool_], n: int) -> I64:
+    out = np.zeros(n, dtype=np.int64)
+    np.maximum.at(out, root[inside], values[inside])
+    return out
+
+
+def _distinct_persons(root: I64, person: I64, inside: NDArray[np.bool_], n: int) -> I64:
+    """People per network: the accounts of one person count once."""
+    accounts_of = np.bincount(person, minlength=n)
+    shared = inside & (accounts_of[person] > 1)
+    single = inside & ~shared
+    out = np.bincount(root[single], minlength=n).astype(np.int64)
+    if shared.any():
+        keys = np.unique(root[shared] * np.int64(n) + person[shared])
+        out += np.bincount(keys // n, minlength=n).astype(np.int64)
+    return out
+
+
+def _top_share(root: I64, rewards: F64, inside: NDArray[np.bool_], n: int) -> F64:
+    """Share of each network's rewards taken by its top 1% of earners (at least one person)."""
+    codes = np.flatnonzero(inside)
+    if not codes.size:
+        return _zeros(n)
+    groups = root[codes]
+    order = np.lexsort((-rewards[codes], groups))
+    sorted_groups = groups[order]
+    size = np.bincount(groups, minlength=n)
+    start = np.zeros(n, dtype=np.int64)
+    start[1:] = np.cumsum(size)[:-1]
+    rank = np.arange(codes.size) - start[sorted_groups]
+    top_k = np.maximum(np.ceil(size * 0.01), 1).astype(np.int64)
+    top = rank < top_k[sorted_groups]
+    top_sum = np.bincount(sorted_groups, weights=np.where(top, rewards[codes][order], 0.0), minlength=n)
+    all_sum = np.bincount(groups, weights=rewards[codes], minlength=n)
+    return np.divide(top_sum, all_sum, out=np.zeros(n), where=all_sum > 0)
