@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sentinella.store import IngestReport, Store, ingest_case
-
-REPO = Path(__file__).resolve().parent.parent
-EXAMPLES = REPO / "examples"
-
-MEMBERS_HEADER = "member_id,joined_at,sponsor_id,name\n"
-ORDERS_HEADER = "order_id,buyer_id,merchant_id,amount,currency,placed_at,status\n"
+from support import CaseWriter, Ingest
 
 
 @pytest.fixture
@@ -21,9 +16,6 @@ def store() -> Iterator[Store]:
     opened = Store.open(":memory:")
     yield opened
     opened.close()
-
-
-CaseWriter = Callable[[dict[str, str | bytes]], Path]
 
 
 @pytest.fixture
@@ -44,9 +36,6 @@ def write_case(tmp_path: Path) -> CaseWriter:
         return folder
 
     return write
-
-
-Ingest = Callable[[dict[str, str | bytes]], IngestReport]
 
 
 @pytest.fixture

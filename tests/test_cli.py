@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import EXAMPLES
+from support import EXAMPLES
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

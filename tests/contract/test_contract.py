@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import REPO
 from sentinella.contract import TABLES, ColumnKind, get_table, render_markdown
+from support import REPO
 
 
 def test_docs_page_is_generated_from_the_code() -> None:

@@ -7,8 +7,8 @@ import json
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from conftest import MEMBERS_HEADER, ORDERS_HEADER, Ingest
 from sentinella.store import Store
+from support import MEMBERS_HEADER, ORDERS_HEADER, Ingest
 
 
 def _members(report):  # type: ignore[no-untyped-def]

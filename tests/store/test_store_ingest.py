@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import EXAMPLES, MEMBERS_HEADER, ORDERS_HEADER, Ingest
 from sentinella.contract import TABLES
 from sentinella.store import QUARANTINE_TABLE, Store, ingest_case
 from sentinella.store import _ingest as ingest_module
+from support import EXAMPLES, MEMBERS_HEADER, ORDERS_HEADER, Ingest
 
 SAMPLE_COUNTS = {
     "members": 21,

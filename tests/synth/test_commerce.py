@@ -216,3 +216,18 @@ def test_ties_are_unique_and_recruitment_runs_along_them(tiny: World) -> None:
         " WHERE m.sponsor_id IS NOT NULL AND n.shape <> 'matrix'"
     )
     assert linked == 1
+
+
+def test_everything_happens_inside_the_export_window(default_world: World) -> None:
+    end = "TIMESTAMPTZ '2025-06-30 00:00:00+00'"
+    for table, column in (
+        ("orders", "placed_at"),
+        ("orders", "completed_at"),
+        ("reviews", "created_at"),
+        ("payments", "paid_at"),
+        ("members", "joined_at"),
+        ("members", "left_at"),
+        ("ties", "since"),
+        ("merchants", "opened_at"),
+    ):
+        assert default_world.one(f"SELECT count(*) FROM {table} WHERE {column} >= {end}") == 0, column

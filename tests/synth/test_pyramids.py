@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from synth_world import World
 
+from sentinella.synth import generate_world
 from sentinella.synth._pyramids import NetPlan, build_tree, tree_stats
 
 
@@ -261,3 +263,27 @@ def test_recruitment_flaws_are_in_the_data(tiny: World, kind: str) -> None:
                 f"SELECT max(paid_at) FROM payments WHERE payee_id = '{member}' AND kind = 'commission'"
             )
             assert left is not None and last > left
+
+
+def test_hidden_sponsors_are_recorded(tmp_path: Path) -> None:
+    w = World(
+        generate_world(
+            tmp_path,
+            members=1500,
+            seed=6,
+            profile="tiny",
+            media=False,
+            overrides={"hidden_sponsor_share": 0.3},
+        )
+    )
+    hidden, shown = w.q(
+        "SELECT count(*) FILTER (WHERE p.sponsor_hidden), count(*) FILTER (WHERE NOT p.sponsor_hidden)"
+        " FROM truth_pyramid_members p JOIN truth_pyramid_networks n USING (network_id)"
+        " WHERE p.level > 1 AND n.shape <> 'star'"
+    )[0]
+    assert 0.15 < hidden / (hidden + shown) < 0.45
+    mismatched = w.one(
+        "SELECT count(*) FROM truth_pyramid_members p JOIN members m USING (member_id) WHERE p.level > 1"
+        " AND (p.sponsor_hidden <> (m.sponsor_id IS NULL) OR (NOT p.sponsor_hidden AND m.sponsor_id <> p.sponsor_id))"
+    )
+    assert mismatched == 0

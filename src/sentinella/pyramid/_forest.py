@@ -197,11 +197,20 @@ def _use_numba(engine: Engine) -> bool:
 
 
 def _bfs(p: IndexArray) -> _Order:
-    """A top-down order: the codes themselves when sponsors always precede recruits, else BFS."""
+    """A top-down order: the codes themselves when sponsors always precede recruits, else BFS.
+
+    Buffers are allocated here by numpy rather than inside the compiled code, because numpy backs
+    big arrays with huge pages and the walks are bound by random memory access.
+    """
+    n = p.shape[0]
+    dt = p.dtype
+    direct = np.zeros(n, dtype=dt)
     if _jit.is_topological(p):
-        n = p.shape[0]
-        return _Order(queue=np.arange(n, dtype=p.dtype), up=p, direct=_jit.count_children(p), reached=n)
-    queue, up, direct, reached = _jit.bfs(p)
+        _jit.count_children(p, direct)
+        return _Order(queue=np.arange(n, dtype=dt), up=p, direct=direct, reached=n)
+    queue = np.empty(n, dtype=dt)
+    up = np.empty(n, dtype=dt)
+    reached = _jit.bfs(p, np.zeros(n + 1, dtype=dt), np.empty(n, dtype=dt), queue, up, direct)
     return _Order(queue=queue, up=up, direct=direct, reached=int(reached))
 
 
@@ -353,8 +362,9 @@ def _metrics(
     if use_numba:
         if order is None:
             order = _ordered(p)
-        level, root = _jit.down(order.queue, order.up)
-        size, height = _jit.accumulate(order.queue, order.up)
+        level, root, size, height = (np.empty(n, dtype=p.dtype) for _ in range(4))
+        _jit.down(order.queue, order.up, np.empty_like(level), np.empty_like(root), level, root)
+        _jit.accumulate(order.queue, order.up, np.empty_like(size), np.empty_like(height), size, height)
         _push_all(p, order, list(named.values()))
         direct = order.direct
     else:

@@ -66,24 +66,32 @@ def _cycle_labels(parent: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.bool_]
     return label, on_cycle
 
 
-def _bfs(parent: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any], int]:
+def _bfs(
+    parent: NDArray[Any],
+    start: NDArray[Any],
+    child: NDArray[Any],
+    queue: NDArray[Any],
+    up: NDArray[Any],
+    direct: NDArray[Any],
+) -> int:
     """Breadth-first order from the roots; children are grouped by a counting sort (CSR).
 
-    Returns the order, each position's sponsor position (-1 for roots), direct recruit counts
-    and how many members were reached: fewer than n means some chains end in a cycle. Positions
-    of sponsors never decrease along the order, so work done "by position" streams through memory
-    instead of jumping around it.
+    Fills ``queue`` (the order), ``up`` (each position's sponsor position, -1 for roots) and
+    ``direct`` (recruit counts); ``start`` (n + 1 zeros) and ``child`` are scratch. Returns how
+    many members were reached: fewer than n means some chains end in a cycle. Positions of
+    sponsors never decrease along the order, so work done "by position" streams through memory.
+    All arrays come from numpy, which backs big ones with huge pages: at 100M members the random
+    accesses here would otherwise spend much of their time on TLB misses.
     """
     n = parent.shape[0]
-    start = np.zeros(n + 1, dtype=parent.dtype)
     for i in range(n):
         p = parent[i]
         if p >= 0:
             start[p + 1] += 1
-    direct = start[1:].copy()
+    for i in range(n):
+        direct[i] = start[i + 1]
     for i in range(n):
         start[i + 1] += start[i]
-    child = np.empty(n, dtype=parent.dtype)
     for i in range(n):
         p = parent[i]
         if p >= 0:
@@ -92,8 +100,6 @@ def _bfs(parent: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]
     for i in range(n, 0, -1):  # filling advanced each start to the next one: shift back
         start[i] = start[i - 1]
     start[0] = 0
-    queue = np.empty(n, dtype=parent.dtype)
-    up = np.empty(n, dtype=parent.dtype)
     tail = 0
     for i in range(n):
         if parent[i] < 0:
@@ -108,7 +114,7 @@ def _bfs(parent: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any], NDArray[Any]
             up[tail] = head
             tail += 1
         head += 1
-    return queue, up, direct, tail
+    return tail
 
 
 def _is_topological(parent: NDArray[Any]) -> bool:
@@ -123,21 +129,24 @@ def _is_topological(parent: NDArray[Any]) -> bool:
     return True
 
 
-def _count_children(parent: NDArray[Any]) -> NDArray[Any]:
-    """Direct recruits per member in one streaming pass."""
-    direct = np.zeros(parent.shape[0], dtype=parent.dtype)
+def _count_children(parent: NDArray[Any], direct: NDArray[Any]) -> None:
+    """Direct recruits per member (into zeros) in one streaming pass."""
     for i in range(parent.shape[0]):
         p = parent[i]
         if p >= 0:
             direct[p] += 1
-    return direct
 
 
-def _down(queue: NDArray[Any], up: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+def _down(
+    queue: NDArray[Any],
+    up: NDArray[Any],
+    qlevel: NDArray[Any],
+    qroot: NDArray[Any],
+    level: NDArray[Any],
+    root: NDArray[Any],
+) -> None:
     """Level and root, computed by position (streaming) and written back to member codes once."""
     n = queue.shape[0]
-    qlevel = np.empty(n, dtype=queue.dtype)
-    qroot = np.empty(n, dtype=queue.dtype)
     for i in range(n):
         j = up[i]
         if j < 0:
@@ -146,20 +155,25 @@ def _down(queue: NDArray[Any], up: NDArray[Any]) -> tuple[NDArray[Any], NDArray[
         else:
             qlevel[i] = qlevel[j] + 1
             qroot[i] = qroot[j]
-    level = np.empty(n, dtype=queue.dtype)
-    root = np.empty(n, dtype=queue.dtype)
     for i in range(n):
         v = queue[i]
         level[v] = qlevel[i]
         root[v] = qroot[i]
-    return level, root
 
 
-def _accumulate(queue: NDArray[Any], up: NDArray[Any]) -> tuple[NDArray[Any], NDArray[Any]]:
+def _accumulate(
+    queue: NDArray[Any],
+    up: NDArray[Any],
+    qsize: NDArray[Any],
+    qheight: NDArray[Any],
+    size: NDArray[Any],
+    height: NDArray[Any],
+) -> None:
     """Subtree size and height bottom-up by position: a child is final before its sponsor."""
     n = queue.shape[0]
-    qsize = np.ones(n, dtype=queue.dtype)
-    qheight = np.zeros(n, dtype=queue.dtype)
+    for i in range(n):
+        qsize[i] = 1
+        qheight[i] = 0
     for i in range(n - 1, -1, -1):
         j = up[i]
         if j >= 0:
@@ -167,13 +181,10 @@ def _accumulate(queue: NDArray[Any], up: NDArray[Any]) -> tuple[NDArray[Any], ND
             h = qheight[i] + 1
             if h > qheight[j]:
                 qheight[j] = h
-    size = np.empty(n, dtype=queue.dtype)
-    height = np.empty(n, dtype=queue.dtype)
     for i in range(n):
         v = queue[i]
         size[v] = qsize[i]
         height[v] = qheight[i]
-    return size, height
 
 
 def _push_sums(queue: NDArray[Any], parent: NDArray[Any], buf: NDArray[Any]) -> None:

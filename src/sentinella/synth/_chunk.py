@@ -189,7 +189,9 @@ class Chunk:
         self.counters.merchant += k
         self.merchants.owner.append(np.asarray(owner, dtype=np.int64))
         self.merchants.role.append(np.broadcast_to(np.asarray(role, dtype=np.int8), (k,)).copy())
-        self.merchants.opened.append(np.asarray(opened, dtype=np.int64))
+        self.merchants.opened.append(
+            np.minimum(np.asarray(opened, dtype=np.int64), self.end_us - 3_600_000_000)
+        )
         self.merchants.weight.append(np.zeros(k) if weight is None else np.asarray(weight, dtype=np.float64))
         self.merchants.protected.append(np.full(k, protected))
         return np.arange(first, first + k, dtype=np.int64)
@@ -202,6 +204,8 @@ class Chunk:
         return np.arange(batch.first, batch.first + len(batch.buyer), dtype=np.int64)
 
     def add_payments(self, batch: Payments) -> None:
+        """Register payments; none may fall after the export's end (settlement runs late)."""
+        batch.paid = np.minimum(batch.paid, self.end_us - 1)
         self.payments.append(batch)
 
     def add_ties(self, batch: Ties) -> None:

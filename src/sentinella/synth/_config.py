@@ -53,6 +53,7 @@ class Profile:
     outsider_buyers_per_shop: float = 6.0
     micro_shop_share: float = 0.2
     flaw_rate: float = 0.002
+    hidden_sponsor_share: float = 0.0  # network members exported without sponsor_id (inference)
     # brushing and its honest look-alikes
     rings_per_million: float = 100
     ring_lookalikes_per_million: float = 60

@@ -688,6 +688,9 @@ def generate_shop_goods(
     Same seed, same merchants: the same tables and the same image bytes. ``merchants`` needs
     ``merchant_id``, ``member_id`` (owner), ``role`` and ``opened_at``; ``id_prefix`` keeps IDs
     unique across chunks. Listing, post and media IDs are ``{id_prefix}L…``, ``P…``, ``M…``.
+    Listings and posts do not depend on ``media`` (pictures use their own random stream), so a
+    world generated without media has the same tables. Impossible travel is judged per owner
+    within the chunk: an owner whose shops fall in different chunks is not compared across them.
     """
     t_start, t_end = _us(start), _us(end)
     if t_end - t_start < 2 * _DAY:

@@ -321,9 +321,11 @@ def render_receipt(
 ) -> Image.Image:
     """A till receipt lying on a table: shop, address, time, items and total."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0x4EC1]))
-    table = _rgb(rng.uniform(30, 120, 3))
-    canvas = Image.new("RGB", size, table)
-    slip = Image.new("RGBA", (220, 360), (250, 250, 246, 255))
+    # Receipts are all white slips, so the scene around them must vary for distinct receipts
+    # not to look like copies: table, props, slip length, zoom, tilt and position.
+    canvas = _backdrop(shot_style(seed ^ 0x4EC1), size, rng)
+    length = int(rng.uniform(260, 400))
+    slip = Image.new("RGBA", (220, length), (250, 250, 246, 255))
     d = ImageDraw.Draw(slip)
     f, small = _font(15), _font(11)
     d.text((12, 12), shop.upper()[:22], fill=(10, 10, 10), font=f)
@@ -341,11 +343,13 @@ def render_receipt(
     x = 20
     for i, bw in enumerate(bars.tolist()):
         if i % 2 == 0:
-            d.rectangle((x, 300, x + bw, 340), fill=(0, 0, 0))
+            d.rectangle((x, length - 50, x + bw, length - 14), fill=(0, 0, 0))
         x += bw + 1
-    slip = slip.rotate(float(rng.uniform(-12, 12)), resample=Image.Resampling.BICUBIC, expand=True)
-    ox = int((size[0] - slip.width) / 2 + rng.uniform(-20, 20))
-    oy = int((size[1] - slip.height) / 2 + rng.uniform(-20, 20))
+    zoom = float(rng.uniform(0.6, 1.05))
+    slip = slip.resize((int(slip.width * zoom), int(slip.height * zoom)), Image.Resampling.BOX)
+    slip = slip.rotate(float(rng.uniform(-30, 30)), resample=Image.Resampling.BICUBIC, expand=True)
+    ox = int((size[0] - slip.width) / 2 + rng.uniform(-0.25, 0.25) * size[0])
+    oy = int((size[1] - slip.height) / 2 + rng.uniform(-0.2, 0.2) * size[1])
     canvas.paste(slip, (ox, oy), slip)
     return _noise(canvas, 2.0, rng)
 
@@ -358,8 +362,9 @@ def render_delivery(seed: int, label_lines: list[str], size: tuple[int, int] = (
     d = ImageDraw.Draw(canvas)
     w, h = size
     brown = _rgb(np.array([170, 125, 80]) * rng.uniform(0.8, 1.1))
-    x0, y0 = int(w * rng.uniform(0.15, 0.3)), int(h * rng.uniform(0.3, 0.45))
-    x1, y1 = int(w * rng.uniform(0.7, 0.85)), int(h * rng.uniform(0.8, 0.92))
+    x0, y0 = int(w * rng.uniform(0.04, 0.4)), int(h * rng.uniform(0.22, 0.5))
+    x1 = min(w - 30, x0 + int(w * rng.uniform(0.45, 0.6)))
+    y1 = min(h - 6, y0 + int(h * rng.uniform(0.35, 0.55)))
     depth = int(0.12 * (x1 - x0))
     d.polygon(
         [(x0, y0), (x0 + depth, y0 - depth), (x1 + depth, y0 - depth), (x1, y0)],
@@ -437,16 +442,20 @@ def edit_copy(img: Image.Image, rng: np.random.Generator, sticker_text: str) -> 
     if rng.random() < 0.6:
         out = out.copy()
         d = ImageDraw.Draw(out)
-        sw, sh = int(out.width * 0.14), int(out.height * 0.07)
+        sw, sh = int(out.width * 0.15), int(out.height * 0.07)
+        size = 13
+        while size > 8 and _font(size).getlength(sticker_text) > sw - 6:
+            size -= 1
+        font = _font(size)
         corner = int(rng.integers(0, 4))
         x0 = 6 if corner in (0, 2) else out.width - sw - 6
         y0 = 6 if corner in (0, 1) else out.height - sh - 6
         fill = (220, 30, 30) if rng.random() < 0.5 else (250, 210, 20)
         d.rounded_rectangle((x0, y0, x0 + sw, y0 + sh), radius=6, fill=fill)
-        d.text((x0 + 4, y0 + 3), sticker_text, fill=(255, 255, 255), font=_font(13))
+        d.text((x0 + 3, y0 + 2), sticker_text, fill=(255, 255, 255), font=font)
         edits.append("sticker")
     if rng.random() < 0.3:
-        out = ImageEnhance.Color(out).enhance(float(rng.uniform(1.05, 1.25)))
+        out = ImageEnhance.Color(out).enhance(float(rng.uniform(1.05, 1.15)))
         edits.append("saturation")
     edits.append("recompress")
     return out, edits

@@ -15,6 +15,10 @@ IDENTIFIERS = ("phone", "id_number", "device_id", "bank_account")
 _MASK_P = np.zeros(16)
 _MASK_P[[1, 2, 4, 8, 5, 3, 12, 15]] = [0.3, 0.05, 0.3, 0.15, 0.08, 0.04, 0.05, 0.03]
 _MASK_P /= _MASK_P.sum()
+# the identifiers a bit mask shares, as truth writes them ("phone|device_id")
+_SHARED_TEXT = tuple(
+    "|".join(name for bit, name in zip((1, 2, 4, 8), IDENTIFIERS, strict=True) if m & bit) for m in range(16)
+)
 
 
 def member_id(numbers: np.ndarray) -> pa.Array:
@@ -57,12 +61,6 @@ def plant_persons(chunk: Chunk) -> None:
     chunk.name_key[secondary] = chunk.glob(primary[owner])
     person_no = chunk.counters.person + np.arange(n_people)
     chunk.counters.person += n_people
-    shared_text = np.array(
-        [
-            "|".join(name for bit, name in zip((1, 2, 4, 8), IDENTIFIERS, strict=True) if m & bit)
-            for m in range(16)
-        ]
-    )
     members = np.concatenate([primary, secondary])
     who = np.concatenate([np.arange(n_people), owner])
     chunk.add_truth(
@@ -71,7 +69,7 @@ def plant_persons(chunk: Chunk) -> None:
             person_no[who],
             chunk.glob(members),
             np.concatenate([np.ones(n_people, bool), np.zeros(len(secondary), bool)]),
-            F.pick(list(shared_text), mask[who]),
+            F.pick(_SHARED_TEXT, mask[who]),
             split=False,
             network=np.full(len(members), -1),
         ),

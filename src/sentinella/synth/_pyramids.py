@@ -301,6 +301,8 @@ def plant_networks(chunk: Chunk, calendar: Calendar) -> list[Net]:
         chunk.joined[local] = joined
         has = parent >= 0
         chunk.sponsor[local[has]] = chunk.glob(local[parent[has]])
+        hidden = has & (rng.random(n) < chunk.profile.hidden_sponsor_share)
+        chunk.sponsor[local[hidden]] = -1  # truth keeps it; the export lost it
         chunk.protected_members[local] = True
         number = chunk.counters.network
         chunk.counters.network += 1
@@ -690,6 +692,7 @@ def _truth(
                 "member_id": member_id(glob),
                 "network_id": nid,
                 "level": F.ints(levels),
+                "sponsor_hidden": pa.array((net.parent >= 0) & (chunk.sponsor[net.local] < 0)),
                 "sponsor_id": F.opt_ids(
                     "M", np.where(net.parent >= 0, glob[np.maximum(net.parent, 0)], -1), 9
                 ),

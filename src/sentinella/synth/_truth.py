@@ -51,6 +51,7 @@ TRUTH: dict[str, tuple[str, list[tuple[str, pa.DataType, str]]]] = {
             ("member_id", S, "Account."),
             ("network_id", S, "Its network."),
             ("level", I32, "Level in its tree (root = 1)."),
+            ("sponsor_hidden", B, "The export has no sponsor_id for this member (see hidden_sponsor_share)."),
             ("sponsor_id", S, "Sponsor as planted."),
             ("headcount", I32, "Downline + 1 (the legal headcount of this account alone)."),
             ("levels_below", I32, "Depth below + 1 (the legal levels of this account alone)."),

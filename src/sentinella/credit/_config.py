@@ -1,0 +1,97 @@
+"""Credit settings and the 20-level table, kept as data so a platform can edit its rules."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sentinella.money import DEFAULT_CNY_PER_UNIT
+
+
+@dataclass(frozen=True)
+class CreditConfig:
+    """Every number the rules use; the defaults are Taobao's published rules.
+
+    ``timezone`` decides calendar days and months (the monthly cap, the 14-day and 15-day
+    windows, the 60- and 180-day horizons and ``as_of``). The store keeps UTC instants and the
+    data contract has no per-buyer time zone, so one zone is used for every buyer; the default is
+    China's, where the rules come from.
+    """
+
+    timezone: str = "Asia/Shanghai"
+    currency: str = "CNY"
+    rates: Mapping[str, float] = field(default_factory=lambda: dict(DEFAULT_CNY_PER_UNIT))
+    tiny_amount: float = 1.0  # orders of this much or less (in `currency`) count nothing
+    rating_window_days: int = 15  # a review counts up to this many days after completion
+    duplicate_days: int = 14  # same pair, same listing, within this many days: counted once
+    monthly_cap: int = 6  # counted net per buyer-merchant pair per calendar month
+    dsr_days: int = 180
+    dsr_per_pair_month: int = 3
+    defect_days: int = 60
+    prior_strength: float = 10.0  # pseudo-ratings of the Beta/Dirichlet prior
+    # robust score (iterative filtering with earned reputation), see _robust.py
+    robust_iterations: int = 30
+    robust_tolerance: float = 1e-4
+    robust_prior_raters: float = 3.0  # pseudo-votes a rater starts with
+    robust_noise: float = 0.6  # variance of an honest rater's votes around the truth
+    robust_min_variance: float = 0.15  # caps any single rater's weight
+    robust_huber: float = 1.0  # votes further than this from the estimate get less say
+    robust_prior_votes: float = 3.0  # pseudo-raters pulling small merchants to the prior
+    robust_prior_quantile: float = 0.25  # the prior sits at this quantile of merchant scores
+
+    def __post_init__(self) -> None:
+        if self.currency not in self.rates:
+            raise ValueError(f"no rate for {self.currency}: add it to the rates table")
+        if self.monthly_cap < 0 or self.rating_window_days < 0 or self.duplicate_days < 0:
+            raise ValueError("caps and windows must be ≥ 0")
+
+
+@dataclass(frozen=True)
+class Level:
+    level: int
+    min_points: int
+    tier: str  # heart | diamond | crown | gold_crown
+    count: int  # how many symbols are shown
+
+    @property
+    def name(self) -> str:
+        label = {"heart": "heart", "diamond": "diamond", "crown": "crown", "gold_crown": "gold crown"}
+        word = label[self.tier]
+        return f"{self.count} {word}{'s' if self.count > 1 else ''}"
+
+    @property
+    def symbol(self) -> str:
+        return SYMBOLS[self.tier] * self.count
+
+
+SYMBOLS = {"heart": "❤", "diamond": "💎", "crown": "👑", "gold_crown": "🏆"}
+_MINIMA = (
+    4, 11, 41, 91, 151,
+    251, 501, 1_001, 2_001, 5_001,
+    10_001, 20_001, 50_001, 100_001, 200_001,
+    500_001, 1_000_001, 2_000_001, 5_000_001, 10_000_001,
+)  # fmt: skip
+_TIERS = ("heart", "diamond", "crown", "gold_crown")
+LEVELS: tuple[Level, ...] = tuple(
+    Level(index + 1, minimum, _TIERS[index // 5], index % 5 + 1) for index, minimum in enumerate(_MINIMA)
+)
+
+
+def level_for(points: int) -> Level | None:
+    """The level a points total reaches; None below 4 points (no symbol yet)."""
+    found = None
+    for level in LEVELS:
+        if points >= level.min_points:
+            found = level
+    return found
+
+
+def level_sql(points: str, attribute: str) -> str:
+    """A CASE expression giving a level attribute (level, tier, name, symbol) for ``points``."""
+    whens = []
+    for level in reversed(LEVELS):
+        value = getattr(level, attribute)
+        literal = str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
+        whens.append(f"WHEN {points} >= {level.min_points} THEN {literal}")
+    other = "0" if attribute == "level" else "NULL"
+    return f"(CASE {' '.join(whens)} ELSE {other} END)"

@@ -1,0 +1,274 @@
+"""Per (buyer, shop) and per order signals: pure functions over the integer-coded arrays.
+
+Every signal is scaled to [0, 1] so the scorer can combine them and the reasons can cite them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ._config import DAY_US, HOUR_US, RingsConfig
+from ._fraudar import fraudar
+from ._inputs import NO_TIME, RingInputs
+
+I64 = NDArray[np.int64]
+F64 = NDArray[np.float64]
+# an "identifier" shared by more accounts than this is a placeholder (a shop's tablet, a
+# pickup point), not evidence that binds a group
+MAX_IDENTIFIER_ACCOUNTS = 200
+
+
+@dataclass
+class Pairs:
+    """Each (buyer, shop) with at least one order; ``of_order`` maps an order to its pair."""
+
+    of_order: I64
+    buyer: I64
+    merchant: I64
+
+    @property
+    def n(self) -> int:
+        return int(self.buyer.shape[0])
+
+
+def make_pairs(inputs: RingInputs) -> Pairs:
+    key = inputs.buyer * np.int64(max(inputs.n_merchants, 1)) + inputs.merchant
+    uniq, inv = np.unique(key, return_inverse=True)
+    m = np.int64(max(inputs.n_merchants, 1))
+    return Pairs(inv.astype(np.int64), (uniq // m).astype(np.int64), (uniq % m).astype(np.int64))
+
+
+def _group_reduce(values: NDArray[np.generic], groups: I64, n: int, how: str) -> F64:
+    out = np.zeros(n, dtype=np.float64)
+    if values.shape[0] == 0:
+        return out
+    order = np.argsort(groups, kind="stable")
+    g = groups[order]
+    v = values[order].astype(np.float64)
+    starts = np.flatnonzero(np.r_[True, g[1:] != g[:-1]])
+    ufunc = {"sum": np.add, "min": np.minimum, "max": np.maximum}[how]
+    out[g[starts]] = ufunc.reduceat(v, starts)
+    return out
+
+
+def distinct_partners(context: I64, member: I64, owner_rows: I64, n: int) -> F64:
+    """Per row owner, the most other members sharing one of its contexts (rows with context < 0 skip).
+
+    ``context`` codes e.g. (shop, device); ``member`` the account; ``owner_rows`` the pair each row
+    belongs to. Returns per pair the largest count of *other* accounts on one of its contexts.
+    """
+    keep = context >= 0
+    ctx, mem, own = context[keep], member[keep], owner_rows[keep]
+    out = np.zeros(n, dtype=np.float64)
+    if ctx.shape[0] == 0:
+        return out
+    trip = np.unique(np.stack([ctx, mem, own]), axis=1)
+    c_uniq, c_inv = np.unique(trip[0], return_inverse=True)
+    # distinct accounts per context
+    cm = np.unique(np.stack([trip[0], trip[1]]), axis=1)
+    per_ctx = np.bincount(np.searchsorted(c_uniq, cm[0]), minlength=c_uniq.shape[0])
+    others = (per_ctx[c_inv] - 1).astype(np.float64)
+    np.maximum.at(out, trip[2], others)
+    return out
+
+
+def _combine(a: I64, b: I64, nb: int) -> I64:
+    return np.where((a < 0) | (b < 0), -1, a * np.int64(nb) + b)
+
+
+def _identifier(values: I64) -> I64:
+    """Drop identifiers so common they cannot bind a group."""
+    ok = values >= 0
+    if not ok.any():
+        return values
+    counts = np.bincount(values[ok])
+    out = values.copy()
+    out[ok & (counts[np.maximum(values, 0)] > MAX_IDENTIFIER_ACCOUNTS)] = -1
+    return out
+
+
+@dataclass
+class PairSignals:
+    young: F64
+    five_star: F64
+    concentration: F64
+    shared: F64  # other buyers of the shop on the same device / address / payout account
+    group: F64  # other buyers of the shop in the same chat group
+    cashback: F64  # paid by the shop's owner outside any order
+    owner_tie: F64  # a tie (friend, group) with the shop's owner
+    lockstep: F64  # share of the pair's orders in a crowded window at the shop
+    dense: F64  # in a dense FRAUDAR block of the shop's buyers
+    global_dense: F64  # in a dense block of the global account-identifier graph
+    orders: F64
+    age_days: F64
+    shared_kinds: NDArray[np.int8]  # bit 1 device, 2 address, 4 payout account, 8 member device
+
+
+def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple[PairSignals, F64, F64]:
+    """Signals per pair, plus per order: in a lockstep window, in a burst."""
+    n = pairs.n
+    p = pairs.of_order
+    orders = np.bincount(p, minlength=n).astype(np.float64)
+    first = _group_reduce(inputs.placed, p, n, "min")
+    joined = inputs.joined[pairs.buyer]
+    # unknown join time: the account's first order anywhere stands in for it
+    buyer_first = _group_reduce(inputs.placed, inputs.buyer, inputs.n_members, "min")
+    joined = np.where(joined == NO_TIME, buyer_first[pairs.buyer], joined).astype(np.float64)
+    age = (first - joined) / DAY_US
+    span = max(config.old_days - config.young_days, 1e-9)
+    young = np.clip((config.old_days - age) / span, 0.0, 1.0)
+    five = _group_reduce((inputs.rating == 5).astype(np.float64), p, n, "sum") / orders
+    per_buyer = np.bincount(inputs.buyer, minlength=inputs.n_members).astype(np.float64)
+    concentration = orders / per_buyer[pairs.buyer]
+
+    nm = max(inputs.n_merchants, 1)
+    shared = np.zeros(n, dtype=np.float64)
+    kinds = np.zeros(n, dtype=np.int8)
+    for bit, values in (
+        (1, inputs.device),
+        (2, inputs.address),
+        (4, inputs.bank[inputs.buyer]),
+        (8, inputs.member_device[inputs.buyer]),
+    ):
+        ident = _identifier(values)
+        ctx = _combine(ident, inputs.merchant, nm)
+        got = distinct_partners(ctx, inputs.buyer, p, n)
+        kinds |= np.where(got > 0, bit, 0).astype(np.int8)
+        shared = np.maximum(shared, got)
+    shared = np.minimum(shared / config.shared_full, 1.0)
+
+    group = np.zeros(n, dtype=np.float64)
+    if inputs.group_member.shape[0]:
+        order = np.argsort(inputs.group_member, kind="stable")
+        gm, gc = inputs.group_member[order], inputs.group_code[order]
+        start = np.searchsorted(gm, pairs.buyer, side="left")
+        count = np.searchsorted(gm, pairs.buyer, side="right") - start
+        rows = np.repeat(np.arange(n), count)
+        offs = np.arange(rows.shape[0]) - np.repeat(np.cumsum(count) - count, count)
+        gcode = gc[np.repeat(start, count) + offs]
+        ctx = _combine(gcode, pairs.merchant[rows], nm)
+        group = np.minimum(distinct_partners(ctx, pairs.buyer[rows], rows, n) / config.shared_full, 1.0)
+
+    nmem = np.int64(max(inputs.n_members, 1))
+    owner = inputs.owner[pairs.merchant]
+    key = pairs.buyer * nmem + owner
+    cashback = np.where(owner >= 0, np.isin(key, inputs.paid_to * nmem + inputs.paid_by), False).astype(np.float64)
+    ties = np.concatenate([inputs.tie_a * nmem + inputs.tie_b, inputs.tie_b * nmem + inputs.tie_a])
+    owner_tie = np.where(owner >= 0, np.isin(key, ties), False).astype(np.float64)
+
+    window = max(int(config.lockstep_window_hours * HOUR_US), 1)
+    in_lockstep = np.zeros(inputs.n_orders, dtype=np.bool_)
+    for shift in (0, window // 2):
+        bucket = (inputs.placed + shift) // window
+        _, ctx = np.unique(np.stack([inputs.merchant, bucket]), axis=1, return_inverse=True)
+        ctx = ctx.reshape(-1).astype(np.int64)
+        cb = np.unique(np.stack([ctx, inputs.buyer]), axis=1)
+        crowd = np.bincount(cb[0], minlength=int(ctx.max()) + 1 if ctx.size else 0)
+        in_lockstep |= crowd[ctx] >= config.lockstep_min_buyers
+    lockstep = _group_reduce(in_lockstep.astype(np.float64), p, n, "sum") / orders
+
+    hour = max(int(config.burst_window_hours * HOUR_US), 1)
+    _, hctx = np.unique(np.stack([inputs.merchant, inputs.placed // hour]), axis=1, return_inverse=True)
+    hctx = hctx.reshape(-1).astype(np.int64)
+    per_hour = np.bincount(hctx).astype(np.float64) if hctx.size else np.zeros(0)
+    hb = np.unique(np.stack([hctx, inputs.buyer]), axis=1)
+    buyers_hour = np.bincount(hb[0], minlength=per_hour.shape[0]).astype(np.float64)
+    in_burst = (per_hour[hctx] >= config.burst_min_orders) & (
+        per_hour[hctx] >= config.burst_orders_per_buyer * buyers_hour[hctx]
+    )
+
+    dense = merchant_blocks(inputs, pairs, config)
+    global_dense = identifier_blocks(inputs, pairs, config)
+    signals = PairSignals(
+        young=young,
+        five_star=five,
+        concentration=concentration,
+        shared=shared,
+        group=group,
+        cashback=cashback,
+        owner_tie=owner_tie,
+        lockstep=lockstep,
+        dense=dense,
+        global_dense=global_dense,
+        orders=orders,
+        age_days=age,
+        shared_kinds=kinds,
+    )
+    return signals, in_lockstep.astype(np.float64), in_burst.astype(np.float64)
+
+
+def _context_columns(inputs: RingInputs, config: RingsConfig) -> tuple[I64, I64]:
+    """Per order, (kind, value) columns of the per-shop graph: listing, hour, day, device, address."""
+    window = max(int(config.lockstep_window_hours * HOUR_US), 1)
+    cols = [
+        (0, inputs.listing),
+        (1, inputs.placed // window),
+        (2, inputs.placed // DAY_US),
+        (3, _identifier(inputs.device)),
+        (4, _identifier(inputs.address)),
+    ]
+    order_idx = np.concatenate([np.arange(inputs.n_orders)] * len(cols))
+    kind = np.concatenate([np.full(inputs.n_orders, k, np.int64) for k, _ in cols])
+    value = np.concatenate([v for _, v in cols])
+    keep = value >= 0
+    return order_idx[keep], kind[keep] * np.int64(1 << 40) + value[keep]
+
+
+def merchant_blocks(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> F64:
+    """FRAUDAR per shop over buyers × (listing, window, day, device, address): the block density.
+
+    A 20-account ring is invisible among millions of edges but dense among one shop's buyers.
+    """
+    out = np.zeros(pairs.n, dtype=np.float64)
+    order_idx, ctx = _context_columns(inputs, config)
+    merchant = inputs.merchant[order_idx]
+    pair = pairs.of_order[order_idx]
+    edges = np.unique(np.stack([merchant, pair, ctx]), axis=1)
+    starts = np.flatnonzero(np.r_[True, edges[0, 1:] != edges[0, :-1], True])
+    for i in range(starts.shape[0] - 1):
+        lo, hi = starts[i], starts[i + 1]
+        rows_g, r = np.unique(edges[1, lo:hi], return_inverse=True)
+        if rows_g.shape[0] < config.merchant_min_buyers:
+            continue
+        cols_g, c = np.unique(edges[2, lo:hi], return_inverse=True)
+        for block in fraudar(
+            r.reshape(-1).astype(np.int64),
+            c.reshape(-1).astype(np.int64),
+            rows_g.shape[0],
+            cols_g.shape[0],
+            blocks=config.blocks_per_merchant,
+        ):
+            if block.rows.shape[0] >= config.block_min_rows:
+                hit = rows_g[block.rows]
+                out[hit] = np.maximum(out[hit], block.density)
+    return out
+
+
+def identifier_blocks(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> F64:
+    """FRAUDAR over accounts × (device, address, payout account, chat group, shop), globally."""
+    parts_r: list[I64] = []
+    parts_c: list[I64] = []
+    offset = 0
+    for values, who in (
+        (_identifier(inputs.device), inputs.buyer),
+        (_identifier(inputs.address), inputs.buyer),
+        (_identifier(inputs.bank), np.arange(inputs.n_members, dtype=np.int64)),
+        (_identifier(inputs.member_device), np.arange(inputs.n_members, dtype=np.int64)),
+        (inputs.group_code, inputs.group_member),
+        (inputs.merchant, inputs.buyer),
+    ):
+        keep = values >= 0
+        parts_r.append(who[keep])
+        parts_c.append(values[keep] + offset)
+        offset += int(values.max()) + 1 if keep.any() else 0
+    rows = np.concatenate(parts_r)
+    cols = np.concatenate(parts_c)
+    edges = np.unique(np.stack([rows, cols]), axis=1)
+    member_density = np.zeros(inputs.n_members, dtype=np.float64)
+    for block in fraudar(edges[0], edges[1], inputs.n_members, max(offset, 1), blocks=config.blocks_global):
+        if block.rows.shape[0] >= config.block_min_rows:
+            member_density[block.rows] = np.maximum(member_density[block.rows], block.density)
+    return member_density[pairs.buyer]

@@ -1,0 +1,45 @@
+"""The first command a new user runs, end to end on a small world."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from sentinella.demo import run_demo
+
+
+def test_demo_finds_what_was_planted(tmp_path: Path) -> None:
+    result = run_demo(tmp_path / "demo", members=3000, seed=5, media=False)
+    scores = {(s.capability, s.what): s for s in result.scores}
+    ingest = scores[("ingest", "bad rows quarantined with their row")]
+    assert ingest.planted > 0 and ingest.found == ingest.planted and ingest.wrong == 0
+    organizers = scores[("pyramid", "organizers and leaders (§1)")]
+    assert organizers.planted > 0 and organizers.recall == 1.0 and organizers.wrong == 0
+    networks = scores[("pyramid", "pyramid networks")]
+    assert networks.wrong == 0  # no look-alike flagged
+    html = result.report.read_text(encoding="utf-8")
+    assert "Found vs planted" in html and "Pyramid forensics" in html
+    assert (tmp_path / "demo" / "sentinella.duckdb").exists()
+    assert list((tmp_path / "demo" / "evidence").glob("network-*.html"))
+
+
+def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sentinella.cli",
+            "demo",
+            "--out",
+            str(tmp_path / "d"),
+            "--members",
+            "1000",
+            "--no-media",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Found vs planted" in done.stdout and "report:" in done.stdout
