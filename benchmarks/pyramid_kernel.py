@@ -1,14 +1,19 @@
 """Benchmark of the pyramid forest kernels alone (no store, no string IDs).
 
-Each case runs in a fresh child process so that its peak memory is its own. Shapes:
-``random`` (random recursive tree: each member's sponsor is uniform among earlier members, codes
-shuffled as a dictionary encoding would leave them), ``ordered`` (the same tree coded in join
-order, so every sponsor has a smaller code than their recruits), ``chain`` (chains of 10^6 levels), ``star``
-(one root with everyone else as direct recruits). networkx computes depth (BFS from each root),
-direct recruits and downline size (``nx.descendants``) on the peer size, and must agree with us.
+Each case runs in a fresh child process so that its peak memory is its own; wall and CPU seconds
+are both printed because the machine may be shared. Shapes:
+
+- ``random``: random recursive tree (each member's sponsor uniform among earlier members), codes
+  shuffled as a dictionary encoding would leave them;
+- ``ordered``: the same tree coded in join order (every sponsor has a smaller code);
+- ``chain``: chains of 10^6 levels; ``star``: one root, everyone else a direct recruit;
+- ``persons``: account merging over four identifier kinds ("levels" column = persons found).
+
+networkx computes depth (BFS from each root), direct recruits and downline size
+(``nx.descendants`` per member) on the peer size, and must agree with us.
 
     .venv/bin/python benchmarks/pyramid_kernel.py             # 1M and 10M
-    .venv/bin/python benchmarks/pyramid_kernel.py --big       # also 100M (needs ~8 GB)
+    .venv/bin/python benchmarks/pyramid_kernel.py --big       # also 100M (needs ~7 GB)
     .venv/bin/python benchmarks/pyramid_kernel.py --sizes 1e6 --shapes random --peer-size 2e5
 """
 
@@ -25,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from sentinella.pyramid.kernels import Engine, analyse_forest
+from sentinella.pyramid.kernels import Engine, analyse_forest, merge_accounts
 
 CHAIN = 1_000_000
 
@@ -82,8 +87,45 @@ def current_rss_mb() -> float:
     return float("nan")
 
 
+def make_identities(n: int, seed: int = 1) -> dict[str, NDArray[np.int32]]:
+    """Four identifier kinds, 20% missing, a few % of accounts reusing someone else's value."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for kind, share in (("phone", 0.05), ("id_number", 0.02), ("device_id", 0.10), ("bank", 0.03)):
+        codes = np.arange(n, dtype=np.int32)
+        reuse = rng.random(n) < share
+        codes[reuse] = rng.integers(0, n, int(reuse.sum()), dtype=np.int32)
+        codes[rng.random(n) < 0.2] = -1
+        out[kind] = codes
+    return out
+
+
+def run_persons(n: int, engine: Engine) -> dict[str, Any]:
+    """Time person merging over four identifier kinds."""
+    merge_accounts({"phone": np.array([0, 0, 1])}, engine=engine)  # JIT
+    identities = make_identities(n)
+    base = current_rss_mb()
+    c0 = cpu_s()
+    t0 = time.perf_counter()
+    merged = merge_accounts(identities, engine=engine)
+    t1 = time.perf_counter()
+    c1 = cpu_s()
+    return {
+        "shape": "persons",
+        "n": n,
+        "engine": engine,
+        "kernel_s": round(t1 - t0, 3),
+        "cpu_s": round(c1 - c0, 3),
+        "levels": merged.n_persons,
+        "input_rss_mb": round(base),
+        "peak_rss_mb": round(rss_mb()),
+    }
+
+
 def run_case(shape: str, n: int, engine: Engine) -> dict[str, Any]:
     """Time validation plus all per-member metrics (with one summed value) on one forest."""
+    if shape == "persons":
+        return run_persons(n, engine)
     analyse_forest(make_forest("random", 1000), values={"s": np.ones(1000)}, engine=engine)  # JIT
     parent = make_forest(shape, n)
     sales = np.ones(n, dtype=np.float64)
@@ -154,7 +196,7 @@ def child(args: list[str]) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", nargs="*", type=float, default=[1e6, 1e7])
-    parser.add_argument("--shapes", nargs="*", default=["random", "ordered", "chain", "star"])
+    parser.add_argument("--shapes", nargs="*", default=["random", "ordered", "chain", "star", "persons"])
     parser.add_argument("--engines", nargs="*", default=["numba", "numpy"])
     parser.add_argument("--big", action="store_true", help="also run 100M members")
     parser.add_argument("--peer-size", type=float, default=1e6, help="0 skips networkx")

@@ -83,6 +83,7 @@ def _assert_metrics_match(parent: list[int], engine: Engine) -> None:
     assert subtree_sum(parent, values, engine=engine).tolist() == slow["sums"]
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @settings(max_examples=150, deadline=None)
 @given(
     st.integers(min_value=1, max_value=25).flatmap(
@@ -93,9 +94,9 @@ def _assert_metrics_match(parent: list[int], engine: Engine) -> None:
         )
     )
 )
-def test_person_merging_matches_reference(columns: list[list[int]]) -> None:
+def test_person_merging_matches_reference(engine: Engine, columns: list[list[int]]) -> None:
     identifiers = {f"kind{i}": col for i, col in enumerate(columns)}
-    fast = merge_accounts(identifiers)
+    fast = merge_accounts(identifiers, engine=engine)
     group, mask = ref.persons(identifiers)
     assert fast.person.tolist() == group
     assert fast.link_mask.tolist() == mask

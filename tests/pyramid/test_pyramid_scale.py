@@ -66,12 +66,12 @@ def test_a_cycle_of_a_million_members_with_a_chain_running_into_it(kernel_engine
     assert m.depth_below[N - 1] == N + 1
 
 
-def test_merging_a_million_accounts() -> None:
+def test_merging_a_million_accounts(kernel_engine: Engine) -> None:
     rng = np.random.default_rng(3)
     phone = rng.integers(0, N // 2, N)
     device = rng.integers(-1, N, N)
     start = time.perf_counter()
-    merged = merge_accounts({"phone": phone, "device": device})
+    merged = merge_accounts({"phone": phone, "device": device}, engine=kernel_engine)
     assert time.perf_counter() - start < 10
     # every account is in the same person as the first account holding its phone
     first = np.full(N // 2, N)

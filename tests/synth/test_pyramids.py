@@ -284,6 +284,7 @@ def test_hidden_sponsors_are_recorded(tmp_path: Path) -> None:
     assert 0.15 < hidden / (hidden + shown) < 0.45
     mismatched = w.one(
         "SELECT count(*) FROM truth_pyramid_members p JOIN members m USING (member_id) WHERE p.level > 1"
-        " AND (p.sponsor_hidden <> (m.sponsor_id IS NULL) OR (NOT p.sponsor_hidden AND m.sponsor_id <> p.sponsor_id))"
+        " AND (p.sponsor_hidden <> (m.sponsor_id IS NULL)"
+        " OR (NOT p.sponsor_hidden AND m.sponsor_id <> p.sponsor_id))"
     )
     assert mismatched == 0

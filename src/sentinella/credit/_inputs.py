@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
@@ -29,9 +30,71 @@ def local(column: str, config: CreditConfig) -> str:
     return f"({column} AT TIME ZONE {literal(config.timezone)})"
 
 
-def cutoff_sql(as_of: dt.date) -> str:
-    """Local midnight after ``as_of``: everything strictly before it is known on ``as_of``."""
-    return f"TIMESTAMP '{(as_of + dt.timedelta(days=1)).isoformat()} 00:00:00'"
+def _transitions(
+    zone: str, first_year: int = 2000, last_year: int = 2040
+) -> tuple[int, list[tuple[int, int]]]:
+    """The zone's UTC offset (µs) before ``first_year`` and each change after, as (instant µs, offset µs)."""
+    tz = ZoneInfo(zone)
+    day = dt.timedelta(days=1)
+
+    def offset(at: dt.datetime) -> int:
+        delta = at.astimezone(tz).utcoffset() or dt.timedelta(0)
+        return int(delta.total_seconds()) * 1_000_000
+
+    at = dt.datetime(first_year, 1, 1, tzinfo=dt.UTC)
+    end = dt.datetime(last_year, 1, 1, tzinfo=dt.UTC)
+    first = current = offset(at)
+    changes: list[tuple[int, int]] = []
+    while at < end:
+        following = at + day
+        if offset(following) != current:
+            low, high = at, following  # find the second the offset changes
+            while high - low > dt.timedelta(seconds=1):
+                middle = low + (high - low) / 2
+                if offset(middle) == current:
+                    low = middle
+                else:
+                    high = middle
+            current = offset(following)
+            changes.append((int(high.timestamp()) * 1_000_000, current))
+        at = following
+    return first, changes
+
+
+def local_day(column: str, config: CreditConfig) -> str:
+    """The local calendar day of a UTC instant, as days since 1970-01-01.
+
+    Integer arithmetic on epoch microseconds with the zone's offsets written into the SQL as a
+    CASE over its transitions (none for China since 1991): several times faster than converting
+    every timestamp through the engine's time-zone library, and the same on every engine.
+    """
+    first, changes = _transitions(config.timezone)
+    us = f"epoch_us({column})"
+    if not changes:
+        shifted = f"{us} + {first}"
+    else:
+        whens = []
+        previous = first
+        for instant, offset in changes:
+            whens.append(f"WHEN {us} < {instant} THEN {previous}")
+            previous = offset
+        shifted = f"{us} + CASE {' '.join(whens)} ELSE {previous} END"
+    return f"(({shifted}) // 86400000000)"
+
+
+def cutoff_sql(as_of: dt.date, config: CreditConfig) -> str:
+    """Local midnight after ``as_of`` as a UTC instant: everything before it is known on ``as_of``."""
+    return utc_midnight(as_of + dt.timedelta(days=1), config)
+
+
+def day_number(day: dt.date) -> int:
+    return (day - dt.date(1970, 1, 1)).days
+
+
+def utc_midnight(day: dt.date, config: CreditConfig) -> str:
+    """A TIMESTAMPTZ literal for local midnight starting ``day``."""
+    start = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(config.timezone))
+    return f"TIMESTAMPTZ '{start.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M:%S')}+00'"
 
 
 def require_tables(backend: Backend) -> None:
@@ -93,7 +156,7 @@ def register_refunds(backend: Backend, cutoff: str, config: CreditConfig) -> Non
     if backend.table_exists("payments"):
         sql = (
             "SELECT DISTINCT order_id FROM payments WHERE kind = 'refund' AND order_id IS NOT NULL "
-            f"AND {local('paid_at', config)} < {cutoff}"
+            f"AND paid_at < {cutoff}"
         )
     else:
         sql = "SELECT CAST(NULL AS VARCHAR) AS order_id WHERE FALSE"

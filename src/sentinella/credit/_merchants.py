@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from sentinella.engine import Backend
 
 from ._config import CreditConfig, level_sql
-from ._inputs import FLAGGED, REFUNDS, literal, local
+from ._inputs import FLAGGED, REFUNDS, literal, utc_midnight
 from ._robust import RobustParams, robust_scores
 from ._rules import MARKS, REASONS, reason_text
 
@@ -146,11 +146,12 @@ def _explanation(config: CreditConfig, as_of: dt.date) -> str:
 def merchants_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
     m = float(config.prior_strength)
     defect_from = as_of - dt.timedelta(days=int(config.defect_days) - 1)
-    placed = local("o.placed_at", config)
     reasons = ",\n    ".join(
         f"count(*) FILTER (WHERE reason = '{reason}') AS not_counted_{reason}" for reason in REASONS
     )
-    reason_cols = ", ".join(f"coalesce(r.not_counted_{reason}, 0) AS not_counted_{reason}" for reason in REASONS)
+    reason_cols = ", ".join(
+        f"coalesce(r.not_counted_{reason}, 0) AS not_counted_{reason}" for reason in REASONS
+    )
     dsr_aggs = ",\n    ".join(
         f"avg(dsr_{d}) FILTER (WHERE dsr_counted) AS dsr_{d}_avg, "
         f"count(dsr_{d}) FILTER (WHERE dsr_counted) AS dsr_{d}_count, "
@@ -164,17 +165,16 @@ def merchants_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
         f"AS dsr_{d}_smoothed"
         for d in DSR
     )
-    opened = local("opened_at", config)
     return f"""
 WITH universe AS (
-  SELECT merchant_id FROM merchants WHERE opened_at IS NULL OR {opened} < {cutoff}
+  SELECT merchant_id FROM merchants WHERE opened_at IS NULL OR opened_at < {cutoff}
   UNION
-  SELECT o.merchant_id FROM orders o WHERE o.merchant_id IS NOT NULL AND {placed} < {cutoff}
+  SELECT o.merchant_id FROM orders o WHERE o.merchant_id IS NOT NULL AND o.placed_at < {cutoff}
 ),
 r AS (
   SELECT merchant_id, count(*) AS ratings,
     count(*) FILTER (WHERE counted) AS ratings_counted,
-    sum(points) AS points,
+    CAST(sum(points) AS BIGINT) AS points,
     count(*) FILTER (WHERE counted AND rating_points = 1) AS positive,
     count(*) FILTER (WHERE counted AND rating_points = 0) AS neutral,
     count(*) FILTER (WHERE counted AND rating_points = -1) AS negative,
@@ -203,7 +203,7 @@ recent AS (
   LEFT JOIN {FLAGGED} f ON f.order_id = o.order_id
   LEFT JOIN {REFUNDS} rf ON rf.order_id = o.order_id
   LEFT JOIN negative_orders n ON n.order_id = o.order_id
-  WHERE {placed} >= TIMESTAMP '{defect_from.isoformat()} 00:00:00' AND {placed} < {cutoff}
+  WHERE o.placed_at >= {utc_midnight(defect_from, config)} AND o.placed_at < {cutoff}
     AND o.status IN ('paid', 'shipped', 'delivered', 'completed', 'refunded', 'disputed')
     AND f.order_id IS NULL
   GROUP BY o.merchant_id
@@ -211,7 +211,7 @@ recent AS (
 flags AS (
   SELECT o.merchant_id, count(*) AS flagged_orders
   FROM {FLAGGED} f JOIN orders o ON o.order_id = f.order_id
-  WHERE {placed} < {cutoff}
+  WHERE o.placed_at < {cutoff}
   GROUP BY o.merchant_id
 ),
 joined AS (

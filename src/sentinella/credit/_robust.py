@@ -78,9 +78,7 @@ def robust_scores(
     p = params or RobustParams()
     counts = np.bincount(merchant, minlength=n_merchants).astype(np.int64)
     if vote.size == 0:
-        return RobustResult(
-            np.full(n_merchants, np.nan), counts, np.zeros(n_merchants), np.ones(n_raters), 0
-        )
+        return RobustResult(np.full(n_merchants, np.nan), counts, np.zeros(n_merchants), np.ones(n_raters), 0)
     rated = counts > 0
     score = _median_votes(merchant, vote, n_merchants)
     fresh_weight = 1.0 / p.noise  # a rater with no history: prior variance only

@@ -40,14 +40,14 @@ from sentinella.engine import Backend, CTEPipeline
 from sentinella.money import convert_sql
 
 from ._config import CreditConfig
-from ._inputs import FLAGGED, REFUNDS, local
+from ._inputs import FLAGGED, REFUNDS, day_number, local_day
 
 MARKS = "__credit_marks"
 CAPPED = "__credit_capped"
 REASONS: dict[str, str] = {
-    "flagged": "flagged as brushing by the rings analysis, removed with its points",
+    "flagged": "order flagged as brushing, removed with its points",
     "unverified": "order unknown, not completed, or completed after the as-of date",
-    "refunded": "order refunded (a refund after the rating removes it)",
+    "refunded": "order refunded, even if after the rating",
     "disputed": "order under dispute",
     "self_rating": "the shop's owner rating their own shop",
     "outside_window": "written before the order or too long after completion",
@@ -57,7 +57,7 @@ REASONS: dict[str, str] = {
     "duplicate": "the same listing from the same buyer again within the duplicate window",
     "capped": "beyond the net a buyer can give a shop in one calendar month",
 }
-ORDER_KEY = "placed_local, order_id, created_at, review_id"
+ORDER_KEY = "placed_us, order_id, created_at, review_id"
 
 
 def points_sql(rating: str) -> str:
@@ -65,27 +65,32 @@ def points_sql(rating: str) -> str:
 
 
 def marks_pipeline(config: CreditConfig, as_of: dt.date, cutoff: str) -> CTEPipeline:
-    """Every review known by the as-of date with its first rule-based reason and window marks."""
+    """Every review known by the as-of date with its first rule-based reason and window marks.
+
+    Keys are hashed to integers and times kept as epoch microseconds and day numbers, so the
+    two window sorts move narrow rows.
+    """
     amount = convert_sql("o.amount", "o.currency", config.currency, config.rates)
-    completed = local("coalesce(o.completed_at, o.placed_at)", config)
-    placed = local("o.placed_at", config)
+    review_day = local_day("r.created_at", config)
     base = f"""
 SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_at,
   r.dsr_described, r.dsr_service, r.dsr_shipping,
   o.buyer_id, o.merchant_id, o.listing_id,
-  {placed} AS placed_local,
-  CAST({local("r.created_at", config)} AS DATE) AS review_day,
+  hash(o.buyer_id, o.merchant_id) AS pair,
+  hash(o.listing_id) AS item,
+  epoch_us(o.placed_at) AS placed_us,
+  {local_day("o.placed_at", config)} AS placed_day,
+  {review_day} AS review_day,
   CASE
     WHEN f.order_id IS NOT NULL THEN 'flagged'
-    WHEN o.order_id IS NULL OR {placed} >= {cutoff} THEN 'unverified'
+    WHEN o.order_id IS NULL OR o.placed_at >= {cutoff} THEN 'unverified'
     WHEN o.status = 'refunded' OR rf.order_id IS NOT NULL THEN 'refunded'
     WHEN o.status = 'disputed' THEN 'disputed'
-    WHEN coalesce(o.status, '') <> 'completed' OR {local("o.completed_at", config)} >= {cutoff}
-      THEN 'unverified'
+    WHEN coalesce(o.status, '') <> 'completed' OR o.completed_at >= {cutoff} THEN 'unverified'
     WHEN m.merchant_id IS NOT NULL THEN 'self_rating'
-    WHEN r.created_at < o.placed_at OR date_diff('day', CAST({completed} AS DATE),
-      CAST({local("r.created_at", config)} AS DATE)) > {int(config.rating_window_days)}
-      THEN 'outside_window'
+    WHEN r.created_at < o.placed_at
+      OR {review_day} - {local_day("coalesce(o.completed_at, o.placed_at)", config)}
+         > {int(config.rating_window_days)} THEN 'outside_window'
     WHEN {amount} IS NULL THEN 'unknown_currency'
     WHEN round({amount}, 4) <= {float(config.tiny_amount)!r} THEN 'tiny_order'
   END AS pre_reason
@@ -94,30 +99,29 @@ LEFT JOIN orders o ON o.order_id = r.order_id
 LEFT JOIN {FLAGGED} f ON f.order_id = r.order_id
 LEFT JOIN {REFUNDS} rf ON rf.order_id = r.order_id
 LEFT JOIN merchants m ON m.merchant_id = o.merchant_id AND m.member_id = o.buyer_id
-WHERE {local("r.created_at", config)} < {cutoff}"""
+WHERE r.created_at < {cutoff}"""
     repeats = f"""
 SELECT *,
   coalesce(lag(order_id) OVER w = order_id, FALSE) AS repeat_review,
-  lag(placed_local) OVER w AS previous_placed
+  lag(placed_day) OVER w AS previous_day
 FROM base
-WINDOW w AS (PARTITION BY pre_reason IS NULL, buyer_id, merchant_id, listing_id ORDER BY {ORDER_KEY})"""
+WINDOW w AS (PARTITION BY pre_reason IS NULL, pair, item ORDER BY {ORDER_KEY})"""
     flags = f"""
 SELECT *,
-  CAST(date_trunc('month', placed_local) AS DATE) AS month,
+  CAST(date_trunc('month', DATE '1970-01-01' + CAST(placed_day AS INTEGER)) AS DATE) AS month,
   {points_sql("rating")} AS rating_points,
-  (NOT repeat_review AND listing_id IS NOT NULL AND previous_placed IS NOT NULL
-   AND date_diff('day', CAST(previous_placed AS DATE), CAST(placed_local AS DATE))
-       <= {int(config.duplicate_days)}) AS duplicate
+  (NOT repeat_review AND listing_id IS NOT NULL AND previous_day IS NOT NULL
+   AND placed_day - previous_day <= {int(config.duplicate_days)}) AS duplicate
 FROM repeats"""
     marks = f"""
 SELECT review_id, order_id, rating, created_at, dsr_described, dsr_service, dsr_shipping,
-  buyer_id, merchant_id, listing_id, placed_local, review_day, month, rating_points,
+  buyer_id, merchant_id, listing_id, pair, placed_us, review_day, month, rating_points,
   pre_reason, repeat_review, duplicate,
   sum(CASE WHEN repeat_review OR duplicate THEN 0 ELSE rating_points END) OVER (
-    PARTITION BY pre_reason IS NULL, buyer_id, merchant_id, month ORDER BY {ORDER_KEY}
+    PARTITION BY pre_reason IS NULL, pair, month ORDER BY {ORDER_KEY}
     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS running_net,
   sum(CASE WHEN repeat_review THEN 0 ELSE 1 END) OVER (
-    PARTITION BY pre_reason IS NULL, buyer_id, merchant_id, month ORDER BY {ORDER_KEY}
+    PARTITION BY pre_reason IS NULL, pair, month ORDER BY {ORDER_KEY}
     ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS month_rank
 FROM flags"""
     pipeline = CTEPipeline()
@@ -164,17 +168,16 @@ def apply_cap(backend: Backend, config: CreditConfig) -> int:
     rows = backend.query(
         f"""
 WITH edge AS (
-  SELECT buyer_id, merchant_id, month FROM {MARKS}
+  SELECT pair, month FROM {MARKS}
   WHERE pre_reason IS NULL AND NOT repeat_review AND NOT duplicate
-  GROUP BY buyer_id, merchant_id, month
+  GROUP BY pair, month
   HAVING max(running_net) > {cap} OR min(running_net) < {-cap}
 )
 SELECT k.review_id, k.rating_points,
-  dense_rank() OVER (ORDER BY k.buyer_id, k.merchant_id, k.month) AS grp
-FROM {MARKS} k JOIN edge e
-  ON e.buyer_id = k.buyer_id AND e.merchant_id = k.merchant_id AND e.month = k.month
+  dense_rank() OVER (ORDER BY k.pair, k.month) AS grp
+FROM {MARKS} k JOIN edge e ON e.pair = k.pair AND e.month = k.month
 WHERE k.pre_reason IS NULL AND NOT k.repeat_review AND NOT k.duplicate
-ORDER BY k.buyer_id, k.merchant_id, k.month, {", ".join("k." + c.strip() for c in ORDER_KEY.split(","))}""",
+ORDER BY k.pair, k.month, {", ".join("k." + c.strip() for c in ORDER_KEY.split(","))}""",
         step="credit: monthly cap",
     )
     group = np.asarray(rows.column("grp").to_numpy(zero_copy_only=False), dtype=np.int64)
@@ -200,7 +203,7 @@ SELECT k.review_id, k.order_id, k.merchant_id, k.buyer_id, k.listing_id, k.ratin
   reason,
   CASE WHEN reason IS NULL THEN k.rating_points ELSE 0 END AS points,
   (k.pre_reason IS NULL AND NOT k.repeat_review AND k.month_rank <= {int(config.dsr_per_pair_month)}
-   AND k.review_day >= DATE '{dsr_from.isoformat()}') AS dsr_counted,
+   AND k.review_day >= {day_number(dsr_from)}) AS dsr_counted,
   k.dsr_described, k.dsr_service, k.dsr_shipping
 FROM (
   SELECT k.*, CASE
@@ -223,4 +226,3 @@ def reason_text(config: CreditConfig) -> dict[str, str]:
     text["duplicate"] = f"the same listing from the same buyer again within {config.duplicate_days} days"
     text["capped"] = f"beyond the ±{config.monthly_cap} net a buyer can give a shop in one calendar month"
     return text
-

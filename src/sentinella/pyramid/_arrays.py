@@ -2,10 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from . import _jit
+
+Engine = Literal["auto", "numba", "numpy"]
+"""``numba``: linear-time compiled walks (needs numba); ``numpy``: pointer jumping, O(n log depth)
+array passes with no compiler; ``auto``: numba when it is installed."""
+
+
+def use_numba(engine: Engine) -> bool:
+    """Resolve the engine once per call so a missing numba is a clear error, not a slowdown."""
+    if engine == "numpy":
+        return False
+    if engine == "numba":
+        if not _jit.HAVE_NUMBA:
+            raise RuntimeError("engine='numba' needs numba installed (pip install numba)")
+        return True
+    if engine == "auto":
+        return _jit.HAVE_NUMBA
+    raise ValueError(f"unknown engine {engine!r}; use 'auto', 'numba' or 'numpy'")
+
 
 IndexArray = NDArray[np.signedinteger[Any]]
 """Member codes: int32 below 2^31 members (half the memory), int64 beyond."""

@@ -12,17 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from . import _jit
-from ._arrays import IndexArray, as_member_array, as_parent
-
-Engine = Literal["auto", "numba", "numpy"]
-"""``numba``: linear-time compiled walks (needs numba); ``numpy``: pointer jumping, O(n log depth)
-array passes with no compiler; ``auto``: numba when it is installed."""
+from ._arrays import Engine, IndexArray, as_member_array, as_parent
+from ._arrays import use_numba as _use_numba
 
 
 class SponsorCycleError(ValueError):
@@ -181,19 +178,6 @@ class _Order:
     """Per position, the position of the sponsor (-1 for a root)."""
     direct: IndexArray
     reached: int
-
-
-def _use_numba(engine: Engine) -> bool:
-    """Resolve the engine once per call so a missing numba is a clear error, not a slowdown."""
-    if engine == "numpy":
-        return False
-    if engine == "numba":
-        if not _jit.HAVE_NUMBA:
-            raise RuntimeError("engine='numba' needs numba installed (pip install numba)")
-        return True
-    if engine == "auto":
-        return _jit.HAVE_NUMBA
-    raise ValueError(f"unknown engine {engine!r}; use 'auto', 'numba' or 'numpy'")
 
 
 def _bfs(p: IndexArray) -> _Order:

@@ -202,6 +202,46 @@ def _push_sums(queue: NDArray[Any], parent: NDArray[Any], buf: NDArray[Any]) -> 
                 buf[p, c] += buf[v, c]
 
 
+def _find(uf: NDArray[Any], x: Any) -> Any:
+    """Root of x in a union-find forest, halving the path on the way."""
+    while uf[x] != x:
+        uf[x] = uf[uf[x]]
+        x = uf[x]
+    return x
+
+
+def _union_codes(
+    codes: NDArray[Any], first: NDArray[Any], uf: NDArray[Any], mask: NDArray[Any], bit: Any
+) -> None:
+    """Union every account with the first account holding the same code; mark both as linked.
+
+    Union by smaller root keeps each set's root its smallest account, which names the person.
+    ``first`` holds -1 per code on entry.
+    """
+    for i in range(codes.shape[0]):
+        c = codes[i]
+        if c < 0:
+            continue
+        f = first[c]
+        if f < 0:
+            first[c] = i
+            continue
+        mask[i] |= bit
+        mask[f] |= bit
+        a = find(uf, i)
+        b = find(uf, f)
+        if a < b:
+            uf[b] = a
+        elif b < a:
+            uf[a] = b
+
+
+def _resolve(uf: NDArray[Any]) -> None:
+    """Point every account straight at its root: the person label."""
+    for i in range(uf.shape[0]):
+        uf[i] = find(uf, i)
+
+
 def _compile(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Compile with an on-disk cache so only the first run in an environment pays for it."""
     if numba is None:
@@ -216,3 +256,6 @@ count_children = _compile(_count_children)
 down = _compile(_down)
 accumulate = _compile(_accumulate)
 push_sums = _compile(_push_sums)
+find = _compile(_find)
+union_codes = _compile(_union_codes)
+resolve = _compile(_resolve)

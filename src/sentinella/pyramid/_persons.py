@@ -14,7 +14,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ._arrays import IndexArray, as_member_array, index_dtype
+from . import _jit
+from ._arrays import Engine, IndexArray, as_member_array, index_dtype, use_numba
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,12 +41,13 @@ class PersonMerge:
         return int(np.count_nonzero(self.person == np.arange(n, dtype=self.person.dtype)))
 
 
-def merge_accounts(identifiers: Mapping[str, ArrayLike]) -> PersonMerge:
+def merge_accounts(identifiers: Mapping[str, ArrayLike], *, engine: Engine = "auto") -> PersonMerge:
     """Union accounts sharing any identifier value into persons.
 
     ``identifiers`` maps a kind (``"phone"``, ``"id_number"``, ...) to one integer code per
     account, -1 where missing. Codes should be dense (dictionary codes 0..k-1) because a table
     indexed by code is allocated per kind. Bits of ``link_mask`` follow the mapping's order.
+    With numba, one union-find pass per kind; without, hooking and pointer jumping in numpy.
     """
     kinds = tuple(identifiers)
     if not kinds:
@@ -53,15 +55,18 @@ def merge_accounts(identifiers: Mapping[str, ArrayLike]) -> PersonMerge:
     if len(kinds) > 63:
         raise ValueError("at most 63 identifier kinds fit the link mask")
     arrays = [np.asarray(identifiers[k]) for k in kinds]
-    n = arrays[0].shape[0] if arrays else 0
+    n = arrays[0].shape[0]
+    for kind, codes in zip(kinds, arrays, strict=True):
+        as_member_array(codes, n, kind)
+        if codes.ndim != 1 or (codes.size and not np.issubdtype(codes.dtype, np.integer)):
+            raise TypeError(f"{kind} must be one-dimensional integer codes")
     idt = index_dtype(n)
+    if use_numba(engine):
+        return _merge_numba(kinds, arrays, n, idt)
     mask = np.zeros(n, dtype=np.int64)
     heads: list[IndexArray] = []
     tails: list[IndexArray] = []
-    for bit, (kind, raw) in enumerate(zip(kinds, arrays, strict=True)):
-        codes = as_member_array(raw, n, kind)
-        if codes.ndim != 1 or (codes.size and not np.issubdtype(codes.dtype, np.integer)):
-            raise TypeError(f"{kind} must be one-dimensional integer codes")
+    for bit, codes in enumerate(arrays):
         has = np.flatnonzero(codes >= 0).astype(idt)
         if not has.size:
             continue
@@ -77,10 +82,27 @@ def merge_accounts(identifiers: Mapping[str, ArrayLike]) -> PersonMerge:
     if heads:
         # only accounts that share something can merge: solve on them alone (usually a few %)
         linked = np.flatnonzero(mask).astype(idt)
-        u = np.searchsorted(linked, np.concatenate(heads)).astype(idt)
-        v = np.searchsorted(linked, np.concatenate(tails)).astype(idt)
+        position = np.empty(n, dtype=idt)  # only read at linked accounts, so never initialised
+        position[linked] = np.arange(linked.shape[0], dtype=idt)
+        u = np.take(position, np.concatenate(heads))
+        v = np.take(position, np.concatenate(tails))
+        del position
         local = _components(linked.shape[0], u, v, idt)
         person[linked] = np.take(linked, local)
+    return PersonMerge(person=person, link_mask=mask, kinds=kinds)
+
+
+def _merge_numba(
+    kinds: tuple[str, ...], arrays: list[NDArray[Any]], n: int, idt: np.dtype[np.signedinteger[Any]]
+) -> PersonMerge:
+    mask = np.zeros(n, dtype=np.int64)
+    person = np.arange(n, dtype=idt)
+    for bit, codes in enumerate(arrays):
+        if not codes.size or int(codes.max()) < 0:
+            continue
+        first = np.full(int(codes.max()) + 1, -1, dtype=idt)
+        _jit.union_codes(codes, first, person, mask, np.int64(1) << np.int64(bit))
+    _jit.resolve(person)
     return PersonMerge(person=person, link_mask=mask, kinds=kinds)
 
 

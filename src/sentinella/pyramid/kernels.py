@@ -5,8 +5,8 @@ Members are coded 0..n-1 and a sponsor array holds each member's sponsor code, -
 
 from __future__ import annotations
 
+from ._arrays import Engine
 from ._forest import (
-    Engine,
     ForestMetrics,
     SponsorCheck,
     SponsorCycleError,

@@ -14,7 +14,9 @@ from sentinella.engine import Backend
 NO_TIME = np.iinfo(np.int64).min
 # payments from a shop's owner to a buyer that are not a purchase, a fee, a commission or the
 # refund of an order: the usual shape of brushing cashback ("pay back the order plus a fee")
-_CASHBACK = "kind NOT IN ('purchase', 'entry_fee', 'commission') AND NOT (kind = 'refund' AND order_id IS NOT NULL)"
+_CASHBACK = (
+    "kind NOT IN ('purchase', 'entry_fee', 'commission') AND NOT (kind = 'refund' AND order_id IS NOT NULL)"
+)
 
 
 class MissingTableError(LookupError):
@@ -119,9 +121,11 @@ def load_inputs(backend: Backend) -> RingInputs:
         pc.filter(orders.column("buyer_id"), pc.invert(pc.is_in(orders.column("buyer_id"), value_set=known)))
     )
     strangers = pc.drop_null(strangers)
-    member_id = pa.concat_arrays([known.cast(pa.string()), strangers.combine_chunks().cast(pa.string())]) if isinstance(
-        strangers, pa.ChunkedArray
-    ) else pa.concat_arrays([known.cast(pa.string()), strangers.cast(pa.string())])
+    member_id = (
+        pa.concat_arrays([known.cast(pa.string()), strangers.combine_chunks().cast(pa.string())])
+        if isinstance(strangers, pa.ChunkedArray)
+        else pa.concat_arrays([known.cast(pa.string()), strangers.cast(pa.string())])
+    )
     n_members = len(member_id)
     joined = np.full(n_members, NO_TIME, dtype=np.int64)
     joined[: members.num_rows] = _ints(members.column("joined"), NO_TIME)

@@ -178,8 +178,64 @@ def _compile(fn: Callable[..., Any]) -> Callable[..., Any]:
     return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
 
 
-csr = _compile(_csr)
+def _peel_groups(
+    starts: NDArray[np.int64],
+    rows: NDArray[np.int64],
+    cols: NDArray[np.int64],
+    weight: NDArray[np.float64],
+    n_rows: NDArray[np.int64],
+    n_cols: NDArray[np.int64],
+    blocks: int,
+    min_rows: int,
+    row_density: NDArray[np.float64],
+) -> None:
+    """FRAUDAR in every group (one shop's sub-graph) at once: no Python call per shop.
+
+    ``rows``/``cols`` are local to their group (edges sorted by group, ``starts`` bounds them);
+    ``row_density`` (indexed by global row offset, group by group) gets the density of the
+    densest block with at least ``min_rows`` rows each row belongs to.
+    """
+    row_base = 0
+    for g in range(starts.shape[0] - 1):
+        lo = starts[g]
+        hi = starts[g + 1]
+        nr = n_rows[g]
+        nc = n_cols[g]
+        if nr >= min_rows and hi > lo:
+            n_nodes = nr + nc
+            r = rows[lo:hi]
+            c = cols[lo:hi]
+            w = weight[lo:hi]
+            indptr, adj_edge, adj_node = _csr(n_nodes, nr, r, c)
+            alive = np.ones(hi - lo, dtype=np.bool_)
+            for _ in range(blocks):
+                order, n_active, best_t, density = _peel(n_nodes, indptr, adj_edge, adj_node, w, alive)
+                if n_active == 0 or density <= 0.0:
+                    break
+                members = order[best_t:n_active]
+                in_block = np.zeros(n_nodes, dtype=np.bool_)
+                count = 0
+                for i in range(members.shape[0]):
+                    in_block[members[i]] = True
+                    if members[i] < nr:
+                        count += 1
+                if count >= min_rows:
+                    for i in range(members.shape[0]):
+                        v = members[i]
+                        if v < nr and row_density[row_base + v] < density:
+                            row_density[row_base + v] = density
+                _kill_block(indptr, adj_edge, adj_node, in_block, members, alive)
+        row_base += nr
+
+
+# compiled functions call each other by these module names, so they are rebound in place
+_csr = _compile(_csr)  # type: ignore[assignment]
 _sift_up = _compile(_sift_up)  # type: ignore[assignment]
 _sift_down = _compile(_sift_down)  # type: ignore[assignment]
-peel = _compile(_peel)
-kill_block = _compile(_kill_block)
+_peel = _compile(_peel)  # type: ignore[assignment]
+_kill_block = _compile(_kill_block)  # type: ignore[assignment]
+_peel_groups = _compile(_peel_groups)  # type: ignore[assignment]
+csr = _csr
+peel = _peel
+kill_block = _kill_block
+peel_groups = _peel_groups

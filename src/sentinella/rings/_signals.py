@@ -11,6 +11,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._config import DAY_US, HOUR_US, RingsConfig
+from . import _jit
 from ._fraudar import fraudar
 from ._inputs import NO_TIME, RingInputs
 
@@ -41,6 +42,27 @@ def make_pairs(inputs: RingInputs) -> Pairs:
     return Pairs(inv.astype(np.int64), (uniq // m).astype(np.int64), (uniq % m).astype(np.int64))
 
 
+def unique_rows(*columns: I64) -> tuple[list[I64], I64]:
+    """Distinct rows of integer columns (sorted) and each input row's index among them.
+
+    ``np.unique(axis=1)`` sorts rows as opaque bytes and is an order of magnitude slower.
+    """
+    n = columns[0].shape[0]
+    if n == 0:
+        return [c[:0] for c in columns], np.zeros(0, dtype=np.int64)
+    order = np.lexsort(columns[::-1])
+    new = np.zeros(n, dtype=np.bool_)
+    new[0] = True
+    for c in columns:
+        s = c[order]
+        new[1:] |= s[1:] != s[:-1]
+    rank = np.cumsum(new) - 1
+    inverse = np.empty(n, dtype=np.int64)
+    inverse[order] = rank
+    first = order[new]
+    return [c[first] for c in columns], inverse
+
+
 def _group_reduce(values: NDArray[np.generic], groups: I64, n: int, how: str) -> F64:
     out = np.zeros(n, dtype=np.float64)
     if values.shape[0] == 0:
@@ -65,13 +87,14 @@ def distinct_partners(context: I64, member: I64, owner_rows: I64, n: int) -> F64
     out = np.zeros(n, dtype=np.float64)
     if ctx.shape[0] == 0:
         return out
-    trip = np.unique(np.stack([ctx, mem, own]), axis=1)
+    trip, _ = unique_rows(ctx, mem, own)
+    (cm_ctx, _), _ = unique_rows(trip[0], trip[1])
     c_uniq, c_inv = np.unique(trip[0], return_inverse=True)
     # distinct accounts per context
-    cm = np.unique(np.stack([trip[0], trip[1]]), axis=1)
-    per_ctx = np.bincount(np.searchsorted(c_uniq, cm[0]), minlength=c_uniq.shape[0])
+    per_ctx = np.bincount(np.searchsorted(c_uniq, cm_ctx), minlength=c_uniq.shape[0])
     others = (per_ctx[c_inv] - 1).astype(np.float64)
-    np.maximum.at(out, trip[2], others)
+    best = _group_reduce(others, trip[2], n, "max")
+    out = np.maximum(out, best)
     return out
 
 
@@ -155,7 +178,9 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
     nmem = np.int64(max(inputs.n_members, 1))
     owner = inputs.owner[pairs.merchant]
     key = pairs.buyer * nmem + owner
-    cashback = np.where(owner >= 0, np.isin(key, inputs.paid_to * nmem + inputs.paid_by), False).astype(np.float64)
+    cashback = np.where(owner >= 0, np.isin(key, inputs.paid_to * nmem + inputs.paid_by), False).astype(
+        np.float64
+    )
     ties = np.concatenate([inputs.tie_a * nmem + inputs.tie_b, inputs.tie_b * nmem + inputs.tie_a])
     owner_tie = np.where(owner >= 0, np.isin(key, ties), False).astype(np.float64)
 
@@ -163,18 +188,16 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
     in_lockstep = np.zeros(inputs.n_orders, dtype=np.bool_)
     for shift in (0, window // 2):
         bucket = (inputs.placed + shift) // window
-        _, ctx = np.unique(np.stack([inputs.merchant, bucket]), axis=1, return_inverse=True)
-        ctx = ctx.reshape(-1).astype(np.int64)
-        cb = np.unique(np.stack([ctx, inputs.buyer]), axis=1)
+        _, ctx = unique_rows(inputs.merchant, bucket)
+        cb, _ = unique_rows(ctx, inputs.buyer)
         crowd = np.bincount(cb[0], minlength=int(ctx.max()) + 1 if ctx.size else 0)
         in_lockstep |= crowd[ctx] >= config.lockstep_min_buyers
     lockstep = _group_reduce(in_lockstep.astype(np.float64), p, n, "sum") / orders
 
     hour = max(int(config.burst_window_hours * HOUR_US), 1)
-    _, hctx = np.unique(np.stack([inputs.merchant, inputs.placed // hour]), axis=1, return_inverse=True)
-    hctx = hctx.reshape(-1).astype(np.int64)
+    _, hctx = unique_rows(inputs.merchant, inputs.placed // hour)
     per_hour = np.bincount(hctx).astype(np.float64) if hctx.size else np.zeros(0)
-    hb = np.unique(np.stack([hctx, inputs.buyer]), axis=1)
+    hb, _ = unique_rows(hctx, inputs.buyer)
     buyers_hour = np.bincount(hb[0], minlength=per_hour.shape[0]).astype(np.float64)
     in_burst = (per_hour[hctx] >= config.burst_min_orders) & (
         per_hour[hctx] >= config.burst_orders_per_buyer * buyers_hour[hctx]
@@ -221,29 +244,43 @@ def merchant_blocks(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> F6
     """FRAUDAR per shop over buyers × (listing, window, day, device, address): the block density.
 
     A 20-account ring is invisible among millions of edges but dense among one shop's buyers.
+    All shops are peeled in one compiled loop; rows and columns are numbered within their shop.
     """
-    out = np.zeros(pairs.n, dtype=np.float64)
     order_idx, ctx = _context_columns(inputs, config)
     merchant = inputs.merchant[order_idx]
     pair = pairs.of_order[order_idx]
-    edges = np.unique(np.stack([merchant, pair, ctx]), axis=1)
-    starts = np.flatnonzero(np.r_[True, edges[0, 1:] != edges[0, :-1], True])
-    for i in range(starts.shape[0] - 1):
-        lo, hi = starts[i], starts[i + 1]
-        rows_g, r = np.unique(edges[1, lo:hi], return_inverse=True)
-        if rows_g.shape[0] < config.merchant_min_buyers:
-            continue
-        cols_g, c = np.unique(edges[2, lo:hi], return_inverse=True)
-        for block in fraudar(
-            r.reshape(-1).astype(np.int64),
-            c.reshape(-1).astype(np.int64),
-            rows_g.shape[0],
-            cols_g.shape[0],
-            blocks=config.blocks_per_merchant,
-        ):
-            if block.rows.shape[0] >= config.block_min_rows:
-                hit = rows_g[block.rows]
-                out[hit] = np.maximum(out[hit], block.density)
+    (em, ep, ec), _ = unique_rows(merchant, pair, ctx)
+    if em.shape[0] == 0:
+        return np.zeros(pairs.n, dtype=np.float64)
+    starts = np.flatnonzero(np.r_[True, em[1:] != em[:-1], True]).astype(np.int64)
+    group = np.repeat(np.arange(starts.shape[0] - 1), np.diff(starts))
+    # rows: pairs are sorted within a shop, so a running count of new pairs numbers them
+    new_row = np.r_[True, (ep[1:] != ep[:-1]) | (em[1:] != em[:-1])]
+    row_rank = np.cumsum(new_row) - 1
+    row_first = row_rank[starts[:-1]]
+    local_row = row_rank - row_first[group]
+    n_rows = np.diff(np.r_[row_rank[starts[:-1]], row_rank[-1] + 1]).astype(np.int64)
+    row_pair = ep[new_row]
+    (cg, _), col_inv = unique_rows(group, ec)
+    col_start = np.searchsorted(cg, np.arange(starts.shape[0] - 1), side="left")
+    local_col = col_inv - col_start[group]
+    n_cols = np.bincount(cg, minlength=starts.shape[0] - 1).astype(np.int64)
+    degree = np.bincount(col_inv).astype(np.float64)
+    weight = 1.0 / np.log(degree[col_inv] + 5.0)
+    density = np.zeros(row_pair.shape[0], dtype=np.float64)
+    _jit.peel_groups(
+        starts,
+        local_row.astype(np.int64),
+        local_col.astype(np.int64),
+        weight,
+        n_rows,
+        n_cols,
+        config.blocks_per_merchant,
+        max(config.block_min_rows, config.merchant_min_buyers),
+        density,
+    )
+    out = np.zeros(pairs.n, dtype=np.float64)
+    out[row_pair] = density
     return out
 
 
@@ -266,7 +303,7 @@ def identifier_blocks(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> 
         offset += int(values.max()) + 1 if keep.any() else 0
     rows = np.concatenate(parts_r)
     cols = np.concatenate(parts_c)
-    edges = np.unique(np.stack([rows, cols]), axis=1)
+    edges, _ = unique_rows(rows, cols)
     member_density = np.zeros(inputs.n_members, dtype=np.float64)
     for block in fraudar(edges[0], edges[1], inputs.n_members, max(offset, 1), blocks=config.blocks_global):
         if block.rows.shape[0] >= config.block_min_rows:

@@ -67,11 +67,13 @@ class ColumnCheck:
 
 
 Branch = tuple[str, str]  # (condition, message)
+_TYPED_KINDS = frozenset({ColumnKind.TIMESTAMP, ColumnKind.MONEY, ColumnKind.INTEGER})
 RuleBuilder = Callable[[str, str], list[Branch]]
 
 
-def _shown(text: str) -> str:
+def _shown(value: str) -> str:
     """The value as quoted in a message: cut short, so a 10 MB field makes a short sentence."""
+    text = f"CAST({value} AS VARCHAR)"
     return (
         f"'''' || left({text}, {_SHOWN_CHARS}) || "
         f"CASE WHEN length({text}) > {_SHOWN_CHARS} THEN '…' ELSE '' END || ''''"
@@ -114,7 +116,11 @@ def column_check(
             reason=_case(branches),
         )
     text = raw if source_is_text else f"CAST({raw} AS VARCHAR)"
-    shown = f"NULLIF(trim({text}), '')"
+    if not source_is_text and column.kind in _TYPED_KINDS:
+        # A typed Parquet column needs no text form per row; messages cast the few bad values.
+        shown = raw
+    else:
+        shown = f"NULLIF(trim({text}), '')"
     typed, rules = _BUILDERS[column.kind](column, raw, text, shown, source_is_text, options)
     v, t = refs if refs is not None else (f"({typed})", f"({shown})")
     branches = rules(v, t)
@@ -128,7 +134,11 @@ def _build_id(
 ) -> tuple[str, RuleBuilder]:
     def rules(v: str, t: str) -> list[Branch]:
         return [
-            (f"length({v}) > {MAX_ID_CHARS}", f"'is longer than {MAX_ID_CHARS} characters'"),
+            # strlen (bytes) costs nothing; length (characters) only runs on the rare long values.
+            (
+                f"strlen({v}) > {MAX_ID_CHARS} AND length({v}) > {MAX_ID_CHARS}",
+                f"'is longer than {MAX_ID_CHARS} characters'",
+            ),
             (f"contains({v}, chr(0))", sql_string("contains a NUL byte (binary data in an ID?)")),
         ]
 

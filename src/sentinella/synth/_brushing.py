@@ -97,12 +97,13 @@ def trade_rings(chunk: Chunk, rings: list[Ring], shelf: Shelf, calendar: Calenda
     cum = np.cumsum(weight[market]) / weight[market].sum() if len(market) else np.zeros(0)
     for ring in rings:
         k = len(ring.fakes)
-        # the campaign starts once the shop's listings are up
+        # the campaign runs on listings already up when it starts
         lm = ring.merchant - shelf.first
         rows = shelf.rows[shelf.starts[lm] : shelf.starts[lm] + shelf.counts[lm]]
-        opened = np.concatenate(chunk.merchants.opened)[lm]
-        ready = max(int(opened), int(shelf.listed[rows].max()) if len(rows) else 0) + F.DAY_US
-        ring.start = min(max(ring.start, ready), chunk.end_us - 62 * F.DAY_US)
+        opened = int(np.concatenate(chunk.merchants.opened)[lm])
+        first_listed = int(shelf.listed[rows].min()) if len(rows) else opened
+        ring.start = min(max(ring.start, opened, first_listed) + F.DAY_US, chunk.end_us - 62 * F.DAY_US)
+        usable = rows[shelf.listed[rows] < ring.start] if len(rows) else rows
         per = rng.integers(1, 3, k) if ring.pattern == "burst" else rng.integers(2, 6, k)
         who = np.repeat(np.arange(k), per)
         m = len(who)
@@ -113,8 +114,12 @@ def trade_rings(chunk: Chunk, rings: list[Ring], shelf: Shelf, calendar: Calenda
             )
         else:
             placed = ring.start + (rng.random(m) * 60 * F.DAY_US).astype(np.int64)
-        cheap = shelf.cheapest(ring.merchant)
-        listing = np.where(rng.random(m) < 0.7, cheap, shelf.pick(rng, np.full(m, ring.merchant)))
+        if len(usable):
+            cheap = usable[np.argmin(shelf.price[usable])]
+            anyone = usable[rng.integers(0, len(usable), m)]
+            listing = np.where(rng.random(m) < 0.7, cheap, anyone)
+        else:
+            listing = np.full(m, -1, dtype=np.int64)
         target = emit_orders(
             chunk,
             rng,
@@ -134,10 +139,11 @@ def trade_rings(chunk: Chunk, rings: list[Ring], shelf: Shelf, calendar: Calenda
         # camouflage: the same accounts buying ordinary things from ordinary shops
         per_c = rng.integers(1, 4, k) if len(market) else np.zeros(k, np.int64)
         who_c = np.repeat(np.arange(k), per_c)
+        shops = market[np.searchsorted(cum, rng.random(len(who_c)))] + chunk.merchant_first
+        who_c, shops = who_c[shops != ring.merchant], shops[shops != ring.merchant]
         mc = len(who_c)
         camo_numbers = np.zeros(0, np.int64)
         if mc:
-            shops = market[np.searchsorted(cum, rng.random(mc))] + chunk.merchant_first
             when = ring.start + ((rng.random(mc) * 100 - 20) * F.DAY_US).astype(np.int64)
             camo = emit_orders(
                 chunk,

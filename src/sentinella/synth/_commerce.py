@@ -104,13 +104,6 @@ class Shelf:
         out[has] = self.rows[r[has]]
         return out
 
-    def cheapest(self, merchant: int) -> int:
-        lm = merchant - self.first
-        if self.counts[lm] == 0:
-            return -1
-        rows = self.rows[self.starts[lm] : self.starts[lm] + self.counts[lm]]
-        return int(rows[np.argmin(self.price[rows])])
-
     def amounts(
         self, rng: np.random.Generator, listing: np.ndarray, quantity: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,26 @@
+"""Brushing and fake-review rings (PRODUCT.md §3): accounts that buy and rate in lockstep.
+
+``run_rings`` reads orders, reviews, members, ties and payments from the store, scores every
+order and buyer, groups suspicious buyers into rings and writes ``ring_groups``,
+``ring_members``, ``ring_order_scores`` and ``ring_member_scores``. The credit analysis drops
+orders whose ``flagged`` is true. The FRAUDAR kernel is :func:`fraudar`.
+"""
+
+from __future__ import annotations
+
+from ._analysis import RESULT_TABLES, LabelsError, RingsSummary, run_rings
+from ._config import RingsConfig
+from ._fraudar import Block, column_weights, fraudar
+from ._inputs import MissingTableError
+
+__all__ = [
+    "RESULT_TABLES",
+    "Block",
+    "LabelsError",
+    "MissingTableError",
+    "RingsConfig",
+    "RingsSummary",
+    "column_weights",
+    "fraudar",
+    "run_rings",
+]
