@@ -102,7 +102,7 @@ def make_identities(n: int, seed: int = 1) -> dict[str, NDArray[np.int32]]:
 
 def run_persons(n: int, engine: Engine) -> dict[str, Any]:
     """Time person merging over four identifier kinds."""
-    merge_accounts({"phone": np.array([0, 0, 1])}, engine=engine)  # JIT
+    merge_accounts(make_identities(1000), engine=engine)  # compile for these dtypes before timing
     identities = make_identities(n)
     base = current_rss_mb()
     c0 = cpu_s()

@@ -245,3 +245,36 @@ def test_team_pay_on_sales_is_article_7_but_not_criminal(tmp_path: Path) -> None
     network = findings(store, ORGANIZER, "network")["t0_0"]
     assert network["result"] == "not_met" and "§5" in str(network["explanation"])
     assert not findings(store, ORGANIZER)  # 34 people over 3 levels, but not headcount-based
+
+
+def test_sponsors_missing_from_the_records_are_inferred_from_commissions(tmp_path: Path) -> None:
+    # No sponsor_id anywhere. a and b buy starter packs at the company shop; the company pays a
+    # level-1 commission on each order to the recruiter. c (a retail customer) buys at a's shop
+    # and a's recruiter r is paid level 1 on that sale: it names a's sponsor, not c's.
+    case = Case().add({"co": None, "r": None, "a": None, "b": None, "c": None})
+    case.merchants = {"company": "co", "shop_a": "a"}
+    case.orders = [
+        ("a", "company", 100.0),
+        ("a", "company", 100.0),
+        ("b", "company", 100.0),
+        ("c", "shop_a", 50.0),
+    ]
+    store = case.store(tmp_path)
+    rows = [(f"O{i}", payee) for i, payee in enumerate(["r", "r", "a", "r"])]
+    for index, (order_id, payee) in enumerate(rows):
+        store.connection.execute(
+            "INSERT INTO payments (payment_id, payer_id, payee_id, amount, currency, kind, paid_at, order_id, "
+            "basis, level) VALUES (?, 'co', ?, 10, 'CNY', 'commission', TIMESTAMPTZ '2024-03-03 00:00:00+00', ?, "
+            "'downline_sales', 1)",
+            [f"C{index}", payee, order_id],
+        )
+    run_pyramid(store.backend, profiles=["cn"])
+    issues = dict(
+        store.connection.execute(
+            "SELECT member_id, detail FROM pyramid_issues WHERE issue = 'sponsor_inferred'"
+        ).fetchall()
+    )
+    assert set(issues) == {"a", "b"}
+    assert issues["a"].startswith("no sponsor recorded; inferred r from 3 level-1 commissions")
+    assert member(store, "b")["level"] == 3 and member(store, "r")["downline"] == 2
+    assert not member(store, "c")["in_network"] and not member(store, "co")["in_network"]

@@ -176,14 +176,19 @@ def test_dirty_rows_are_where_truth_says_parquet(default_world: World) -> None:
     )
 
 
-def test_dirty_rows_are_where_truth_says_csv(tmp_path: Path) -> None:
-    world = World(
-        generate_world(
-            tmp_path, members=3000, seed=8, profile="default", media=False, fmt="csv", dirty_rate=0.02
-        )
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_dirty_rows_are_where_truth_says_text(tmp_path: Path, fmt: str) -> None:
+    summary = generate_world(
+        tmp_path,
+        members=3000,
+        seed=8,
+        profile="default",
+        media=False,
+        fmt=fmt,
+        dirty_rate=0.02,  # type: ignore[arg-type]
     )
-    kinds = _check_dirty(world, "csv")
-    assert "bad_date" in kinds and "unknown_status" in kinds
+    kinds = _check_dirty(World(summary), fmt)
+    assert "bad_date" in kinds and "unknown_status" in kinds and "nul_text" in kinds
 
 
 def test_tiny_profile_is_clean(tiny: World) -> None:

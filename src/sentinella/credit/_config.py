@@ -35,7 +35,7 @@ class CreditConfig:
     robust_prior_raters: float = 3.0  # pseudo-votes a rater starts with
     robust_noise: float = 0.6  # variance of an honest rater's votes around the truth
     robust_min_variance: float = 0.15  # caps any single rater's weight
-    robust_huber: float = 1.0  # votes further than this from the estimate get less say
+    robust_scale: float = 1.0  # Cauchy scale: a vote this far from the score counts half
     robust_prior_votes: float = 3.0  # pseudo-raters pulling small merchants to the prior
     robust_prior_quantile: float = 0.25  # the prior sits at this quantile of merchant scores
 

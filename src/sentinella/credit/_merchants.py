@@ -66,7 +66,7 @@ def robust_params(config: CreditConfig) -> RobustParams:
         prior_raters=config.robust_prior_raters,
         noise=config.robust_noise,
         min_variance=config.robust_min_variance,
-        huber=config.robust_huber,
+        scale=config.robust_scale,
         prior_votes=config.robust_prior_votes,
         prior_quantile=config.robust_prior_quantile,
     )

@@ -3,9 +3,11 @@
 Each rater has one vote per merchant (the mean of their verified ratings there), so buying fifty
 times from a shop gives one account one say. Then, alternately:
 
-- a merchant's score is a weighted Huber M-estimate of its votes: each vote's weight is its
-  rater's reputation times min(1, c / |vote − score|), so an outlying vote moves the score by at
-  most a bounded amount however extreme it is;
+- a merchant's score is a weighted M-estimate of its votes: each vote's weight is its rater's
+  reputation times the Cauchy weight 1 / (1 + (residual / c)²), which lets votes near the
+  consensus count almost fully and all but ignores a vote three or four stars away, however
+  many such votes an attacker casts (a Huber weight, tried first, still let on-off attackers at
+  a third of the ratings lift the worst shops out of the bottom 10%);
 - a rater's reputation is the inverse of their variance around the current scores, estimated
   with a prior (``prior_raters`` pseudo-votes of the honest ``noise`` variance) and floored, so a
   fresh account is an ordinary, never a heavy, voter and no account can outweigh many.
@@ -38,7 +40,7 @@ class RobustParams:
     prior_raters: float = 3.0
     noise: float = 0.6
     min_variance: float = 0.15
-    huber: float = 1.0
+    scale: float = 1.0
     prior_votes: float = 3.0
     prior_quantile: float = 0.25
 
@@ -93,8 +95,7 @@ def robust_scores(
         variance = (spread + p.prior_raters * p.noise) / (votes_per_rater + p.prior_raters)
         reputation = 1.0 / np.maximum(variance, p.min_variance)
         distance = np.abs(residual)
-        huber = np.minimum(1.0, p.huber / np.maximum(distance, 1e-12))
-        weight_of_vote = reputation[rater] * huber
+        weight_of_vote = reputation[rater] / (1.0 + (distance / p.scale) ** 2)
         total = np.bincount(merchant, weight_of_vote, minlength=n_merchants)
         weighted = np.bincount(merchant, weight_of_vote * vote, minlength=n_merchants)
         pseudo = p.prior_votes * fresh_weight

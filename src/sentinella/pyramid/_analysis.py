@@ -151,6 +151,7 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
         "person_headcount": members.person_headcount,
         "person_levels": members.person_levels,
         "sponsor_cut": check.cut,
+        "sponsor_inferred": inputs.inferred if inputs.inferred is not None else np.zeros(inputs.n, np.bool_),
     }
     for name in _MEMBER_MONEY:
         columns[name] = members.money.get(name, np.zeros(inputs.n))
@@ -216,6 +217,21 @@ def _issues_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
     )
     add(check.into_cycle >= 0, "into_cycle", into_detail)
     add(inputs.orphan, "unknown_sponsor", "sponsor_id names no member in the store")
+    if inputs.inferred is not None and inputs.inferred_votes is not None:
+        votes = inputs.inferred_votes
+
+        def inferred_detail(codes: np.ndarray) -> pa.Array:
+            sponsors = ids.take(pa.array(inputs.parent[codes]))
+            return pc.binary_join_element_wise(
+                "no sponsor recorded; inferred ",
+                sponsors,
+                " from ",
+                pc.cast(pa.array(votes[codes]), pa.string()),
+                " level-1 commissions on their orders",
+                "",
+            )
+
+        add(inputs.inferred, "sponsor_inferred", inferred_detail)
     if inputs.paid_after_left is not None:
         late = inputs.paid_after_left
 

@@ -46,6 +46,8 @@ class PyramidInputs:
     sale_amount: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
     has_payments: bool = False
     has_orders: bool = False
+    inferred: NDArray[np.bool_] | None = None
+    inferred_votes: NDArray[np.int64] | None = None
 
     @property
     def n(self) -> int:
@@ -99,6 +101,8 @@ def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> 
     )
     if _has_rows(backend, "payments"):
         _load_payments(backend, inputs, currency, rates)
+        if _has_rows(backend, "orders"):
+            _infer_sponsors(backend, inputs)
     if _has_rows(backend, "orders") and _has_rows(backend, "merchants"):
         _load_sales(backend, inputs, currency, rates)
     return inputs
@@ -178,6 +182,51 @@ def _load_payments(
                     n, codes, _column(table, name, np.int64, 0), 0, np.int64
                 ).astype(np.int64)
     inputs.has_payments = True
+
+
+def _infer_sponsors(backend: Backend, inputs: PyramidInputs) -> None:
+    """Sponsors the records do not name, read off level-1 commissions paid on orders.
+
+    A level-1 commission on an order names the sponsor of whoever generated it: the seller, when
+    the shop's level-1 commissions (nearly) all go to one person, as a distributor's retail sales
+    do; otherwise the buyer, as with participants buying at a company shop, whose commissions go
+    to each buyer's own recruiter. Each member gets the payee with the most such payments, and only when
+    at least 90% of their level-1 commissions agree (a company shop selling to everyone gets no
+    sponsor). Only missing or unknown sponsors are filled in; recorded ones are never overridden.
+    """
+    table = backend.query(
+        "WITH level_one AS (SELECT o.buyer_id, c.member_id AS seller, p.payee_id AS parent, p.paid_at "
+        "FROM payments p JOIN orders o ON o.order_id = p.order_id "
+        "LEFT JOIN merchants c ON c.merchant_id = o.merchant_id "
+        "WHERE p.kind IN ('commission', 'bonus') AND p.level = 1), "
+        "by_seller AS (SELECT seller, parent, count(*) AS n, sum(count(*)) OVER (PARTITION BY seller) AS total, "
+        "row_number() OVER (PARTITION BY seller ORDER BY count(*) DESC, parent) AS r "
+        "FROM level_one WHERE seller IS NOT NULL GROUP BY seller, parent), "
+        "retail_shops AS (SELECT seller FROM by_seller WHERE r = 1 AND n >= 0.9 * total AND seller <> parent), "
+        "sourced AS (SELECT CASE WHEN seller IN (SELECT seller FROM retail_shops) THEN seller "
+        "ELSE buyer_id END AS child, parent, paid_at FROM level_one), "
+        "votes AS (SELECT child, parent, count(*) AS n, min(paid_at) AS first_paid FROM sourced "
+        "WHERE child IS NOT NULL AND child <> parent GROUP BY child, parent), "
+        "ranked AS (SELECT *, sum(n) OVER (PARTITION BY child) AS total, "
+        "row_number() OVER (PARTITION BY child ORDER BY n DESC, first_paid, parent) AS r FROM votes) "
+        "SELECT m.rowid AS code, s.rowid AS sponsor, r.n AS votes FROM ranked r "
+        "JOIN members m ON m.member_id = r.child JOIN members s ON s.member_id = r.parent "
+        "WHERE r.r = 1 AND r.n >= 0.9 * r.total AND (m.sponsor_id IS NULL OR NOT EXISTS "
+        "(SELECT 1 FROM members k WHERE k.member_id = m.sponsor_id))",
+        step="pyramid: infer sponsors",
+    )
+    if not table.num_rows:
+        return
+    codes = _column(table, "code", np.int64, -1).astype(np.int64)
+    sponsors = _column(table, "sponsor", np.int64, -1).astype(np.int64)
+    keep = (inputs.parent[codes] < 0) & (sponsors != codes)
+    codes, sponsors = codes[keep], sponsors[keep]
+    inputs.parent[codes] = sponsors
+    inputs.orphan[codes] = False
+    inputs.inferred = np.zeros(inputs.n, dtype=np.bool_)
+    inputs.inferred[codes] = True
+    votes = _column(table, "votes", np.int64, 0).astype(np.int64)[keep]
+    inputs.inferred_votes = _scatter(inputs.n, codes, votes, 0, np.int64).astype(np.int64)
 
 
 def _load_sales(backend: Backend, inputs: PyramidInputs, currency: str, rates: Mapping[str, float]) -> None:

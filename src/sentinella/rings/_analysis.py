@@ -19,6 +19,7 @@ from ._inputs import RingInputs, load_inputs
 from ._score import (
     Rings,
     assemble_rings,
+    candidates,
     order_features,
     pair_features,
     prior_score,
@@ -113,11 +114,10 @@ def run_rings(
     else:
         order_score = prior_score(feats)
         pair_score = prior_score(pair_features(signals))
-    rings = assemble_rings(pairs, pair_score, config)
+    rings = assemble_rings(pairs, pair_score, candidates(signals, pair_score, config), config)
     ring_of_order = rings.of_pair[pairs.of_order]
-    boost = np.where(ring_of_order >= 0, 0.5 * rings.strength[np.maximum(ring_of_order, 0)], 0.0)
-    if rings.strength.size == 0:
-        boost = np.zeros(inputs.n_orders)
+    strength = np.r_[rings.strength, 0.0]  # index -1 (no ring) reads the 0 at the end
+    boost = 0.5 * strength[ring_of_order]
     final = 1.0 - (1.0 - order_score) * (1.0 - boost)
     flagged = (ring_of_order >= 0) & (final >= config.flag_threshold)
     if supervised:
@@ -211,9 +211,7 @@ def _tables(
     )
     # members: the strongest of their (buyer, shop) pairs, ring-boosted like the orders
     pair_ring = rings.of_pair
-    pair_boost = np.where(
-        pair_ring >= 0, 0.5 * (rings.strength[np.maximum(pair_ring, 0)] if n_rings else 0.0), 0.0
-    )
+    pair_boost = 0.5 * np.r_[rings.strength, 0.0][pair_ring]
     pair_final = 1.0 - (1.0 - pair_score) * (1.0 - pair_boost)
     order = np.lexsort((-pair_final, pairs.buyer))
     first = order[np.r_[True, pairs.buyer[order][1:] != pairs.buyer[order][:-1]]] if pairs.n else order

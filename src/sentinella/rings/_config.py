@@ -19,6 +19,8 @@ class RingsConfig:
     # lockstep (CopyCatch-style): accounts acting on the same shop inside one window
     lockstep_window_hours: float = 2.0
     lockstep_min_buyers: int = 5
+    lockstep_crowd_factor: float = 3.0  # times the shop's usual buyers per window
+    lockstep_five_star_share: float = 0.8  # share of the window's orders 5-star reviewed
     # order bursts: orders per unique buyer in an hour at one shop
     burst_window_hours: float = 1.0
     burst_min_orders: int = 8
@@ -32,8 +34,10 @@ class RingsConfig:
     merchant_min_buyers: int = 5
     # rings: groups of suspicious accounts around one shop
     pair_threshold: float = 0.5
-    min_ring_size: int = 5
+    # smaller groups are too easily a family or friends; their orders are still scored
+    min_ring_size: int = 8
     ring_threshold: float = 0.6
     flag_threshold: float = 0.5
     # excess over the platform's base rate of suspicious buyers, in standard deviations
     excess_z: float = 3.0
+    excess_ratio: float = 3.0

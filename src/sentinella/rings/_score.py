@@ -94,31 +94,49 @@ class Rings:
     size: I64
 
 
-def assemble_rings(pairs: Pairs, pair_score: F64, config: RingsConfig) -> Rings:
-    """One ring per shop whose suspicious buyers are too many to be chance.
+def candidates(signals: PairSignals, pair_score: F64, config: RingsConfig) -> NDArray[np.bool_]:
+    """Buyers that may belong to a ring around their shop.
 
-    Candidates are the shop's buyers whose pair score passes ``pair_threshold``; a shop becomes a
-    ring when it has at least ``min_ring_size`` of them and that count exceeds the platform's
-    base rate for a shop of its size by ``excess_z`` standard deviations.
+    Either the pair score alone is high (binding evidence), or the buyer 5-stars every order at
+    the shop *and* shows one behavioural clue (a young account, a lockstep window, or repeat orders all rated 5):
+    rings that hide their wiring still have to rate and act together. Many such buyers at one
+    shop is what ``assemble_rings`` tests against chance.
     """
-    candidate = pair_score >= config.pair_threshold
+    extreme = signals.five_star >= 0.999
+    clue = (signals.young >= 0.5) | (signals.lockstep > 0) | (signals.orders >= 2)
+    return np.asarray((pair_score >= config.pair_threshold) | (extreme & clue), dtype=np.bool_)
+
+
+def assemble_rings(pairs: Pairs, pair_score: F64, candidate: NDArray[np.bool_], config: RingsConfig) -> Rings:
+    """One ring per shop whose candidate buyers are too many to be chance.
+
+    A shop becomes a ring when it has at least ``min_ring_size`` candidates and that count
+    exceeds the platform's base rate for a shop of its size by ``excess_z`` standard
+    deviations and ``excess_ratio`` times (a well-liked big shop can be many deviations above
+    the average without being several times above it). The ring's strength grows with the candidates' own scores and with the excess.
+    """
     n_m = int(pairs.merchant.max()) + 1 if pairs.n else 0
     buyers = np.bincount(pairs.merchant, minlength=n_m).astype(np.float64)
     hits = np.bincount(pairs.merchant[candidate], minlength=n_m).astype(np.float64)
     base = hits.sum() / max(buyers.sum(), 1.0)
     expected = buyers * base
-    excess = (hits - expected) / np.sqrt(np.maximum(expected * (1 - base), 1e-9))
-    is_ring = (hits >= config.min_ring_size) & (excess >= config.excess_z)
+    excess = (hits - expected) / np.sqrt(np.maximum(expected * (1 - base), 1.0))
+    is_ring = (
+        (hits >= config.min_ring_size)
+        & (excess >= config.excess_z)
+        & (hits >= config.excess_ratio * expected)
+    )
     mean_score = _group_reduce(pair_score * candidate, pairs.merchant, n_m, "sum") / np.maximum(hits, 1)
-    ring_shops = np.flatnonzero(is_ring)
-    ring_shops = ring_shops[mean_score[ring_shops] >= config.ring_threshold]
+    surprise = 1.0 - np.exp(-np.maximum(excess - config.excess_z, 0.0) / config.excess_z)
+    strength = np.maximum(mean_score, surprise)
+    ring_shops = np.flatnonzero(is_ring & (strength >= config.ring_threshold))
     number = np.full(n_m, -1, dtype=np.int64)
     number[ring_shops] = np.arange(ring_shops.shape[0])
     of_pair = np.where(candidate, number[pairs.merchant], -1)
     return Rings(
         of_pair=of_pair.astype(np.int64),
         merchant=ring_shops.astype(np.int64),
-        strength=mean_score[ring_shops],
+        strength=strength[ring_shops],
         size=hits[ring_shops].astype(np.int64),
     )
 

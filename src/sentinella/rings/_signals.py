@@ -188,10 +188,23 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
     in_lockstep = np.zeros(inputs.n_orders, dtype=np.bool_)
     for shift in (0, window // 2):
         bucket = (inputs.placed + shift) // window
-        _, ctx = unique_rows(inputs.merchant, bucket)
+        (ctx_shop, _), ctx = unique_rows(inputs.merchant, bucket)
+        n_ctx = ctx_shop.shape[0]
         cb, _ = unique_rows(ctx, inputs.buyer)
-        crowd = np.bincount(cb[0], minlength=int(ctx.max()) + 1 if ctx.size else 0)
-        in_lockstep |= crowd[ctx] >= config.lockstep_min_buyers
+        crowd = np.bincount(cb[0], minlength=n_ctx).astype(np.float64)
+        # a crowd counts when it is unusual for the shop and rates as one: buying together
+        # is what flash sales do too; 5-starring together is what they do not
+        usual = _group_reduce(crowd, ctx_shop, inputs.n_merchants, "sum") / np.maximum(
+            np.bincount(ctx_shop, minlength=inputs.n_merchants), 1
+        )
+        five_ctx = np.bincount(ctx, weights=(inputs.rating == 5).astype(np.float64), minlength=n_ctx)
+        five_ctx /= np.maximum(np.bincount(ctx, minlength=n_ctx), 1)
+        hit = (
+            (crowd >= config.lockstep_min_buyers)
+            & (crowd >= config.lockstep_crowd_factor * usual[ctx_shop])
+            & (five_ctx >= config.lockstep_five_star_share)
+        )
+        in_lockstep |= hit[ctx]
     lockstep = _group_reduce(in_lockstep.astype(np.float64), p, n, "sum") / orders
 
     hour = max(int(config.burst_window_hours * HOUR_US), 1)

@@ -136,6 +136,17 @@ DIRTY_DESCRIPTION = (
 )
 
 
+DIRTY_COLUMNS = {
+    "table": "Contract table the row is in.",
+    "file": "File the row was written to, relative to the case folder.",
+    "row_number": "1-based data row in that file (header excluded), as ingestion reports it.",
+    "row_id": "The row's ID (first key column); duplicates share it with the original.",
+    "column": "Spoiled column; empty for an identical duplicate row.",
+    "kind": "What was done to it.",
+    "value": "The value written, as text.",
+}
+
+
 def schemas() -> dict[str, pa.Schema]:
     out = {name: pa.schema([(c, t) for c, t, _ in cols]) for name, (_, cols) in TRUTH.items()}
     out["dirty_rows"] = DIRTY_SCHEMA
@@ -151,7 +162,7 @@ def write_manifest(
         desc, cols = TRUTH.get(name, ("", []))
         col_desc = {c: d for c, _, d in cols}
         if name == "dirty_rows":
-            desc = DIRTY_DESCRIPTION
+            desc, col_desc = DIRTY_DESCRIPTION, DIRTY_COLUMNS
         elif not desc:
             desc = "Planted by the goods generator (listings, posts, media)."
         schema = schemas.get(name)
