@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from . import _fmt
+from ._chunk import Chunk
 from ._dirty import DIRTY_SCHEMA
 
 S, I32, B, F, T = pa.string(), pa.int32(), pa.bool_(), pa.float64(), pa.timestamp("us", tz="UTC")
@@ -191,3 +193,28 @@ def write_manifest(
             lines.append(f"- `{col['name']}` ({col['type']}): {col['description']}")
         lines.append("")
     (folder / "README.md").write_text("\n".join(lines))
+
+
+def lookalikes_table(
+    chunk: Chunk, kind: str, entity_kind: str, ids: list[pa.Array], roles: list[str]
+) -> pa.Table:
+    """One look-alike: every entity in it (shop, buyers, network) with its role."""
+    number = chunk.counters.lookalike
+    chunk.counters.lookalike += 1
+    chunk.count(f"lookalikes_{kind}", 1)
+    total = sum(len(a) for a in ids)
+    return pa.table(
+        {
+            "lookalike_id": _fmt.ids("LA", np.full(total, number), 6),
+            "kind": pa.array([kind] * total),
+            "entity_kind": pa.array(
+                [
+                    r if r in ("network", "merchant") else "member"
+                    for r, a in zip(roles, ids, strict=True)
+                    for _ in range(len(a))
+                ]
+            ),
+            "entity_id": pa.concat_arrays([a.cast(pa.string()) for a in ids]),
+            "role": pa.array([r for r, a in zip(roles, ids, strict=True) for _ in range(len(a))]),
+        }
+    )
