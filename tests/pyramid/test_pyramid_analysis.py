@@ -232,7 +232,7 @@ def test_profiles_are_editable_files(tmp_path: Path) -> None:
 def test_team_pay_on_sales_is_article_7_but_not_criminal(tmp_path: Path) -> None:
     # No fees, no recruitment rewards: uplines earn 10% / 5% of sales made two levels down.
     case = Case().add(layered("t", [1, 3, 30]))
-    for member, sponsor in list(case.sponsors.items()):
+    for sponsor in list(case.sponsors.values()):
         if sponsor and sponsor.startswith("t1_"):
             case.pay("co", sponsor, 10, "commission", "downline_sales", "1").pay(
                 "co", "t0_0", 5, "commission", "downline_sales", "2"
@@ -263,9 +263,9 @@ def test_sponsors_missing_from_the_records_are_inferred_from_commissions(tmp_pat
     rows = [(f"O{i}", payee) for i, payee in enumerate(["r", "r", "a", "r"])]
     for index, (order_id, payee) in enumerate(rows):
         store.connection.execute(
-            "INSERT INTO payments (payment_id, payer_id, payee_id, amount, currency, kind, paid_at, order_id, "
-            "basis, level) VALUES (?, 'co', ?, 10, 'CNY', 'commission', TIMESTAMPTZ '2024-03-03 00:00:00+00', ?, "
-            "'downline_sales', 1)",
+            "INSERT INTO payments (payment_id, payer_id, payee_id, amount, currency, kind, paid_at, "
+            "order_id, basis, level) VALUES (?, 'co', ?, 10, 'CNY', 'commission', "
+            "TIMESTAMPTZ '2024-03-03 00:00:00+00', ?, 'downline_sales', 1)",
             [f"C{index}", payee, order_id],
         )
     run_pyramid(store.backend, profiles=["cn"])

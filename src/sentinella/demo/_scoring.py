@@ -91,12 +91,14 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
     extra = _one(
         backend,
         f"SELECT count(*) FROM (SELECT DISTINCT subject_id FROM pyramid_findings WHERE rule_id = "
-        f"'{organizer_rule}' AND subject_kind = 'member') f LEFT JOIN {members} t ON t.member_id = f.subject_id "
+        f"'{organizer_rule}' AND subject_kind = 'member') f "
+        f"LEFT JOIN {members} t ON t.member_id = f.subject_id "
         "WHERE NOT coalesce(t.organizer OR t.organizer_merged, FALSE)",
     )[0]
     lookalike_members = _one(
         backend,
-        f"SELECT count(DISTINCT f.subject_id) FROM pyramid_findings f JOIN {members} t ON t.member_id = f.subject_id "
+        f"SELECT count(DISTINCT f.subject_id) FROM pyramid_findings f "
+        f"JOIN {members} t ON t.member_id = f.subject_id "
         f"JOIN {networks} n ON n.network_id = t.network_id WHERE n.legit AND f.subject_kind = 'member' "
         "AND f.result = 'met' AND f.jurisdiction = 'cn' AND f.rule_id <> 'cn-direct-selling-art24'",
     )[0]

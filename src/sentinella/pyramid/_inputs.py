@@ -15,7 +15,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
-from sentinella.engine import Backend
+from sentinella.engine import Backend, CTEPipeline
 from sentinella.money import convert_sql
 
 from ._errors import PyramidError
@@ -194,27 +194,50 @@ def _infer_sponsors(backend: Backend, inputs: PyramidInputs) -> None:
     at least 90% of their level-1 commissions agree (a company shop selling to everyone gets no
     sponsor). Only missing or unknown sponsors are filled in; recorded ones are never overridden.
     """
-    table = backend.query(
-        "WITH level_one AS (SELECT o.buyer_id, c.member_id AS seller, p.payee_id AS parent, p.paid_at "
-        "FROM payments p JOIN orders o ON o.order_id = p.order_id "
-        "LEFT JOIN merchants c ON c.merchant_id = o.merchant_id "
-        "WHERE p.kind IN ('commission', 'bonus') AND p.level = 1), "
-        "by_seller AS (SELECT seller, parent, count(*) AS n, sum(count(*)) OVER (PARTITION BY seller) AS total, "
-        "row_number() OVER (PARTITION BY seller ORDER BY count(*) DESC, parent) AS r "
-        "FROM level_one WHERE seller IS NOT NULL GROUP BY seller, parent), "
-        "retail_shops AS (SELECT seller FROM by_seller WHERE r = 1 AND n >= 0.9 * total AND seller <> parent), "
-        "sourced AS (SELECT CASE WHEN seller IN (SELECT seller FROM retail_shops) THEN seller "
-        "ELSE buyer_id END AS child, parent, paid_at FROM level_one), "
-        "votes AS (SELECT child, parent, count(*) AS n, min(paid_at) AS first_paid FROM sourced "
-        "WHERE child IS NOT NULL AND child <> parent GROUP BY child, parent), "
-        "ranked AS (SELECT *, sum(n) OVER (PARTITION BY child) AS total, "
-        "row_number() OVER (PARTITION BY child ORDER BY n DESC, first_paid, parent) AS r FROM votes) "
-        "SELECT m.rowid AS code, s.rowid AS sponsor, r.n AS votes FROM ranked r "
-        "JOIN members m ON m.member_id = r.child JOIN members s ON s.member_id = r.parent "
-        "WHERE r.r = 1 AND r.n >= 0.9 * r.total AND (m.sponsor_id IS NULL OR NOT EXISTS "
-        "(SELECT 1 FROM members k WHERE k.member_id = m.sponsor_id))",
-        step="pyramid: infer sponsors",
+    pipeline = (
+        CTEPipeline()
+        .add(
+            "level_one",
+            """SELECT o.buyer_id, c.member_id AS seller, p.payee_id AS parent, p.paid_at
+            FROM payments p JOIN orders o ON o.order_id = p.order_id
+            LEFT JOIN merchants c ON c.merchant_id = o.merchant_id
+            WHERE p.kind IN ('commission', 'bonus') AND p.level = 1""",
+        )
+        .add(
+            "by_seller",
+            """SELECT seller, parent, count(*) AS n, sum(count(*)) OVER (PARTITION BY seller) AS total,
+                row_number() OVER (PARTITION BY seller ORDER BY count(*) DESC, parent) AS r
+            FROM level_one WHERE seller IS NOT NULL GROUP BY seller, parent""",
+        )
+        .add(
+            "retail_shops",
+            "SELECT seller FROM by_seller WHERE r = 1 AND n >= 0.9 * total AND seller <> parent",
+        )
+        .add(
+            "sourced",
+            """SELECT CASE WHEN seller IN (SELECT seller FROM retail_shops) THEN seller ELSE buyer_id END
+                AS child, parent, paid_at FROM level_one""",
+        )
+        .add(
+            "votes",
+            """SELECT child, parent, count(*) AS n, min(paid_at) AS first_paid FROM sourced
+            WHERE child IS NOT NULL AND child <> parent GROUP BY child, parent""",
+        )
+        .add(
+            "ranked",
+            """SELECT *, sum(n) OVER (PARTITION BY child) AS total,
+                row_number() OVER (PARTITION BY child ORDER BY n DESC, first_paid, parent) AS r
+            FROM votes""",
+        )
+        .add(
+            "inferred",
+            """SELECT m.rowid AS code, s.rowid AS sponsor, r.n AS votes FROM ranked r
+            JOIN members m ON m.member_id = r.child JOIN members s ON s.member_id = r.parent
+            WHERE r.r = 1 AND r.n >= 0.9 * r.total AND (m.sponsor_id IS NULL
+                OR NOT EXISTS (SELECT 1 FROM members k WHERE k.member_id = m.sponsor_id))""",
+        )
     )
+    table = backend.query(pipeline.render(), step="pyramid: infer sponsors")
     if not table.num_rows:
         return
     codes = _column(table, "code", np.int64, -1).astype(np.int64)

@@ -116,11 +116,9 @@ def column_check(
             reason=_case(branches),
         )
     text = raw if source_is_text else f"CAST({raw} AS VARCHAR)"
-    if not source_is_text and column.kind in _TYPED_KINDS:
-        # A typed Parquet column needs no text form per row; messages cast the few bad values.
-        shown = raw
-    else:
-        shown = f"NULLIF(trim({text}), '')"
+    # A typed Parquet column needs no text form per row; messages cast the few bad values.
+    typed_source = not source_is_text and column.kind in _TYPED_KINDS
+    shown = raw if typed_source else f"NULLIF(trim({text}), '')"
     typed, rules = _BUILDERS[column.kind](column, raw, text, shown, source_is_text, options)
     v, t = refs if refs is not None else (f"({typed})", f"({shown})")
     branches = rules(v, t)
