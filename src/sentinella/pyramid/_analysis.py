@@ -138,8 +138,12 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
     root = forest.root.astype(np.int64)
     columns: dict[str, pa.Array | np.ndarray] = {
         "member_id": ids,
-        "person_id": ids.take(pa.array(members.person)),
-        "network_id": ids.take(pa.array(root)),
+        # NULL rather than a copy of member_id for the many one-account people and members
+        # outside any network: millions of repeated strings are most of the write otherwise.
+        "person_id": _ids_where(
+            ids, members.person, np.bincount(members.person, minlength=inputs.n)[members.person] > 1
+        ),
+        "network_id": _ids_where(ids, root, members.in_network),
         "in_network": members.in_network,
         "participant": members.participant,
         "level": forest.level,
@@ -156,6 +160,11 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
     for name in _MEMBER_MONEY:
         columns[name] = members.money.get(name, np.zeros(inputs.n))
     return pa.table(columns)
+
+
+def _ids_where(ids: pa.Array, codes: np.ndarray, keep: np.ndarray) -> pa.Array:
+    """Member IDs of ``codes`` where ``keep``, NULL elsewhere."""
+    return ids.take(pa.array(codes, mask=~keep))
 
 
 def _networks_table(ctx: Context) -> pa.Table:

@@ -72,7 +72,8 @@ def render_report(backend: Backend, network_id: str, *, store_path: str = "") ->
     )
     organizers = _rows(
         backend,
-        "SELECT f.subject_id AS member_id, f.explanation, m.level, m.person_id, m.person_headcount, "
+        "SELECT f.subject_id AS member_id, f.explanation, m.level, "
+        "coalesce(m.person_id, m.member_id) AS person_id, m.person_headcount, "
         "m.person_levels, m.fees_in_downline, m.rewards, m.net_income FROM pyramid_findings f "
         "JOIN pyramid_members m ON m.member_id = f.subject_id "
         "WHERE f.network_id = ? AND f.rule_id = 'cn-2013-opinions-s1' AND f.subject_kind = 'member' "
