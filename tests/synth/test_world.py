@@ -49,6 +49,15 @@ def test_same_seed_same_bytes(tmp_path: Path) -> None:
     assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
 
 
+def test_same_seed_same_bytes_when_chunked(tmp_path: Path) -> None:
+    kw = {"members": 1800, "seed": 3, "profile": "default", "media": False, "dirty_rate": 0.02}
+    generate_world(tmp_path / "a", **kw, overrides={"chunk_members": 600})  # type: ignore[arg-type]
+    generate_world(tmp_path / "b", **kw, overrides={"chunk_members": 600})  # type: ignore[arg-type]
+    digest = _digest(tmp_path / "a")
+    assert any(name.startswith("orders/part-00002") for name in digest)
+    assert digest == _digest(tmp_path / "b")
+
+
 def test_chunked_world_is_consistent(tmp_path: Path) -> None:
     summary = generate_world(
         tmp_path, members=4500, seed=9, profile="tiny", media=False, overrides={"chunk_members": 1500}

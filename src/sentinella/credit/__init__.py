@@ -4,6 +4,19 @@
 per review: counted or not, and why) and ``credit_merchants`` (points, level, rates, detailed
 ratings, defect rate, a robust score and an explanation); ``merchant_credit`` reads one
 merchant's row back.
+
+``credit_ratings`` (one row per review written by the as-of date): review_id, order_id,
+merchant_id, buyer_id, listing_id, rating, created_at, placed_at, month (local month of the
+order), rating_points (+1/0/−1), counted, reason (NULL when counted; see ``REASONS``), points,
+running_net (the pair's uncapped net that month so far), dsr_counted, dsr_described,
+dsr_service, dsr_shipping.
+
+``credit_merchants`` (one row per merchant): merchant_id, as_of, timezone, points, level,
+level_tier, level_name, level_symbol, ratings, ratings_counted, ratings_not_counted, positive,
+neutral, negative, positive_rate, positive_rate_smoothed, not_counted_<reason> for each reason,
+dsr_<described|service|shipping>_<avg|count|smoothed>, orders_60d, defect_orders_60d,
+refunded_60d, disputed_60d, negative_60d, defect_rate_60d, robust_score, robust_raters,
+robust_effective_raters, flagged_orders, brushing_flagged, explanation.
 """
 
 from __future__ import annotations

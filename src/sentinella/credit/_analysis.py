@@ -14,7 +14,7 @@ from ._config import CreditConfig
 from ._errors import CreditError
 from ._inputs import cutoff_sql, literal, register_flagged, register_refunds, require_tables, resolve_as_of
 from ._merchants import build_robust, merchants_sql
-from ._rules import REASONS, apply_cap, build_marks, ratings_sql
+from ._rules import REASONS, apply_cap, build_ratings
 
 RESULT_TABLES = ("credit_merchants", "credit_ratings")
 
@@ -66,14 +66,10 @@ def run_credit(
     clock = _timed(timings, "inputs", clock)
     backend.execute("BEGIN TRANSACTION", step="credit: write")
     try:
-        build_marks(backend, cfg, day, cutoff)
-        clock = _timed(timings, "rules", clock)
+        build_ratings(backend, cfg, day, cutoff)
+        clock = _timed(timings, "credit_ratings", clock)
         apply_cap(backend, cfg)
         clock = _timed(timings, "cap", clock)
-        backend.execute(
-            f"CREATE OR REPLACE TABLE credit_ratings AS {ratings_sql(cfg, day)}", step="credit_ratings"
-        )
-        clock = _timed(timings, "credit_ratings", clock)
         build_robust(backend, cfg)
         clock = _timed(timings, "robust", clock)
         backend.execute(

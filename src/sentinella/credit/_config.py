@@ -30,8 +30,8 @@ class CreditConfig:
     defect_days: int = 60
     prior_strength: float = 10.0  # pseudo-ratings of the Beta/Dirichlet prior
     # robust score (iterative filtering with earned reputation), see _robust.py
-    robust_iterations: int = 30
-    robust_tolerance: float = 1e-4
+    robust_iterations: int = 10
+    robust_tolerance: float = 1e-3  # stop when no score moves by more (stars)
     robust_prior_raters: float = 3.0  # pseudo-votes a rater starts with
     robust_noise: float = 0.6  # variance of an honest rater's votes around the truth
     robust_min_variance: float = 0.15  # caps any single rater's weight

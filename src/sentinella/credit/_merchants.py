@@ -21,7 +21,7 @@ from sentinella.engine import Backend
 from ._config import CreditConfig, level_sql
 from ._inputs import FLAGGED, REFUNDS, literal, utc_midnight
 from ._robust import RobustParams, robust_scores
-from ._rules import MARKS, REASONS, reason_text
+from ._rules import REASONS, reason_text
 
 ROBUST = "__credit_robust"
 DSR = ("described", "service", "shipping")
@@ -75,11 +75,13 @@ def robust_params(config: CreditConfig) -> RobustParams:
 def build_robust(backend: Backend, config: CreditConfig) -> int:
     """One vote per (buyer, merchant) from verified ratings, scored in numpy; returns iterations."""
     votes = backend.query(
-        f"SELECT buyer_id, merchant_id, avg(rating) AS vote FROM {MARKS} "
-        "WHERE pre_reason IS NULL AND NOT repeat_review GROUP BY buyer_id, merchant_id",
+        "SELECT any_value(hash(buyer_id)) AS buyer, any_value(merchant_id) AS merchant_id, "
+        "avg(rating) AS vote FROM credit_ratings "
+        "WHERE reason IS NULL OR reason IN ('duplicate', 'capped') "
+        "GROUP BY hash(buyer_id, merchant_id)",
         step="credit: votes",
     )
-    buyers = pc.dictionary_encode(votes.column("buyer_id").combine_chunks())
+    buyers = pc.dictionary_encode(votes.column("buyer").combine_chunks())
     merchants = pc.dictionary_encode(votes.column("merchant_id").combine_chunks())
     rater = np.asarray(buyers.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
     merchant = np.asarray(merchants.indices.to_numpy(zero_copy_only=False), dtype=np.int64)

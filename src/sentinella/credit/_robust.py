@@ -35,8 +35,8 @@ from numpy.typing import NDArray
 
 @dataclass(frozen=True)
 class RobustParams:
-    iterations: int = 30
-    tolerance: float = 1e-4
+    iterations: int = 10
+    tolerance: float = 1e-3
     prior_raters: float = 3.0
     noise: float = 0.6
     min_variance: float = 0.15

@@ -42,7 +42,6 @@ from sentinella.money import convert_sql
 from ._config import CreditConfig
 from ._inputs import FLAGGED, REFUNDS, day_number, local_day
 
-MARKS = "__credit_marks"
 CAPPED = "__credit_capped"
 REASONS: dict[str, str] = {
     "flagged": "order flagged as brushing, removed with its points",
@@ -75,7 +74,7 @@ def marks_pipeline(config: CreditConfig, as_of: dt.date, cutoff: str) -> CTEPipe
     base = f"""
 SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_at,
   r.dsr_described, r.dsr_service, r.dsr_shipping,
-  o.buyer_id, o.merchant_id, o.listing_id,
+  o.buyer_id, o.merchant_id, o.listing_id, o.placed_at,
   hash(o.buyer_id, o.merchant_id) AS pair,
   hash(o.listing_id) AS item,
   epoch_us(o.placed_at) AS placed_us,
@@ -115,7 +114,7 @@ SELECT *,
 FROM repeats"""
     marks = f"""
 SELECT review_id, order_id, rating, created_at, dsr_described, dsr_service, dsr_shipping,
-  buyer_id, merchant_id, listing_id, pair, placed_us, review_day, month, rating_points,
+  buyer_id, merchant_id, listing_id, placed_at, pair, placed_us, review_day, month, rating_points,
   pre_reason, repeat_review, duplicate,
   sum(CASE WHEN repeat_review OR duplicate THEN 0 ELSE rating_points END) OVER (
     PARTITION BY pre_reason IS NULL, pair, month ORDER BY {ORDER_KEY}
@@ -129,9 +128,11 @@ FROM flags"""
     return pipeline
 
 
-def build_marks(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff: str) -> None:
-    sql = marks_pipeline(config, as_of, cutoff).render()
-    backend.execute(f"CREATE OR REPLACE TEMP TABLE {MARKS} AS\n{sql}", step="credit: rules")
+def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff: str) -> None:
+    """credit_ratings straight from the pipeline; the rare capped ratings are updated after."""
+    pipeline = marks_pipeline(config, as_of, cutoff)
+    pipeline.add("ratings", ratings_sql(config, as_of))
+    backend.execute(f"CREATE OR REPLACE TABLE credit_ratings AS\n{pipeline.render()}", step="credit: rules")
 
 
 def clamp_running(group: np.ndarray, step: np.ndarray, cap: int) -> np.ndarray:
@@ -163,56 +164,63 @@ def clamp_running(group: np.ndarray, step: np.ndarray, cap: int) -> np.ndarray:
 
 
 def apply_cap(backend: Backend, config: CreditConfig) -> int:
-    """Settle the pairs whose plain running net leaves the band; returns how many were capped."""
+    """Settle the pair-months whose plain running net leaves the band; returns how many were capped."""
     cap = int(config.monthly_cap)
+    eligible = "k.reason IS NULL OR k.reason = 'duplicate'"
     rows = backend.query(
         f"""
 WITH edge AS (
-  SELECT pair, month FROM {MARKS}
-  WHERE pre_reason IS NULL AND NOT repeat_review AND NOT duplicate
-  GROUP BY pair, month
-  HAVING max(running_net) > {cap} OR min(running_net) < {-cap}
+  SELECT DISTINCT buyer_id, merchant_id, month FROM credit_ratings k
+  WHERE ({eligible}) AND abs(k.running_net) > {cap}
 )
 SELECT k.review_id, k.rating_points,
-  dense_rank() OVER (ORDER BY k.pair, k.month) AS grp
-FROM {MARKS} k JOIN edge e ON e.pair = k.pair AND e.month = k.month
-WHERE k.pre_reason IS NULL AND NOT k.repeat_review AND NOT k.duplicate
-ORDER BY k.pair, k.month, {", ".join("k." + c.strip() for c in ORDER_KEY.split(","))}""",
+  dense_rank() OVER (ORDER BY k.buyer_id, k.merchant_id, k.month) AS grp
+FROM credit_ratings k
+JOIN edge e ON e.buyer_id = k.buyer_id AND e.merchant_id = k.merchant_id AND e.month = k.month
+WHERE k.reason IS NULL
+ORDER BY k.buyer_id, k.merchant_id, k.month, k.placed_at, k.order_id, k.created_at, k.review_id""",
         step="credit: monthly cap",
     )
     group = np.asarray(rows.column("grp").to_numpy(zero_copy_only=False), dtype=np.int64)
     step = np.asarray(rows.column("rating_points").to_numpy(zero_copy_only=False), dtype=np.int64)
     counted = clamp_running(group, step, cap)
+    if counted.all():
+        return 0
     capped = rows.column("review_id").filter(pa.array(~counted))
     backend.register_arrow(f"{CAPPED}_arrow", pa.table({"review_id": capped}))
     backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {CAPPED} AS SELECT review_id FROM {CAPPED}_arrow",
+        f"UPDATE credit_ratings SET counted = FALSE, reason = 'capped', points = 0 "
+        f"WHERE review_id IN (SELECT review_id FROM {CAPPED}_arrow)",
         step="credit: monthly cap",
     )
     return int((~counted).sum())
 
 
 def ratings_sql(config: CreditConfig, as_of: dt.date) -> str:
-    """credit_ratings: one row per review known by the as-of date."""
+    """credit_ratings: one row per review known by the as-of date (before the cap is settled).
+
+    ``running_net`` is the pair's uncapped net in the month up to this rating: where it stays
+    within the band it is the capped net too, which is how the cap step finds the few pairs
+    that need clamping.
+    """
     dsr_from = as_of - dt.timedelta(days=int(config.dsr_days) - 1)
     return f"""
-SELECT k.review_id, k.order_id, k.merchant_id, k.buyer_id, k.listing_id, k.rating,
-  k.created_at, k.month,
-  k.rating_points,
+SELECT review_id, order_id, merchant_id, buyer_id, listing_id, rating, created_at, placed_at, month,
+  rating_points,
   reason IS NULL AS counted,
   reason,
-  CASE WHEN reason IS NULL THEN k.rating_points ELSE 0 END AS points,
-  (k.pre_reason IS NULL AND NOT k.repeat_review AND k.month_rank <= {int(config.dsr_per_pair_month)}
-   AND k.review_day >= {day_number(dsr_from)}) AS dsr_counted,
-  k.dsr_described, k.dsr_service, k.dsr_shipping
+  CASE WHEN reason IS NULL THEN rating_points ELSE 0 END AS points,
+  running_net,
+  (pre_reason IS NULL AND NOT repeat_review AND month_rank <= {int(config.dsr_per_pair_month)}
+   AND review_day >= {day_number(dsr_from)}) AS dsr_counted,
+  dsr_described, dsr_service, dsr_shipping
 FROM (
-  SELECT k.*, CASE
-    WHEN k.pre_reason IS NOT NULL THEN k.pre_reason
-    WHEN k.repeat_review THEN 'repeat_review'
-    WHEN k.duplicate THEN 'duplicate'
-    WHEN c.review_id IS NOT NULL THEN 'capped'
+  SELECT *, CASE
+    WHEN pre_reason IS NOT NULL THEN pre_reason
+    WHEN repeat_review THEN 'repeat_review'
+    WHEN duplicate THEN 'duplicate'
   END AS reason
-  FROM {MARKS} k LEFT JOIN {CAPPED} c ON c.review_id = k.review_id
+  FROM marks
 ) k"""
 
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sentinella import __version__
+from sentinella.credit import CreditSummary, run_credit
 from sentinella.pyramid import PyramidSummary, render_report, run_pyramid
+from sentinella.rings import RingsSummary, run_rings
 from sentinella.store import IngestReport, Store, ingest_case
 from sentinella.synth import WorldSummary, generate_world
 
@@ -28,6 +30,8 @@ class DemoResult:
     world: WorldSummary
     ingest: IngestReport
     pyramid: PyramidSummary
+    rings: RingsSummary
+    credit: CreditSummary
     scores: list[Score]
     report: Path
     seconds: dict[str, float] = field(default_factory=dict)
@@ -53,13 +57,21 @@ def run_demo(
         pyramid = run_pyramid(store.backend)
         report("pyramid", 1, 1)
         seconds["pyramid"], clock = time.perf_counter() - clock, time.perf_counter()
+        report("rings", 0, 1)
+        rings = run_rings(store.backend)
+        report("rings", 1, 1)
+        seconds["rings"], clock = time.perf_counter() - clock, time.perf_counter()
+        report("credit", 0, 1)
+        credit = run_credit(store.backend)  # after rings: brushing orders are removed from credit
+        report("credit", 1, 1)
+        seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
         scores = score_all(store.backend, case / "truth")
         evidence = _evidence_reports(store, out / "evidence", str(db))
-        html = _render(world, ingested, pyramid, scores, evidence, out)
+        html = _render(world, ingested, pyramid, rings, credit, scores, evidence, out)
     target = out / "report.html"
     target.write_text(html, encoding="utf-8")
     seconds["report"] = time.perf_counter() - clock
-    return DemoResult(out, world, ingested, pyramid, scores, target, seconds)
+    return DemoResult(out, world, ingested, pyramid, rings, credit, scores, target, seconds)
 
 
 def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, str]]:
@@ -83,6 +95,8 @@ def _render(
     world: WorldSummary,
     ingested: IngestReport,
     pyramid: PyramidSummary,
+    rings: RingsSummary,
+    credit: CreditSummary,
     scores: list[Score],
     evidence: list[tuple[str, str]],
     out: Path,
@@ -94,6 +108,8 @@ def _render(
         world=world,
         ingest=ingested,
         pyramid=pyramid,
+        rings=rings,
+        credit=credit,
         scores=scores,
         evidence=evidence,
         out=out,

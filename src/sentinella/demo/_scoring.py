@@ -116,4 +116,12 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
 
 
 def score_all(backend: Backend, truth: Path) -> list[Score]:
-    return [*score_ingest(backend, truth), *score_pyramid(backend, truth)]
+    from ._scoring_credit import score_credit
+    from ._scoring_rings import score_rings
+
+    scores = [*score_ingest(backend, truth), *score_pyramid(backend, truth)]
+    if backend.table_exists("ring_order_scores"):
+        scores.extend(score_rings(backend, truth))
+    if backend.table_exists("credit_merchants"):
+        scores.extend(score_credit(backend, truth))
+    return scores

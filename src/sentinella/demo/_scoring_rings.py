@@ -39,10 +39,12 @@ def ring_metrics(backend: Backend, truth: Path) -> dict[str, float]:
         backend,
         f"WITH f AS (SELECT g.ring_id, g.merchant_id, count(m.member_id) AS k FROM ring_groups g "
         "LEFT JOIN ring_members m ON m.ring_id = g.ring_id GROUP BY ALL), "
-        f"t AS (SELECT r.ring_id, r.merchant_id, count(*) AS k FROM {rings} r JOIN {members} m USING (ring_id) "
+        "t AS (SELECT r.ring_id, r.merchant_id, count(*) AS k "
+        f"FROM {rings} r JOIN {members} m USING (ring_id) "
         "GROUP BY ALL), "
         f"o AS (SELECT t.ring_id AS planted, f.ring_id AS found, t.k AS tk, f.k AS fk, count(*) AS both_k "
-        f"FROM t JOIN {members} tm ON tm.ring_id = t.ring_id JOIN ring_members fm ON fm.member_id = tm.member_id "
+        f"FROM t JOIN {members} tm ON tm.ring_id = t.ring_id "
+        "JOIN ring_members fm ON fm.member_id = tm.member_id "
         "JOIN f ON f.ring_id = fm.ring_id AND f.merchant_id = t.merchant_id GROUP BY ALL), "
         "ok AS (SELECT * FROM o WHERE both_k * 2 >= tk AND both_k * 2 >= fk) "
         "SELECT (SELECT count(*) FROM t), (SELECT count(DISTINCT planted) FROM ok), "
@@ -50,14 +52,16 @@ def ring_metrics(backend: Backend, truth: Path) -> dict[str, float]:
     )
     target, target_flagged, flagged, flagged_wrong = _one(
         backend,
-        "SELECT count(*) FILTER (WHERE t.role = 'target'), count(*) FILTER (WHERE t.role = 'target' AND o.flagged), "
+        "SELECT count(*) FILTER (WHERE t.role = 'target'), "
+        "count(*) FILTER (WHERE t.role = 'target' AND o.flagged), "
         "count(*) FILTER (WHERE o.flagged), count(*) FILTER (WHERE o.flagged AND t.order_id IS NULL) "
         f"FROM ring_order_scores o LEFT JOIN {orders} t ON t.order_id = o.order_id",
     )
     kinds = ", ".join(f"'{k}'" for k in LOOKALIKE_KINDS)
     look_buyers, look_flagged = _one(
         backend,
-        f"SELECT count(DISTINCT l.entity_id), count(DISTINCT l.entity_id) FILTER (WHERE s.flagged) FROM {looks} l "
+        "SELECT count(DISTINCT l.entity_id), count(DISTINCT l.entity_id) FILTER (WHERE s.flagged) "
+        f"FROM {looks} l "
         "LEFT JOIN ring_member_scores s ON s.member_id = l.entity_id "
         f"WHERE l.kind IN ({kinds}) AND l.role = 'buyer'",
     )
@@ -66,7 +70,8 @@ def ring_metrics(backend: Backend, truth: Path) -> dict[str, float]:
         f"SELECT (SELECT count(*) FROM {members}), "
         f"(SELECT count(*) FROM {members} m JOIN ring_member_scores s USING (member_id) WHERE s.flagged), "
         "(SELECT count(*) FROM ring_member_scores WHERE flagged), "
-        f"(SELECT count(*) FROM ring_member_scores s ANTI JOIN {members} m USING (member_id) WHERE s.flagged)",
+        "(SELECT count(*) FROM ring_member_scores s "
+        f"ANTI JOIN {members} m USING (member_id) WHERE s.flagged)",
     )
     return {
         "auc": float(auc) if auc is not None else float("nan"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from ._score import (
     prior_score,
     supervised_score,
 )
-from ._signals import F64, PairSignals, Pairs, _group_reduce, make_pairs, pair_signals, unique_rows
+from ._signals import F64, Pairs, PairSignals, _group_reduce, make_pairs, pair_signals, unique_rows
 
 RESULT_TABLES = ("ring_groups", "ring_members", "ring_order_scores", "ring_member_scores")
 # below this score an order's reasons are left empty: nothing worth explaining
@@ -96,14 +97,14 @@ def run_rings(
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
     inputs = load_inputs(backend)
+    label = (
+        read_labels(labels, inputs.order_id) if labels is not None else np.full(inputs.n_orders, -1, np.int8)
+    )
     clock = _timed(timings, "load", clock)
     pairs = make_pairs(inputs)
     signals, lockstep, burst = pair_signals(inputs, pairs, config)
     clock = _timed(timings, "signals", clock)
     feats = order_features(signals, pairs, inputs.rating, lockstep, burst)
-    label = (
-        read_labels(labels, inputs.order_id) if labels is not None else np.full(inputs.n_orders, -1, np.int8)
-    )
     supervised = bool((label >= 0).any())
     if supervised:
         window = inputs.placed // max(int(config.lockstep_window_hours * HOUR_US), 1)
@@ -117,7 +118,7 @@ def run_rings(
     rings = assemble_rings(pairs, pair_score, candidates(signals, pair_score, config), config)
     ring_of_order = rings.of_pair[pairs.of_order]
     strength = np.r_[rings.strength, 0.0]  # index -1 (no ring) reads the 0 at the end
-    boost = 0.5 * strength[ring_of_order]
+    boost = strength[ring_of_order]
     final = 1.0 - (1.0 - order_score) * (1.0 - boost)
     flagged = (ring_of_order >= 0) & (final >= config.flag_threshold)
     if supervised:
@@ -148,7 +149,7 @@ def _order_reasons(
 ) -> list[str]:
     p = pairs.of_order[idx]
     parts: list[list[str]] = [[] for _ in range(idx.shape[0])]
-    checks = [
+    checks: list[tuple[NDArray[np.bool_], Callable[[int], str]]] = [
         (feats["five_star"][idx] > 0, lambda i: "5-star review"),
         (
             signals.young[p] >= 0.5,
@@ -170,7 +171,7 @@ def _order_reasons(
     ]
     for mask, text in checks:
         for i in np.flatnonzero(mask):
-            parts[i].append(text(i))
+            parts[i].append(text(int(i)))
     return ["; ".join(x) for x in parts]
 
 
@@ -211,7 +212,7 @@ def _tables(
     )
     # members: the strongest of their (buyer, shop) pairs, ring-boosted like the orders
     pair_ring = rings.of_pair
-    pair_boost = 0.5 * np.r_[rings.strength, 0.0][pair_ring]
+    pair_boost = np.r_[rings.strength, 0.0][pair_ring]
     pair_final = 1.0 - (1.0 - pair_score) * (1.0 - pair_boost)
     order = np.lexsort((-pair_final, pairs.buyer))
     first = order[np.r_[True, pairs.buyer[order][1:] != pairs.buyer[order][:-1]]] if pairs.n else order
@@ -222,7 +223,7 @@ def _tables(
     best_ring[pairs.buyer[in_ring]] = pair_ring[in_ring]
     b = pairs.buyer[first]
     member_reasons = []
-    for i, pi in enumerate(first):
+    for pi in first:
         bits = (
             [f"strongest at {inputs.merchant_id[int(pairs.merchant[pi])].as_py()}"]
             if pair_final[pi] >= _EXPLAIN_FROM

@@ -28,7 +28,7 @@ class RingsConfig:
     # shared identifiers: other buyers of the same shop on one device, address, payout account
     shared_full: int = 3
     # FRAUDAR peeling
-    blocks_global: int = 5
+    blocks_global: int = 2
     blocks_per_merchant: int = 2
     block_min_rows: int = 5
     merchant_min_buyers: int = 5

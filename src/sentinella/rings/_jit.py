@@ -229,12 +229,12 @@ def _peel_groups(
 
 
 # compiled functions call each other by these module names, so they are rebound in place
-_csr = _compile(_csr)  # type: ignore[assignment]
-_sift_up = _compile(_sift_up)  # type: ignore[assignment]
-_sift_down = _compile(_sift_down)  # type: ignore[assignment]
-_peel = _compile(_peel)  # type: ignore[assignment]
-_kill_block = _compile(_kill_block)  # type: ignore[assignment]
-_peel_groups = _compile(_peel_groups)  # type: ignore[assignment]
+_csr = _compile(_csr)
+_sift_up = _compile(_sift_up)
+_sift_down = _compile(_sift_down)
+_peel = _compile(_peel)
+_kill_block = _compile(_kill_block)
+_peel_groups = _compile(_peel_groups)
 csr = _csr
 peel = _peel
 kill_block = _kill_block

@@ -14,7 +14,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ._config import RingsConfig
-from ._signals import F64, I64, PairSignals, Pairs, _group_reduce
+from ._signals import F64, I64, Pairs, PairSignals, _group_reduce
 
 # prior weights of the unsupervised score (log-odds per unit of each signal in [0, 1])
 WEIGHTS: dict[str, float] = {
@@ -94,50 +94,70 @@ class Rings:
     size: I64
 
 
-def candidates(signals: PairSignals, pair_score: F64, config: RingsConfig) -> NDArray[np.bool_]:
-    """Buyers that may belong to a ring around their shop.
+def candidates(signals: PairSignals, pair_score: F64, config: RingsConfig) -> list[NDArray[np.bool_]]:
+    """Families of buyers that may belong to a ring around their shop, one mask per family.
 
     Either the pair score alone is high (binding evidence), or the buyer 5-stars every order at
-    the shop *and* shows one behavioural clue (a young account, a lockstep window, or repeat orders all rated 5):
-    rings that hide their wiring still have to rate and act together. Many such buyers at one
-    shop is what ``assemble_rings`` tests against chance.
+    the shop *and* shows one behavioural clue: a young account, a lockstep window, or repeat
+    orders all rated 5. Rings that hide their wiring still have to rate and act together. Each
+    family is tested against its own base rate in ``assemble_rings``: lockstep is rare, so a
+    20-account burst stands out even among a popular shop's thousands of buyers.
     """
     extreme = signals.five_star >= 0.999
-    clue = (signals.young >= 0.5) | (signals.lockstep > 0) | (signals.orders >= 2)
-    return np.asarray((pair_score >= config.pair_threshold) | (extreme & clue), dtype=np.bool_)
+    return [
+        np.asarray(pair_score >= config.pair_threshold, dtype=np.bool_),
+        np.asarray(extreme & (signals.lockstep > 0), dtype=np.bool_),
+        np.asarray(extreme & (signals.young >= 0.5), dtype=np.bool_),
+        np.asarray(extreme & (signals.orders >= 2), dtype=np.bool_),
+    ]
 
 
-def assemble_rings(pairs: Pairs, pair_score: F64, candidate: NDArray[np.bool_], config: RingsConfig) -> Rings:
+def assemble_rings(
+    pairs: Pairs, pair_score: F64, families: list[NDArray[np.bool_]], config: RingsConfig
+) -> Rings:
     """One ring per shop whose candidate buyers are too many to be chance.
 
-    A shop becomes a ring when it has at least ``min_ring_size`` candidates and that count
-    exceeds the platform's base rate for a shop of its size by ``excess_z`` standard
-    deviations and ``excess_ratio`` times (a well-liked big shop can be many deviations above
-    the average without being several times above it). The ring's strength grows with the candidates' own scores and with the excess.
+    For each family of candidates, a shop passes when it has at least ``min_ring_size`` of them
+    and that count exceeds the platform's base rate for a shop of its size by ``excess_z``
+    standard deviations and ``excess_ratio`` times (a well-liked big shop can be many deviations
+    above the average without being several times above it). The ring is the union of the
+    families that passed; its strength grows with the members' own scores and with the excess.
     """
     n_m = int(pairs.merchant.max()) + 1 if pairs.n else 0
     buyers = np.bincount(pairs.merchant, minlength=n_m).astype(np.float64)
-    hits = np.bincount(pairs.merchant[candidate], minlength=n_m).astype(np.float64)
-    base = hits.sum() / max(buyers.sum(), 1.0)
-    expected = buyers * base
-    excess = (hits - expected) / np.sqrt(np.maximum(expected * (1 - base), 1.0))
-    is_ring = (
-        (hits >= config.min_ring_size)
-        & (excess >= config.excess_z)
-        & (hits >= config.excess_ratio * expected)
-    )
-    mean_score = _group_reduce(pair_score * candidate, pairs.merchant, n_m, "sum") / np.maximum(hits, 1)
-    surprise = 1.0 - np.exp(-np.maximum(excess - config.excess_z, 0.0) / config.excess_z)
+    member = np.zeros(pairs.n, dtype=np.bool_)
+    surprise = np.zeros(n_m, dtype=np.float64)
+    for index, candidate in enumerate(families):
+        hits = np.bincount(pairs.merchant[candidate], minlength=n_m).astype(np.float64)
+        passed = np.zeros(n_m, dtype=np.bool_)
+        # lockstep (family 1) is so rare that the rings themselves would set its base rate:
+        # it is re-estimated without the shops that already look brushed, so a burst hidden
+        # in a big shop is measured against honest shops only
+        for _ in range(2 if index == 1 else 1):
+            clean = ~passed
+            base = hits[clean].sum() / max(buyers[clean].sum(), 1.0)
+            expected = buyers * base
+            excess = (hits - expected) / np.sqrt(np.maximum(expected * (1 - base), 1.0))
+            passed = (
+                (hits >= config.min_ring_size)
+                & (excess >= config.excess_z)
+                & (hits >= config.excess_ratio * expected)
+            )
+        member |= candidate & passed[pairs.merchant]
+        level = 1.0 - np.exp(-np.maximum(excess - config.excess_z, 0.0) / config.excess_z)
+        surprise = np.maximum(surprise, np.where(passed, level, 0.0))
+    size = np.bincount(pairs.merchant[member], minlength=n_m).astype(np.float64)
+    mean_score = _group_reduce(pair_score * member, pairs.merchant, n_m, "sum") / np.maximum(size, 1)
     strength = np.maximum(mean_score, surprise)
-    ring_shops = np.flatnonzero(is_ring & (strength >= config.ring_threshold))
+    ring_shops = np.flatnonzero((size >= config.min_ring_size) & (strength >= config.ring_threshold))
     number = np.full(n_m, -1, dtype=np.int64)
     number[ring_shops] = np.arange(ring_shops.shape[0])
-    of_pair = np.where(candidate, number[pairs.merchant], -1)
+    of_pair = np.where(member, number[pairs.merchant], -1)
     return Rings(
         of_pair=of_pair.astype(np.int64),
         merchant=ring_shops.astype(np.int64),
         strength=strength[ring_shops],
-        size=hits[ring_shops].astype(np.int64),
+        size=size[ring_shops].astype(np.int64),
     )
 
 

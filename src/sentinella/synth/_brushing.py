@@ -11,8 +11,8 @@ from . import _fmt as F
 from ._chunk import FAKE, FAMILY_DEVICE, HONEST, LOOKALIKE, RING_DEVICE, STATUS, Chunk, Ties, payments_batch
 from ._commerce import Shelf, emit_orders
 from ._people import member_id
-from ._pyramids import lookalikes_table
 from ._time import Calendar
+from ._truth import lookalikes_table
 
 RING_ADDRESS = 6_000_000_000
 

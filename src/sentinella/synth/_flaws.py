@@ -13,6 +13,7 @@ from . import _fmt as F
 from ._chunk import HONEST, KIND, NETWORK, UNKNOWN_SPONSOR, Chunk
 from ._people import member_id
 
+
 def plant_flaws(chunk: Chunk) -> None:
     """Cycles, self-sponsorship and unknown sponsors, on members outside every network."""
     rng = chunk.rng(22)

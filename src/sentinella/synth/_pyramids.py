@@ -15,10 +15,8 @@ import pyarrow as pa
 from . import _fmt as F
 from ._chunk import (
     HONEST,
-    KIND,
     NETWORK,
     STATUS,
-    UNKNOWN_SPONSOR,
     Chunk,
     Payments,
     Ties,
@@ -27,6 +25,7 @@ from ._chunk import (
 from ._commerce import Shelf, emit_orders
 from ._people import member_id, persons_table
 from ._time import Calendar
+from ._truth import lookalikes_table
 
 ORGANIZER_MEMBERS = 30
 ORGANIZER_LEVELS = 3

@@ -21,10 +21,11 @@ from ._chunk import MERCHANT_ROLES, Chunk, Counters
 from ._commerce import Shelf, honest_orders, plant_honest_merchants
 from ._config import Profile, resolve_profile
 from ._dirty import records_table, spoil
+from ._flaws import plant_flaws, plant_left_but_paid
 from ._goods import TRUTH_SCHEMAS as GOODS_TRUTH
 from ._goods import generate_shop_goods
 from ._people import friend_ties, init_members, plant_persons
-from ._pyramids import plant_flaws, plant_left_but_paid, plant_networks, trade_networks
+from ._pyramids import plant_networks, trade_networks
 from ._time import Calendar
 from ._truth import schemas, write_manifest
 from ._writer import CaseWriter, Format, TruthWriter, textify
