@@ -195,3 +195,16 @@ def test_hashed_identities(store: Store, write_case) -> None:
     assert len(phones) == 1 and "138" not in phones[0][0] and len(phones[0][0]) == 64
     with pytest.raises(Exception, match="same --salt"):
         ingest_case(store, folder)
+
+
+def test_media_part_files_beside_the_images(store: Store, write_case) -> None:  # type: ignore[no-untyped-def]
+    folder: Path = write_case(
+        {
+            "members.csv": MEMBERS_HEADER + "m1,,,A\n",
+            "media/part-00000.csv": "media_id,path\nI1,media/ab/I1.jpg\n",
+            "media/ab/I1.jpg": b"\xff\xd8\xff\xe0 not really a jpeg",
+        }
+    )
+    report = ingest_case(store, folder)
+    assert report.exit_code == 0 and store.row_count("media") == 1
+    assert report.ignored == []

@@ -15,6 +15,7 @@ FORMATS = {
     ".parquet": "parquet",
 }
 # Spreadsheets and the like: a clear "export as CSV" beats a silent skip.
+_IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".gif"}
 _KNOWN_UNSUPPORTED = {".xlsx", ".xls", ".json", ".txt", ".gz", ".zip", ".ods", ".sqlite", ".db"}
 
 
@@ -43,6 +44,8 @@ def _part_files(folder: Path, case_dir: Path, table: str) -> tuple[list[SourceFi
         fmt = FORMATS.get(path.suffix.lower())
         if path.is_file() and fmt is not None:
             files.append(SourceFile(table, path, str(path.relative_to(case_dir)), fmt))
+        elif table == "media" and (path.is_dir() or path.suffix.lower() in _IMAGE_SUFFIXES):
+            continue  # the images themselves live beside the media table's part files
         else:
             skipped.append(str(path.relative_to(case_dir)))
     return files, skipped
