@@ -50,13 +50,16 @@ def plant_ring_at_popular_shop(
     """
     shop = str(
         backend.scalar(
-            "SELECT merchant_id FROM orders GROUP BY merchant_id ORDER BY count(DISTINCT buyer_id) DESC LIMIT 1"
+            "SELECT merchant_id FROM orders GROUP BY merchant_id "
+            "ORDER BY count(DISTINCT buyer_id) DESC LIMIT 1"
         )
     )
     backend.execute(
-        "CREATE TEMP TABLE __hijacked AS SELECT buyer_id, row_number() OVER (ORDER BY hash(buyer_id)) AS k "
+        "CREATE TEMP TABLE __hijacked AS SELECT buyer_id, "
+        "row_number() OVER (ORDER BY hash(buyer_id)) AS k "
         "FROM (SELECT buyer_id FROM orders GROUP BY buyer_id HAVING count(*) >= 3 "
-        f"AND count(*) FILTER (WHERE merchant_id = '{shop}') = 0) ORDER BY hash(buyer_id) LIMIT {int(accounts)}"
+        f"AND count(*) FILTER (WHERE merchant_id = '{shop}') = 0) "
+        f"ORDER BY hash(buyer_id) LIMIT {int(accounts)}"
     )
     listing = backend.scalar(
         f"SELECT listing_id FROM orders WHERE merchant_id = '{shop}' AND listing_id IS NOT NULL LIMIT 1"
@@ -64,14 +67,17 @@ def plant_ring_at_popular_shop(
     start = backend.scalar(
         f"SELECT max(placed_at) - INTERVAL 40 DAY FROM orders WHERE merchant_id = '{shop}'"
     )
+    # each round: every account orders within 90 minutes; rounds three days apart
     backend.execute(
-        "CREATE TEMP TABLE __planted AS SELECT 'OPLANT' || lpad(CAST(h.k * 10 + j AS VARCHAR), 6, '0') AS order_id, "
-        f"h.buyer_id, TIMESTAMPTZ '{start}' + INTERVAL (j * 3) DAY + to_seconds(CAST(h.k * 97 % 5400 AS BIGINT)) AS placed_at "
+        "CREATE TEMP TABLE __planted AS SELECT "
+        "'OPLANT' || lpad(CAST(h.k * 10 + j AS VARCHAR), 6, '0') AS order_id, h.buyer_id, "
+        f"TIMESTAMPTZ '{start}' + INTERVAL (j * 3) DAY "
+        "+ to_seconds(CAST(h.k * 97 % 5400 AS BIGINT)) AS placed_at "
         f"FROM __hijacked h, range({int(orders_each)}) r(j)"
     )
     backend.execute(
-        "INSERT INTO orders (order_id, buyer_id, merchant_id, amount, currency, placed_at, status, listing_id, "
-        "quantity, completed_at, ship_to, device_id) "
+        "INSERT INTO orders (order_id, buyer_id, merchant_id, amount, currency, placed_at, status, "
+        "listing_id, quantity, completed_at, ship_to, device_id) "
         f"SELECT order_id, buyer_id, '{shop}', 9.9, 'CNY', placed_at, 'completed', '{listing}', 1, "
         "placed_at + INTERVAL 3 DAY, 'own address of ' || buyer_id, 'DEV-own-' || buyer_id FROM __planted"
     )

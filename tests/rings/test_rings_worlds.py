@@ -149,8 +149,9 @@ def test_rings_that_hide_their_wiring_and_labels(world: tuple[Path, Path], tmp_p
         # confirmed labels are kept as they are
         assert (
             store.backend.scalar(
-                "SELECT count(*) FROM ring_order_scores o JOIN read_parquet("
-                f"'{tmp_path / 'labels.csv'}') l ON l.order_id = o.order_id "
+                "SELECT count(*) FROM ring_order_scores o JOIN read_csv("
+                f"'{labels}', types = {{'order_id': 'VARCHAR', 'label': 'INTEGER'}}) l "
+                "ON l.order_id = o.order_id "
                 "WHERE (l.label = 1) <> o.flagged"
             )
             == 0

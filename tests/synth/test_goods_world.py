@@ -214,7 +214,7 @@ def test_media_files_and_references(world: tuple[ShopGoods, Path, pa.Table]) -> 
     posts = set(goods.posts["post_id"].to_pylist())
     owners = set(goods.posts["member_id"].to_pylist()) | set(world[2]["member_id"].to_pylist())
     for row in _rows(goods.media):
-        assert re.fullmatch(r"media/[0-9a-f]{2}/k3-M\d+\.jpg", str(row["path"]))
+        assert re.fullmatch(r"media/[0-9a-f]{2}/k3-IMG\d+\.jpg", str(row["path"]))
         with Image.open(case / str(row["path"])) as img:
             assert img.format == "JPEG"
             assert min(img.size) >= 150 and max(img.size) <= 640, img.size

@@ -41,3 +41,6 @@ class RingsConfig:
     # excess over the platform's base rate of suspicious buyers, in standard deviations
     excess_z: float = 3.0
     excess_ratio: float = 3.0
+    # share of a shop's buyers showing a behavioural clue (young, lockstep, repeat) who also
+    # 5-star every order: rings rate as one, honest crowds do not
+    family_purity: float = 0.6

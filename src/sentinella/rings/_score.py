@@ -94,7 +94,10 @@ class Rings:
     size: I64
 
 
-def candidates(signals: PairSignals, pair_score: F64, config: RingsConfig) -> list[NDArray[np.bool_]]:
+Family = tuple[NDArray[np.bool_], NDArray[np.bool_]]  # (candidates, buyers showing the clue)
+
+
+def candidates(signals: PairSignals, pair_score: F64, config: RingsConfig) -> list[Family]:
     """Families of buyers that may belong to a ring around their shop, one mask per family.
 
     Either the pair score alone is high (binding evidence), or the buyer 5-stars every order at
@@ -102,19 +105,20 @@ def candidates(signals: PairSignals, pair_score: F64, config: RingsConfig) -> li
     orders all rated 5. Rings that hide their wiring still have to rate and act together. Each
     family is tested against its own base rate in ``assemble_rings``: lockstep is rare, so a
     20-account burst stands out even among a popular shop's thousands of buyers.
+    Each family comes with the buyers showing its clue: at a ring's shop nearly all of them
+    5-star (``family_purity``); at a flash sale full of new accounts only some do.
     """
     extreme = signals.five_star >= 0.999
+    everyone = np.ones(pair_score.shape[0], dtype=np.bool_)
     return [
-        np.asarray(pair_score >= config.pair_threshold, dtype=np.bool_),
-        np.asarray(extreme & (signals.lockstep > 0), dtype=np.bool_),
-        np.asarray(extreme & (signals.young >= 0.5), dtype=np.bool_),
-        np.asarray(extreme & (signals.orders >= 2), dtype=np.bool_),
+        (np.asarray(pair_score >= config.pair_threshold, dtype=np.bool_), everyone),
+        (np.asarray(extreme & (signals.lockstep > 0), dtype=np.bool_), signals.lockstep > 0),
+        (np.asarray(extreme & (signals.young >= 0.5), dtype=np.bool_), signals.young >= 0.5),
+        (np.asarray(extreme & (signals.orders >= 2), dtype=np.bool_), signals.orders >= 2),
     ]
 
 
-def assemble_rings(
-    pairs: Pairs, pair_score: F64, families: list[NDArray[np.bool_]], config: RingsConfig
-) -> Rings:
+def assemble_rings(pairs: Pairs, pair_score: F64, families: list[Family], config: RingsConfig) -> Rings:
     """One ring per shop whose candidate buyers are too many to be chance.
 
     For each family of candidates, a shop passes when it has at least ``min_ring_size`` of them
@@ -127,8 +131,10 @@ def assemble_rings(
     buyers = np.bincount(pairs.merchant, minlength=n_m).astype(np.float64)
     member = np.zeros(pairs.n, dtype=np.bool_)
     surprise = np.zeros(n_m, dtype=np.float64)
-    for index, candidate in enumerate(families):
+    for index, (candidate, clue) in enumerate(families):
         hits = np.bincount(pairs.merchant[candidate], minlength=n_m).astype(np.float64)
+        showing = np.bincount(pairs.merchant[clue], minlength=n_m).astype(np.float64)
+        pure = hits >= (config.family_purity if index > 0 else 0.0) * showing
         passed = np.zeros(n_m, dtype=np.bool_)
         # lockstep (family 1) is so rare that the rings themselves would set its base rate:
         # it is re-estimated without the shops that already look brushed, so a burst hidden
@@ -142,6 +148,7 @@ def assemble_rings(
                 (hits >= config.min_ring_size)
                 & (excess >= config.excess_z)
                 & (hits >= config.excess_ratio * expected)
+                & pure
             )
         member |= candidate & passed[pairs.merchant]
         level = 1.0 - np.exp(-np.maximum(excess - config.excess_z, 0.0) / config.excess_z)

@@ -197,6 +197,7 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
 
     window = max(int(config.lockstep_window_hours * HOUR_US), 1)
     in_lockstep = np.zeros(inputs.n_orders, dtype=np.bool_)
+    best_crowd = np.zeros(inputs.n_orders, dtype=np.float64)
     for shift in (0, window // 2):
         bucket = (inputs.placed + shift) // window
         (ctx_shop, _), ctx = unique_rows(inputs.merchant, bucket)
@@ -215,7 +216,11 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
             & (crowd >= config.lockstep_crowd_factor * usual[ctx_shop])
             & (five_share >= config.lockstep_five_star_share)
         )
-        in_lockstep |= hit[ctx]
+        # each order is judged in the bucketing that holds the larger part of its crowd, so a
+        # flash sale's tail cut off by a window edge is not read as a crowd of its own
+        larger = crowd[ctx] > best_crowd
+        in_lockstep = np.where(larger, hit[ctx], in_lockstep)
+        best_crowd = np.maximum(best_crowd, crowd[ctx])
     lockstep = _group_reduce(in_lockstep.astype(np.float64), p, n, "sum") / orders
 
     hour = max(int(config.burst_window_hours * HOUR_US), 1)

@@ -620,7 +620,7 @@ def _posts(
     claimed = _null_where(_PLACE_LABEL.take(pa.array(lang * len(PLACES) + safe_place)), place < 0)
     table = pa.Table.from_arrays(
         [
-            _ids(id_prefix, "P", n),
+            _ids(id_prefix, "PO", n),
             shops.owner.take(pa.array(merchant)),
             _ts(time),
             pc.utf8_trim_whitespace(text),
@@ -687,7 +687,8 @@ def generate_shop_goods(
 
     Same seed, same merchants: the same tables and the same image bytes. ``merchants`` needs
     ``merchant_id``, ``member_id`` (owner), ``role`` and ``opened_at``; ``id_prefix`` keeps IDs
-    unique across chunks. Listing, post and media IDs are ``{id_prefix}L…``, ``P…``, ``M…``.
+    unique across chunks. Listing, post and media IDs are ``{id_prefix}L…``, ``PO…``, ``IMG…``
+    (distinct from members' M… and payments' P…).
     Listings and posts do not depend on ``media`` (pictures use their own random stream), so a
     world generated without media has the same tables. Impossible travel is judged per owner
     within the chunk: an owner whose shops fall in different chunks is not compared across them.
@@ -915,7 +916,7 @@ class _Painter:
         exif: ExifSpec | None = None,
     ) -> str:
         n = len(self.rows["media_id"])
-        media_id = f"{self.id_prefix}M{n:07d}"
+        media_id = f"{self.id_prefix}IMG{n:07d}"
         bucket = hashlib.blake2b(media_id.encode(), digest_size=1).hexdigest()
         rel = f"media/{bucket}/{media_id}.jpg"
         path = self.case_dir / rel
