@@ -10,7 +10,7 @@ import sqlglot
 from sentinella.credit import LEVELS, CreditConfig, level_for
 from sentinella.credit._config import level_sql
 from sentinella.credit._merchants import merchants_sql
-from sentinella.credit._rules import clamp_running, marks_pipeline, ratings_sql
+from sentinella.credit._rules import base_sql, clamp_running, dsr_rank_sql, duplicates_sql, repeats_sql
 
 # (level, lowest points, highest points) as the issue lists them
 TABLE = [
@@ -84,9 +84,12 @@ def test_the_sql_parses_for_spark() -> None:
     config = CreditConfig(timezone="Europe/Rome")  # with DST transitions in the CASE
     day = dt.date(2024, 6, 30)
     cutoff = "TIMESTAMPTZ '2024-06-30 22:00:00+00'"
-    for sql in (
-        marks_pipeline(config, day, cutoff).render(),
-        ratings_sql(config, day),
+    statements = (
+        base_sql(config, day, cutoff),
+        repeats_sql(),
+        duplicates_sql(config),
+        dsr_rank_sql(config),
         merchants_sql(config, day, cutoff),
-    ):
+    )
+    for sql in statements:
         assert sqlglot.transpile(sql, read="duckdb", write="spark")

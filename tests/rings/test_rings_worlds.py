@@ -233,3 +233,40 @@ def test_bad_labels_and_missing_orders(tmp_path: Path, world: tuple[Path, Path])
             run_rings(store.backend, labels=bad)
     finally:
         store.close()
+
+
+def test_minimal_case_orders_without_reviews_or_shops(tmp_path: Path) -> None:
+    """Only members and orders (one buyer unknown): every order still gets a score, none flagged."""
+    case = tmp_path / "mini"
+    case.mkdir()
+    (case / "members.csv").write_text("member_id\nA\nB\n", encoding="utf-8")
+    (case / "orders.csv").write_text(
+        "order_id,buyer_id,merchant_id,amount,currency,placed_at,status\n"
+        "O1,A,S1,10,CNY,2025-01-01T00:00:00Z,completed\n"
+        "O2,B,S1,10,CNY,2025-01-01T00:10:00Z,completed\n"
+        "O3,C,S2,10,CNY,2025-01-02T00:10:00Z,completed\n",
+        encoding="utf-8",
+    )
+    store = Store.open(":memory:")
+    try:
+        ingest_case(store, case)
+        summary = run_rings(store.backend)
+        rows = store.backend.query(
+            "SELECT order_id, score, flagged FROM ring_order_scores ORDER BY 1"
+        ).to_pylist()
+        members = store.backend.query("SELECT member_id FROM ring_member_scores ORDER BY 1").to_pylist()
+    finally:
+        store.close()
+    assert summary.orders == 3 and summary.rings == 0
+    assert [r["order_id"] for r in rows] == ["O1", "O2", "O3"]
+    assert all(0.0 <= r["score"] < 0.5 and not r["flagged"] for r in rows)
+    assert [m["member_id"] for m in members] == ["A", "B", "C"]
+
+
+def test_flagged_orders_carry_reasons(scored: Store) -> None:
+    missing = scored.backend.scalar(
+        "SELECT count(*) FROM ring_order_scores WHERE flagged AND (reasons IS NULL OR reasons = '')"
+    )
+    evidence = scored.backend.scalar("SELECT min(length(evidence)) FROM ring_groups")
+    assert missing == 0
+    assert isinstance(evidence, int) and evidence > 20

@@ -8,8 +8,7 @@ merchant's row back.
 ``credit_ratings`` (one row per review written by the as-of date): review_id, order_id,
 merchant_id, buyer_id, listing_id, rating, created_at, placed_at, month (local month of the
 order), rating_points (+1/0/−1), counted, reason (NULL when counted; see ``REASONS``), points,
-running_net (the pair's uncapped net that month so far), dsr_counted, dsr_described,
-dsr_service, dsr_shipping.
+dsr_counted, dsr_described, dsr_service, dsr_shipping.
 
 ``credit_merchants`` (one row per merchant): merchant_id, as_of, timezone, points, level,
 level_tier, level_name, level_symbol, ratings, ratings_counted, ratings_not_counted, positive,

@@ -14,7 +14,7 @@ from ._config import CreditConfig
 from ._errors import CreditError
 from ._inputs import cutoff_sql, literal, register_flagged, register_refunds, require_tables, resolve_as_of
 from ._merchants import build_robust, merchants_sql
-from ._rules import REASONS, apply_cap, build_ratings
+from ._rules import REASONS, apply_cap, build_ratings, dsr_rank_sql
 
 RESULT_TABLES = ("credit_merchants", "credit_ratings")
 
@@ -69,7 +69,8 @@ def run_credit(
         build_ratings(backend, cfg, day, cutoff)
         clock = _timed(timings, "credit_ratings", clock)
         apply_cap(backend, cfg)
-        clock = _timed(timings, "cap", clock)
+        backend.execute(dsr_rank_sql(cfg), step="credit: DSR first per month")
+        clock = _timed(timings, "cap and DSR", clock)
         build_robust(backend, cfg)
         clock = _timed(timings, "robust", clock)
         backend.execute(

@@ -1,4 +1,4 @@
-"""Per-merchant credit from the per-rating marks: points, level, rates, DSR, defects, robust score.
+"""Per-merchant credit from credit_ratings: points, level, rates, DSR, defects, robust score.
 
 Smoothing is Bayesian (Beta for the positive rate, Dirichlet for the 1–5 detailed ratings),
 not the Wilson lower bound: DSRs are five-point ratings, for which Wilson has no form, and a

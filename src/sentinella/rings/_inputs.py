@@ -12,10 +12,12 @@ from numpy.typing import NDArray
 from sentinella.engine import Backend
 
 NO_TIME = np.iinfo(np.int64).min
-# payments from a shop's owner to a buyer that are not a purchase, a fee, a commission or the
-# refund of an order: the usual shape of brushing cashback ("pay back the order plus a fee")
+# payments from a shop's owner to a buyer that are not a purchase, a fee, a commission, a
+# (referral) bonus or the refund of an order: the usual shape of brushing cashback ("pay back
+# the order plus a fee"); referral bonuses are the pyramid analysis's business
 _CASHBACK = (
-    "kind NOT IN ('purchase', 'entry_fee', 'commission') AND NOT (kind = 'refund' AND order_id IS NOT NULL)"
+    "kind NOT IN ('purchase', 'entry_fee', 'commission', 'bonus') "
+    "AND NOT (kind = 'refund' AND order_id IS NOT NULL)"
 )
 
 
