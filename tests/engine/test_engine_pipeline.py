@@ -53,3 +53,12 @@ def test_spark_dialect_transpiles_and_quotes() -> None:
     sql = spark.translate("SELECT list_value(1, 2) AS xs, CAST(a AS VARCHAR) FROM t")
     assert "ARRAY(1, 2)" in sql and "STRING" in sql
     assert spark.quote("a`b") == "`a``b`"
+
+
+def test_write_table_is_atomic_in_a_transaction() -> None:
+    backend = DuckDBBackend.in_memory()
+    backend.write_table("results", pa.table({"x": [1, 2, 3]}))
+    with pytest.raises(RuntimeError, match="boom"), backend.transaction():
+        backend.write_table("results", pa.table({"x": [9]}))
+        raise RuntimeError("boom")
+    assert backend.query("SELECT sum(x) AS s FROM results").to_pylist() == [{"s": 6}]

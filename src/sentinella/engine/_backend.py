@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import abc
 import itertools
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyarrow as pa
@@ -39,6 +41,10 @@ class Backend(abc.ABC):
         """Make an in-memory Arrow table queryable under ``name``."""
 
     @abc.abstractmethod
+    def unregister(self, name: str) -> None:
+        """Forget a registered Arrow table, releasing its memory."""
+
+    @abc.abstractmethod
     def register_parquet(self, name: str, path: Path | str) -> None:
         """Make a Parquet file (or glob) queryable under ``name`` without loading it."""
 
@@ -63,6 +69,28 @@ class Backend(abc.ABC):
         if table.num_rows == 0:
             return None
         return table.column(0)[0].as_py()
+
+    @contextmanager
+    def transaction(self, step: str = "transaction") -> Iterator[None]:
+        """All or nothing: readers never see half an analysis's results."""
+        self.execute("BEGIN TRANSACTION", step=step)
+        try:
+            yield
+        except BaseException:
+            self.execute("ROLLBACK", step=step)
+            raise
+        self.execute("COMMIT", step=step)
+
+    def write_table(self, name: str, table: pa.Table) -> None:
+        """Create or replace a result table from Arrow."""
+        # Many record batches, not one: engines scan Arrow in parallel, a batch per thread.
+        batches = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
+        view = self.unique_name(f"arrow_{name}")
+        self.register_arrow(view, batches)
+        try:
+            self.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
+        finally:
+            self.unregister(view)
 
     def unique_name(self, prefix: str) -> str:
         return f"__{prefix}_{next(self._counter)}"

@@ -65,6 +65,9 @@ class DuckDBBackend(Backend):
     def register_arrow(self, name: str, table: pa.Table) -> None:
         self.connection.register(name, table)
 
+    def unregister(self, name: str) -> None:
+        self.connection.unregister(name)
+
     def register_parquet(self, name: str, path: Path | str) -> None:
         literal = str(path).replace("'", "''")
         self.connection.execute(

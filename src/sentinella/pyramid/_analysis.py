@@ -292,14 +292,9 @@ def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Tab
 
 def _write(backend: Backend, tables: dict[str, pa.Table], currency: str, rates: dict[str, float]) -> None:
     """Replace the result tables in one transaction, so readers never see half a run."""
-    backend.execute("BEGIN TRANSACTION", step="pyramid: write")
-    try:
+    with backend.transaction("pyramid: write"):
         for name, table in tables.items():
-            view = f"__arrow_{name}"
-            # Many record batches, not one: DuckDB scans Arrow in parallel, a batch per thread.
-            batches = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
-            backend.register_arrow(view, batches)
-            backend.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
+            backend.write_table(name, table)
         if backend.table_exists("payments"):
             amount = convert_sql("amount", "currency", currency, rates)
             backend.execute(
@@ -308,7 +303,3 @@ def _write(backend: Backend, tables: dict[str, pa.Table], currency: str, rates: 
                 "GROUP BY ALL ORDER BY member_id, kind, level",
                 step="write pyramid_flows",
             )
-        backend.execute("COMMIT", step="pyramid: write")
-    except BaseException:
-        backend.execute("ROLLBACK", step="pyramid: write")
-        raise

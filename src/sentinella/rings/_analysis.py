@@ -346,14 +346,6 @@ def _groups(
 
 def _write(backend: Backend, tables: dict[str, pa.Table]) -> None:
     """Replace the result tables in one transaction, so readers never see half a run."""
-    backend.execute("BEGIN TRANSACTION", step="rings: write")
-    try:
+    with backend.transaction("rings: write"):
         for name, table in tables.items():
-            view = f"__arrow_{name}"
-            batches = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
-            backend.register_arrow(view, batches)
-            backend.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
-        backend.execute("COMMIT", step="rings: write")
-    except BaseException:
-        backend.execute("ROLLBACK", step="rings: write")
-        raise
+            backend.write_table(name, table)
