@@ -46,3 +46,21 @@ def test_missing_folder_exit_two(tmp_path: Path) -> None:
     done = run("ingest", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
     assert done.returncode == 2
     assert "no such folder" in done.stderr
+
+
+def test_every_analysis_command_runs_on_the_sample(tmp_path: Path) -> None:
+    db = tmp_path / "case.duckdb"
+    assert run("ingest", str(EXAMPLES / "sample-case"), "--db", str(db)).returncode == 0
+    for command in (["pyramid"], ["rings"], ["credit", "--as-of", "2024-04-01"]):
+        done = run(*command, "--db", str(db), "--json")
+        assert done.returncode == 0, (command, done.stderr)
+        assert json.loads(done.stdout)  # a summary, not an empty object
+    listed = {t["table"] for t in json.loads(run("tables", "--db", str(db), "--json").stdout)}
+    assert {"pyramid_members", "ring_order_scores", "credit_merchants"} <= listed
+    report = tmp_path / "evidence.html"
+    assert (
+        run("pyramid", "report", "--db", str(db), "--network", "M001", "--out", str(report)).returncode == 0
+    )
+    assert "cn-2013-opinions-s1" in report.read_text(encoding="utf-8")
+    bad_date = run("credit", "--db", str(db), "--as-of", "yesterday")
+    assert bad_date.returncode == 2 and "is not a date" in bad_date.stderr
