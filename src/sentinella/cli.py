@@ -329,7 +329,8 @@ def rings(
 def credit(
     db: DbOption = Path(DEFAULT_DB),
     as_of: Annotated[
-        str | None, typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD); default: the last day with data.")
+        str | None,
+        typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD); default: the last day with data."),
     ] = None,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",

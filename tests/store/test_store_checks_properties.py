@@ -21,6 +21,7 @@ CONNECTION.execute("SET TimeZone = 'UTC'")
 ORDERS = TABLES["orders"]
 REVIEWS = TABLES["reviews"]
 
+
 def sql_trim(text: str) -> str:
     """DuckDB's trim(): strips Unicode space separators (category Zs), not tabs or newlines."""
     start, end = 0, len(text)
