@@ -64,8 +64,7 @@ def run_credit(
     source = register_flagged(backend, flagged_orders)
     register_refunds(backend, cutoff, cfg)
     clock = _timed(timings, "inputs", clock)
-    backend.execute("BEGIN TRANSACTION", step="credit: write")
-    try:
+    with backend.transaction("credit: write"):
         build_ratings(backend, cfg, day, cutoff)
         clock = _timed(timings, "credit_ratings", clock)
         apply_cap(backend, cfg)
@@ -78,10 +77,6 @@ def run_credit(
             step="credit_merchants",
         )
         clock = _timed(timings, "credit_merchants", clock)
-        backend.execute("COMMIT", step="credit: write")
-    except BaseException:
-        backend.execute("ROLLBACK", step="credit: write")
-        raise
     counts = backend.query(
         "SELECT coalesce(reason, '') AS reason, count(*) AS n FROM credit_ratings GROUP BY 1",
         step="credit: summary",
