@@ -71,7 +71,11 @@ def member_figures(inputs: PyramidInputs) -> MemberFigures:
         + _money(inputs, "fees_received")
     )
     values = {"fees_paid": fees_paid, "sales_outside": own_out, "sales_inside": own_in, "rewards": rewards}
-    check, forest = analyse_forest(parent, join_order=inputs.joined, orphan=inputs.orphan, values=values)
+    # Money that is zero everywhere (no payments or no orders in the case) needs no tree pass.
+    moving = {name: array for name, array in values.items() if array.any()}
+    check, forest = analyse_forest(parent, join_order=inputs.joined, orphan=inputs.orphan, values=moving)
+    for name in values.keys() - moving.keys():
+        forest.sums[name] = _zeros(n)
     in_network = (check.parent >= 0) | (forest.direct_recruits > 0)
     money = dict(inputs.money)
     money.update(
@@ -149,6 +153,8 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
     headcount = np.maximum(np.bincount(root_in, minlength=n), 1)
 
     def total(values: NDArray[Any]) -> F64:
+        if not values.any():
+            return _zeros(n)
         weights = np.asarray(values, dtype=np.float64)[inside]
         return np.bincount(root_in, weights=weights, minlength=n).astype(np.float64)
 
@@ -200,16 +206,20 @@ def _distinct_persons(root: I64, person: I64, inside: NDArray[np.bool_], n: int)
 
 
 def _top_share(root: I64, rewards: F64, inside: NDArray[np.bool_], n: int) -> F64:
-    """Share of each network's rewards taken by its top 1% of earners (at least one person)."""
-    codes = np.flatnonzero(inside)
+    """Share of each network's rewards taken by its top 1% of earners (at least one person).
+
+    Only members who earned something are sorted: the others add nothing to either sum.
+    """
+    size = np.bincount(root[inside], minlength=n)
+    codes = np.flatnonzero(inside & (rewards > 0))
     if not codes.size:
         return _zeros(n)
     groups = root[codes]
     order = np.lexsort((-rewards[codes], groups))
     sorted_groups = groups[order]
-    size = np.bincount(groups, minlength=n)
+    earners = np.bincount(groups, minlength=n)
     start = np.zeros(n, dtype=np.int64)
-    start[1:] = np.cumsum(size)[:-1]
+    start[1:] = np.cumsum(earners)[:-1]
     rank = np.arange(codes.size) - start[sorted_groups]
     top_k = np.maximum(np.ceil(size * 0.01), 1).astype(np.int64)
     top = rank < top_k[sorted_groups]
