@@ -46,6 +46,7 @@ def test_missing_folder_exit_two(tmp_path: Path) -> None:
     done = run("ingest", str(tmp_path / "nowhere"), "--db", str(tmp_path / "x.duckdb"))
     assert done.returncode == 2
     assert "no such folder" in done.stderr
+    assert not (tmp_path / "x.duckdb").exists()  # a typo leaves no empty store behind
 
 
 def test_every_analysis_command_runs_on_the_sample(tmp_path: Path) -> None:

@@ -118,6 +118,11 @@ def ingest(
     Exit status: 0 all rows imported; 1 some rows quarantined or a table failed (good rows are
     in); 2 nothing could be imported.
     """
+    if not case_dir.is_dir():  # before the store is created: a typo must not leave an empty store
+        reason = (
+            "no such folder" if not case_dir.exists() else "is a file; give the case folder that holds it"
+        )
+        raise _fail(f"{case_dir}: {reason}")
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
         try:
             with progress_bar(not as_json and sys.stderr.isatty()) as progress:
