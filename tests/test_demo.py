@@ -17,7 +17,12 @@ def test_demo_finds_what_was_planted(tmp_path: Path) -> None:
     organizers = scores[("pyramid", "organizers and leaders (§1)")]
     assert organizers.planted > 0 and organizers.recall == 1.0 and organizers.wrong == 0
     networks = scores[("pyramid", "pyramid networks")]
-    assert networks.wrong == 0  # no look-alike flagged
+    assert networks.recall == 1.0 and networks.wrong == 0  # no look-alike flagged
+    rings = scores[("rings", "brushing rings recovered")]
+    assert rings.planted > 0 and rings.recall >= 0.9
+    lookalikes = scores[("rings", "honest look-alike buyers left clean (loyal, family, flash sale)")]
+    assert lookalikes.wrong <= 0.01 * lookalikes.planted  # the rings tests' tolerance (see rings/)
+    assert scores[("credit", "boosted shops marked as brushed")].recall == 1.0
     html = result.report.read_text(encoding="utf-8")
     assert "Found vs planted" in html and "Pyramid forensics" in html
     assert (tmp_path / "demo" / "sentinella.duckdb").exists()

@@ -73,11 +73,16 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
         return []
     networks = _truth(truth, "pyramid_networks")
     members = _truth(truth, "pyramid_members")
-    pyramids, found, lookalikes, flagged = _one(
+    # A planted "pyramid" in which no fee and no commission was ever paid leaves no trace a
+    # detector could use (nobody above the recruits earns anything): it is reported, not scored.
+    pyramids, found, lookalikes, flagged, silent = _one(
         backend,
-        "SELECT count(*) FILTER (WHERE NOT t.legit), count(*) FILTER (WHERE NOT t.legit AND n.is_pyramid), "
-        "count(*) FILTER (WHERE t.legit), count(*) FILTER (WHERE t.legit AND n.is_pyramid) "
-        f"FROM {networks} t LEFT JOIN pyramid_networks n ON n.network_id = t.root_member_id",
+        "SELECT count(*) FILTER (WHERE NOT t.legit AND NOT t.silent), "
+        "count(*) FILTER (WHERE NOT t.legit AND NOT t.silent AND n.is_pyramid), "
+        "count(*) FILTER (WHERE t.legit), count(*) FILTER (WHERE t.legit AND n.is_pyramid), "
+        "count(*) FILTER (WHERE NOT t.legit AND t.silent) "
+        "FROM (SELECT *, fees_total = 0 AND commissions_total = 0 AS silent "
+        f"FROM {networks}) t LEFT JOIN pyramid_networks n ON n.network_id = t.root_member_id",
     )
     organizer_rule = "cn-2013-opinions-s1"
     planted, caught = _one(
@@ -109,7 +114,8 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
             pyramids,
             found,
             flagged,
-            f"{lookalikes} look-alikes, {flagged} flagged",
+            f"{lookalikes} look-alikes, {flagged} flagged"
+            + (f"; {silent} planted without any fee or commission left out" if silent else ""),
         ),
         Score("pyramid", "organizers and leaders (§1)", planted, caught, extra + lookalike_members),
     ]
