@@ -89,9 +89,12 @@ def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> 
     joined = _scatter(n, codes, _column(links, "joined", np.int64, _NO_TIME), _NO_TIME, np.int64)
     ids = backend.query("SELECT rowid AS code, member_id FROM members", step="pyramid: ids")
     id_codes = _column(ids, "code", np.int64, -1).astype(np.int64)
-    order = np.empty(n, dtype=np.int64)
-    order[id_codes] = np.arange(id_codes.shape[0])
-    member_id = ids.column("member_id").combine_chunks().take(pa.array(order))
+    member_id = ids.column("member_id").combine_chunks()
+    if id_codes.shape[0] != n or not np.array_equal(id_codes, np.arange(n)):
+        # A scan normally returns rows in row-id order; only reorder (10M strings) when it did not.
+        order = np.empty(n, dtype=np.int64)
+        order[id_codes] = np.arange(id_codes.shape[0])
+        member_id = member_id.take(pa.array(order))
     inputs = PyramidInputs(
         member_id=member_id,
         parent=parent.astype(np.int64),
