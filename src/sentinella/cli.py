@@ -16,7 +16,7 @@ from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedCo
 from rich.table import Table
 
 from sentinella import __version__
-from sentinella.contract import render_markdown
+from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
 from sentinella.store import IngestReport, Store, StoreError, ingest_case
 
@@ -213,11 +213,31 @@ def export(
 
 
 @app.command()
-def contract(
-    markdown: Annotated[bool, typer.Option("--markdown", help="Print the docs page as Markdown.")] = True,
-) -> None:
+def contract(as_json: JsonOption = False) -> None:
     """Print the input data contract: which files and columns a case folder holds."""
-    sys.stdout.write(render_markdown())
+    if not as_json:
+        sys.stdout.write(render_markdown())
+        return
+    tables = [
+        {
+            "table": spec.name,
+            "key": list(spec.key),
+            "columns": [
+                {
+                    "name": c.name,
+                    "kind": c.kind.value,
+                    "required": c.required,
+                    "allowed": list(c.allowed),
+                    "minimum": c.minimum,
+                    "maximum": c.maximum,
+                    "references": c.references,
+                }
+                for c in spec.columns
+            ],
+        }
+        for spec in TABLES.values()
+    ]
+    console.print_json(json.dumps(tables))
 
 
 @app.command()

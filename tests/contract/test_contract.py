@@ -42,3 +42,20 @@ def test_product_md_table_list() -> None:
         "posts",
         "media",
     ]
+
+
+def test_contract_command_prints_json_for_scripts() -> None:
+    import json
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "sentinella.cli", "contract", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    tables = {t["table"]: t for t in json.loads(done.stdout)}
+    assert set(tables) == set(TABLES)
+    status = next(c for c in tables["orders"]["columns"] if c["name"] == "status")
+    assert status["required"] and "completed" in status["allowed"]

@@ -18,7 +18,7 @@ _KIND_TEXT = {
 _HEADER = """\
 # Data contract
 
-<!-- Generated from src/sentinella/contract by `sentinella contract --markdown`; a test keeps
+<!-- Generated from src/sentinella/contract by `sentinella contract`; a test keeps
      this page and the code in step. Do not edit by hand. -->
 
 A *case* is a folder with one file per table: `members.csv`, `orders.parquet`,
