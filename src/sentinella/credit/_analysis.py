@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sentinella._timing import lap
 from sentinella.engine import Backend
 
 from ._config import CreditConfig
@@ -35,12 +36,6 @@ class CreditSummary:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def _timed(timings: dict[str, float], name: str, started: float) -> float:
-    now = time.perf_counter()
-    timings[name] = round(now - started, 3)
-    return now
-
-
 def run_credit(
     backend: Backend,
     *,
@@ -63,20 +58,20 @@ def run_credit(
     cutoff = cutoff_sql(day, cfg)
     source = register_flagged(backend, flagged_orders)
     register_refunds(backend, cutoff, cfg)
-    clock = _timed(timings, "inputs", clock)
+    clock = lap(timings, "inputs", clock)
     with backend.transaction("credit: write"):
         build_ratings(backend, cfg, day, cutoff)
-        clock = _timed(timings, "credit_ratings", clock)
+        clock = lap(timings, "credit_ratings", clock)
         apply_cap(backend, cfg)
         backend.execute(dsr_rank_sql(cfg), step="credit: DSR first per month")
-        clock = _timed(timings, "cap and DSR", clock)
+        clock = lap(timings, "cap and DSR", clock)
         build_robust(backend, cfg)
-        clock = _timed(timings, "robust", clock)
+        clock = lap(timings, "robust", clock)
         backend.execute(
             f"CREATE OR REPLACE TABLE credit_merchants AS {merchants_sql(cfg, day, cutoff)}",
             step="credit_merchants",
         )
-        clock = _timed(timings, "credit_merchants", clock)
+        clock = lap(timings, "credit_merchants", clock)
     counts = backend.query(
         "SELECT coalesce(reason, '') AS reason, count(*) AS n FROM credit_ratings GROUP BY 1",
         step="credit: summary",
@@ -84,7 +79,7 @@ def run_credit(
     by_reason = {str(row["reason"]): int(row["n"]) for row in counts}
     merchants = int(str(backend.scalar("SELECT count(*) FROM credit_merchants") or 0))
     flagged = int(str(backend.scalar("SELECT sum(flagged_orders) FROM credit_merchants") or 0))
-    _timed(timings, "summary", clock)
+    lap(timings, "summary", clock)
     return CreditSummary(
         as_of=day,
         timezone=cfg.timezone,

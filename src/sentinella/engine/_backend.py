@@ -92,6 +92,12 @@ class Backend(abc.ABC):
         finally:
             self.unregister(view)
 
+    def has_rows(self, name: str) -> bool:
+        """Whether a table exists and holds at least one row (without counting them all)."""
+        return self.table_exists(name) and bool(
+            self.scalar(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {name} LIMIT 1)", step=f"rows of {name}")
+        )
+
     def unique_name(self, prefix: str) -> str:
         return f"__{prefix}_{next(self._counter)}"
 

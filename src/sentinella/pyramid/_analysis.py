@@ -11,6 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from sentinella._timing import lap
 from sentinella.engine import Backend
 from sentinella.money import convert_sql, load_rates
 
@@ -63,12 +64,6 @@ class PyramidSummary:
     profiles: list[str] = field(default_factory=list)
 
 
-def _timed(timings: dict[str, float], name: str, started: float) -> float:
-    now = time.perf_counter()
-    timings[name] = round(now - started, 3)
-    return now
-
-
 def run_pyramid(
     backend: Backend,
     *,
@@ -83,10 +78,10 @@ def run_pyramid(
     currency = loaded[0].currency if loaded else "CNY"
     rates = load_rates(rates_file)
     inputs = load_inputs(backend, currency, rates)
-    clock = _timed(timings, "read", clock)
+    clock = lap(timings, "read", clock)
     members = member_figures(inputs)
     networks = network_figures(inputs, members)
-    clock = _timed(timings, "kernels", clock)
+    clock = lap(timings, "kernels", clock)
     gate = pyramid_gate(networks)
     is_pyramid = gate.is_pyramid
     ctx = Context(
@@ -99,7 +94,7 @@ def run_pyramid(
         frozenset(repeat_offenders),
     )
     findings = run_tests(ctx, loaded)
-    clock = _timed(timings, "legal tests", clock)
+    clock = lap(timings, "legal tests", clock)
     tables = {
         "pyramid_members": _members_table(inputs, members),
         "pyramid_networks": _networks_table(ctx),
@@ -108,7 +103,7 @@ def run_pyramid(
         "pyramid_person_links": _person_links_table(inputs, members),
     }
     _write(backend, tables, currency, rates)
-    _timed(timings, "write", clock)
+    lap(timings, "write", clock)
     organizer_rules = {str(p.rules["organizer"]["rule_id"]) for p in loaded if "organizer" in p.rules}
     organizers = 0
     if findings.num_rows:

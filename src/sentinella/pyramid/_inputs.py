@@ -66,14 +66,8 @@ def _scatter(
     return out
 
 
-def _has_rows(backend: Backend, table: str) -> bool:
-    return backend.table_exists(table) and bool(
-        backend.scalar(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)")
-    )
-
-
 def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> PyramidInputs:
-    if not _has_rows(backend, "members"):
+    if not backend.has_rows("members"):
         raise MissingTableError("pyramid forensics needs the members table: ingest a case with members first")
     n = int(str(backend.scalar("SELECT coalesce(max(rowid) + 1, 0) FROM members") or 0))
     links = backend.query(
@@ -102,11 +96,11 @@ def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> 
         joined=joined.astype(np.int64),
         identities=_identity_codes(backend, n),
     )
-    if _has_rows(backend, "payments"):
+    if backend.has_rows("payments"):
         _load_payments(backend, inputs, currency, rates)
-        if _has_rows(backend, "orders"):
+        if backend.has_rows("orders"):
             _infer_sponsors(backend, inputs)
-    if _has_rows(backend, "orders") and _has_rows(backend, "merchants"):
+    if backend.has_rows("orders") and backend.has_rows("merchants"):
         _load_sales(backend, inputs, currency, rates)
     return inputs
 

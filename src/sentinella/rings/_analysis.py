@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
+from sentinella._timing import lap
 from sentinella.engine import Backend
 
 from ._config import HOUR_US, RingsConfig
@@ -51,12 +52,6 @@ class RingsSummary:
     labelled_orders: int
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
-
-
-def _timed(timings: dict[str, float], name: str, started: float) -> float:
-    now = time.perf_counter()
-    timings[name] = round(now - started, 3)
-    return now
 
 
 def read_labels(path: Path, order_id: pa.Array) -> NDArray[np.int8]:
@@ -100,10 +95,10 @@ def run_rings(
     label = (
         read_labels(labels, inputs.order_id) if labels is not None else np.full(inputs.n_orders, -1, np.int8)
     )
-    clock = _timed(timings, "load", clock)
+    clock = lap(timings, "load", clock)
     pairs = make_pairs(inputs)
     signals, lockstep, burst = pair_signals(inputs, pairs, config)
-    clock = _timed(timings, "signals", clock)
+    clock = lap(timings, "signals", clock)
     feats = order_features(signals, pairs, inputs.rating, lockstep, burst)
     supervised = bool((label >= 0).any())
     if supervised:
@@ -124,11 +119,11 @@ def run_rings(
     if supervised:
         flagged |= label == 1
         flagged &= label != 0
-    clock = _timed(timings, "score", clock)
+    clock = lap(timings, "score", clock)
     tables = _tables(inputs, pairs, signals, feats, final, flagged, pair_score, rings, ring_of_order)
-    clock = _timed(timings, "explain", clock)
+    clock = lap(timings, "explain", clock)
     _write(backend, tables)
-    _timed(timings, "write", clock)
+    lap(timings, "write", clock)
     member_flags = tables["ring_member_scores"].column("flagged")
     return RingsSummary(
         orders=inputs.n_orders,

@@ -63,12 +63,6 @@ class RingInputs:
         return len(self.merchant_id)
 
 
-def _has_rows(backend: Backend, table: str) -> bool:
-    if not backend.table_exists(table):
-        return False
-    return bool(backend.scalar(f"SELECT count(*) > 0 FROM (SELECT 1 FROM {table} LIMIT 1)"))
-
-
 def _ints(column: pa.ChunkedArray | pa.Array, fill: int) -> NDArray[np.int64]:
     return np.asarray(pc.fill_null(column, fill).to_numpy(zero_copy_only=False), dtype=np.int64)
 
@@ -87,9 +81,9 @@ def _dictionary(*columns: pa.ChunkedArray) -> list[NDArray[np.int64]]:
 
 
 def load_inputs(backend: Backend) -> RingInputs:
-    if not _has_rows(backend, "orders"):
+    if not backend.has_rows("orders"):
         raise MissingTableError("rings analysis needs the orders table: ingest a case with orders first")
-    reviews = _has_rows(backend, "reviews")
+    reviews = backend.has_rows("reviews")
     rating = "r.rating" if reviews else "CAST(NULL AS INTEGER)"
     join = (
         "LEFT JOIN (SELECT order_id, max(rating) AS rating FROM reviews GROUP BY order_id) r "
@@ -102,7 +96,7 @@ def load_inputs(backend: Backend) -> RingInputs:
         f"o.device_id, o.ship_to, {rating} AS rating FROM orders o {join}ORDER BY o.order_id",
         step="rings: orders",
     )
-    has_members = _has_rows(backend, "members")
+    has_members = backend.has_rows("members")
     members = (
         backend.query(
             "SELECT member_id, epoch_us(joined_at) AS joined, device_id, bank_account FROM members",
@@ -135,7 +129,7 @@ def load_inputs(backend: Backend) -> RingInputs:
     (address,) = _dictionary(orders.column("ship_to"))
     (bank_known,) = _dictionary(members.column("bank_account"))
     pad = np.full(n_members - members.num_rows, -1, dtype=np.int64)
-    has_merchants = _has_rows(backend, "merchants")
+    has_merchants = backend.has_rows("merchants")
     shops = (
         backend.query("SELECT merchant_id, member_id FROM merchants", step="rings: merchants")
         if has_merchants
@@ -171,7 +165,7 @@ def load_inputs(backend: Backend) -> RingInputs:
         merchant_id=merchant_id,
         owner=owner,
     )
-    if _has_rows(backend, "ties"):
+    if backend.has_rows("ties"):
         groups = backend.query(
             "SELECT member_a AS member_id, group_id FROM ties WHERE group_id IS NOT NULL "
             "UNION SELECT member_b, group_id FROM ties WHERE group_id IS NOT NULL",
@@ -186,7 +180,7 @@ def load_inputs(backend: Backend) -> RingInputs:
         b = _codes(ties.column("member_b"), member_id)
         keep = (a >= 0) & (b >= 0)
         inputs.tie_a, inputs.tie_b = a[keep], b[keep]
-    if _has_rows(backend, "payments"):
+    if backend.has_rows("payments"):
         paid = backend.query(
             f"SELECT DISTINCT payer_id, payee_id FROM payments WHERE {_CASHBACK}", step="rings: cashback"
         )
