@@ -18,6 +18,7 @@ from ._chunk import (
     NETWORK,
     STATUS,
     Chunk,
+    Orders,
     Payments,
     Ties,
     payments_batch,
@@ -459,23 +460,7 @@ def trade_networks(chunk: Chunk, nets: list[Net], shelf: Shelf, calendar: Calend
                 pos = _positions(net, chunk.local(batch.buyer))
                 ok = _paid(batch.status)
                 np.add.at(purchases, pos[ok], batch.amount[ok])
-                if net.sale_rates:
-                    onums = batch.first + np.arange(len(pos))
-                    pays.extend(
-                        _upline(
-                            net,
-                            pos[ok],
-                            batch.placed[ok] + 3 * F.DAY_US,
-                            batch.amount[ok],
-                            net.sale_rates,
-                            "downline_sales",
-                            rng,
-                            glob,
-                            comm,
-                            order=onums[ok],
-                            currency=batch.currency[ok],
-                        )
-                    )
+                pays.extend(_team_pay(net, batch, pos, ok, rng, glob, comm))
         # sales to outsiders: at members' micro-shops (pyramids), or credited to a seller
         if len(outsiders) and plan.kind == "pyramid" and len(net.micro_owner):
             per = rng.poisson(chunk.profile.outsider_buyers_per_shop, len(net.micro_owner))
@@ -497,23 +482,7 @@ def trade_networks(chunk: Chunk, nets: list[Net], shelf: Shelf, calendar: Calend
                 pos = _positions_by_shop(net, batch.merchant)
                 ok = _paid(batch.status)
                 np.add.at(sales, pos[ok], batch.amount[ok])
-                if net.sale_rates:
-                    onums = batch.first + np.arange(len(pos))
-                    pays.extend(
-                        _upline(
-                            net,
-                            pos[ok],
-                            batch.placed[ok] + 3 * F.DAY_US,
-                            batch.amount[ok],
-                            net.sale_rates,
-                            "downline_sales",
-                            rng,
-                            glob,
-                            comm,
-                            order=onums[ok],
-                            currency=batch.currency[ok],
-                        )
-                    )
+                pays.extend(_team_pay(net, batch, pos, ok, rng, glob, comm))
         if len(outsiders) and plan.kind == "direct_selling" and len(nonroot):
             per = rng.poisson(chunk.profile.outsider_buyers_per_shop, len(nonroot))
             seller = np.repeat(nonroot, per)
@@ -582,6 +551,34 @@ def _positions(net: Net, local: np.ndarray) -> np.ndarray:
 
 def _positions_by_shop(net: Net, shop: np.ndarray) -> np.ndarray:
     return net.micro_owner[np.searchsorted(net.micro_shop, shop)]
+
+
+def _team_pay(
+    net: Net,
+    batch: Orders,
+    pos: np.ndarray,
+    ok: np.ndarray,
+    rng: np.random.Generator,
+    glob: np.ndarray,
+    comm: np.ndarray,
+) -> list[Payments]:
+    """Commissions on a batch of paid orders, up the seller's line, three days after each sale."""
+    if not net.sale_rates:
+        return []
+    onums = batch.first + np.arange(len(pos))
+    return _upline(
+        net,
+        pos[ok],
+        batch.placed[ok] + 3 * F.DAY_US,
+        batch.amount[ok],
+        net.sale_rates,
+        "downline_sales",
+        rng,
+        glob,
+        comm,
+        order=onums[ok],
+        currency=batch.currency[ok],
+    )
 
 
 def _upline(
