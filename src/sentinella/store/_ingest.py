@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def ingest_case(
     salt = store.identity_salt(identity_salt)
     options = CheckOptions(identity_salt=salt)
     if max_text_bytes is not None:
-        options = CheckOptions(identity_salt=salt, max_text_bytes=max_text_bytes)
+        options = replace(options, max_text_bytes=max_text_bytes)
     if "members" not in found.by_table and store.row_count("members") == 0:
         report.errors.append(f"{case_dir}: no members file; members is the one required table")
     names = [name for name in TABLES if name in found.by_table]

@@ -10,7 +10,7 @@ Passes 2–4 run inside the table's transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import duckdb
 import numpy as np
@@ -92,11 +92,8 @@ def check_staged(
 ) -> CheckedFile:
     """Pass 1: find the rows that break a rule. Raises SourceError if the file fails mid-read."""
     try:
-        file_options = CheckOptions(
-            decimal_comma=staged.decimal_comma,
-            identity_salt=options.identity_salt,
-            max_text_bytes=options.max_text_bytes,
-            observed=_observed_values(connection, spec, staged),
+        file_options = replace(
+            options, decimal_comma=staged.decimal_comma, observed=_observed_values(connection, spec, staged)
         )
         checks = [
             column_check(

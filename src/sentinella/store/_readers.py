@@ -136,7 +136,7 @@ def _count_newlines(path: Path) -> tuple[int, bool]:
     return count, last == b"\n"
 
 
-def _read_header(source: SourceFile) -> tuple[str, list[str], bool]:
+def _read_header(source: SourceFile, known: tuple[str, ...]) -> tuple[str, list[str]]:
     """The delimiter and header names, chosen by how many contract columns each one yields."""
     with source.path.open("rb") as handle:
         head = handle.read(_HEADER_PROBE_BYTES)
@@ -144,9 +144,7 @@ def _read_header(source: SourceFile) -> tuple[str, list[str], bool]:
         raise SourceError(source.display, "is empty (0 bytes; expected a header row)")
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise SourceError(source.display, "is UTF-16; save it as UTF-8")
-    bom = head.startswith(b"\xef\xbb\xbf")
-    if bom:
-        head = head[3:]
+    head = head.removeprefix(b"\xef\xbb\xbf")  # DuckDB's reader skips a UTF-8 BOM itself
     line = head.split(b"\n", 1)[0].rstrip(b"\r")
     if b"\x00" in line:
         raise SourceError(source.display, "has NUL bytes in its header: not a text CSV file")
@@ -156,24 +154,18 @@ def _read_header(source: SourceFile) -> tuple[str, list[str], bool]:
     best: tuple[int, int, str, list[str]] | None = None
     for delimiter in _DELIMITERS:
         names = next(csv.reader(io.StringIO(text), delimiter=delimiter))
-        score = sum(1 for n in names if normalise_name(n) in _contract_names(source))
+        score = sum(1 for n in names if normalise_name(n) in known)
         candidate = (score, len(names), delimiter, names)
         if best is None or candidate[:2] > best[:2]:
             best = candidate
     assert best is not None
-    return best[2], best[3], bom
-
-
-def _contract_names(source: SourceFile) -> tuple[str, ...]:
-    from sentinella.contract import TABLES
-
-    return TABLES[source.table].column_names
+    return best[2], best[3]
 
 
 def stage_csv(
     connection: duckdb.DuckDBPyConnection, source: SourceFile, spec: TableSpec, tag: str
 ) -> StagedFile:
-    delimiter, names, _bom = _read_header(source)
+    delimiter, names = _read_header(source, spec.column_names)
     positions, extra = _match_columns(spec, names, source.display)
     relation, rejects, scans = f"_stage_{tag}", f"_rejects_{tag}", f"_rejscan_{tag}"
     column_types = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(len(names)))
@@ -194,11 +186,9 @@ def stage_csv(
         f"SELECT line_byte_position, error_type, csv_line FROM {rejects} ORDER BY line_byte_position"
     ).fetchall()
     structural, reject_lines, reject_spans = _csv_rejects(source, rejected)
-    newline_count, ends_with_newline = _count_newlines(source.path)
-    physical_records = newline_count + (0 if ends_with_newline else 1)
-    regular = physical_records == rows + int(reject_spans.sum()) + 1
     columns = {name: f"c{index}" for name, index in positions.items()}
-    embedded = None if regular else _embedded_newline_counter(connection, relation, len(names))
+    lines_if_regular = rows + int(reject_spans.sum()) + 1
+    embedded = _embedded_newline_counter(connection, relation, len(names), source.path, lines_if_regular)
     staged = StagedFile(
         source=source,
         tag=tag,
@@ -260,13 +250,23 @@ def _lines_at_offsets(path: Path, offsets: npt.NDArray[np.int64]) -> npt.NDArray
 
 
 def _embedded_newline_counter(
-    connection: duckdb.DuckDBPyConnection, relation: str, width: int
+    connection: duckdb.DuckDBPyConnection, relation: str, width: int, path: Path, lines_if_regular: int
 ) -> Callable[[], npt.NDArray[np.int64]]:
-    """Lazily count, for each accepted record, the newlines inside the records before it."""
+    """Lazily count, for each accepted record, the newlines inside the records before it.
+
+    Only runs when a row number is needed (some row was refused), so a clean import never
+    re-reads the file. A file with one line per record (the usual export) needs no per-record
+    count: its newline total already says so.
+    """
     cache: list[npt.NDArray[np.int64]] = []
 
     def counter() -> npt.NDArray[np.int64]:
-        if not cache:
+        if cache:
+            return cache[0]
+        newline_count, ends_with_newline = _count_newlines(path)
+        if newline_count + (0 if ends_with_newline else 1) == lines_if_regular:
+            cache.append(np.zeros(lines_if_regular, dtype=np.int64))
+        else:
             per_field = " + ".join(
                 f"coalesce(length(c{i}) - length(replace(c{i}, chr(10), '')), 0)" for i in range(width)
             )
