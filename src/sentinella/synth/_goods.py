@@ -39,6 +39,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
+from sentinella.money import DEFAULT_CNY_PER_UNIT
+
 from ..contract import TABLES
 from ..geo import PLACES, Place, haversine_km
 from ._catalog import LANGS, Catalog, Product
@@ -76,8 +78,10 @@ __all__ = [
 ROLES: tuple[str, ...] = ("honest", "counterfeit", "daigou", "clearance", "secondhand")
 HONEST, COUNTERFEIT, DAIGOU, CLEARANCE, SECONDHAND = range(5)
 PRICE_KINDS: tuple[str, ...] = ("market", "counterfeit", "clearance", "secondhand")
-FX_TO_CNY: dict[str, float] = {"CNY": 1.0, "EUR": 7.8, "USD": 7.2, "JPY": 0.048, "HKD": 0.92}
-"""Fixed exchange rates the generator prices with (truth keeps CNY amounts too)."""
+FX_TO_CNY: dict[str, float] = {
+    code: DEFAULT_CNY_PER_UNIT[code] for code in ("CNY", "EUR", "USD", "JPY", "HKD")
+}
+"""The rates the generator prices with: the analyses' own default table, so amounts convert back."""
 
 IMPOSSIBLE_SPEED_KMH = 1000.0
 """Faster than an airliner: consecutive posts implying more than this are impossible travel."""
