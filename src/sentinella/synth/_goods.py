@@ -39,10 +39,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from PIL import Image
 
-from sentinella.money import DEFAULT_CNY_PER_UNIT
-
 from ..contract import TABLES
 from ..geo import PLACES, Place, haversine_km
+from ..money import DEFAULT_CNY_PER_UNIT
 from ._catalog import LANGS, Catalog, Product
 from ._goods_text import (
     CLEARANCE_WORDS,
