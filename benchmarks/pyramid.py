@@ -1,12 +1,13 @@
 """Pyramid forensics end to end from the store, beside DuckDB WITH RECURSIVE and networkx.
 
     python benchmarks/pyramid.py                    # 1M and 10M members
-    python benchmarks/pyramid.py --sizes 100000000  # the 100M target (needs ~12 GB)
+    python benchmarks/pyramid.py --sizes 100000000 --shapes random --stores /tmp/stores  # 100M
 
 For each forest shape (random recursive trees, one chain of 10^6 levels, very wide stars) the
 store gets a members table with string IDs ('M000123', sponsor_id likewise); then:
   sentinella:  run_pyramid (read and code the IDs, validate, every per-member and per-network
-               metric, legal tests, write the result tables)
+               metric, legal tests, write the result tables), in a fresh process whose peak
+               resident memory is reported
   kernel:      the forest kernel alone on the integer arrays
   peers:       DuckDB WITH RECURSIVE computing each member's level, and networkx computing
                levels and downline sizes, on the sizes they can finish (--peer-max).
@@ -17,10 +18,13 @@ the kernel alone at 100M <= 45 s.
 from __future__ import annotations
 
 import argparse
-import resource
+import json
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -51,14 +55,36 @@ def build_store(path: Path, size: int, shape: str) -> Store:
     return store
 
 
-def peak_gb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+_CHILD = """
+import json, resource, sys, time
+import numpy as np
+sys.path.insert(0, sys.argv[2])
+from pyramid import run_kernel, run_sentinella
+from sentinella.store import Store
+store = Store.open(sys.argv[1])
+seconds, timings = run_sentinella(store)
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+kernel = run_kernel(store)
+print(json.dumps({"seconds": seconds, "timings": timings, "peak_gb": peak, "kernel": kernel}))
+"""
 
 
-def run_sentinella(store: Store) -> float:
+def measure_in_child(path: Path) -> dict[str, Any]:
+    """Run sentinella (then the kernel alone) in a fresh process, so its peak memory is its own."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(path), str(Path(__file__).parent)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def run_sentinella(store: Store) -> tuple[float, dict[str, float]]:
     started = time.perf_counter()
-    run_pyramid(store.backend, profiles=["cn"])
-    return time.perf_counter() - started
+    summary = run_pyramid(store.backend, profiles=["cn"])
+    return time.perf_counter() - started, summary.timings
 
 
 def run_kernel(store: Store) -> float:
@@ -69,6 +95,7 @@ def run_kernel(store: Store) -> float:
     n = table.num_rows
     parent = np.full(n, -1, dtype=np.int64)
     parent[table.column("code").to_numpy()] = table.column("sponsor").fill_null(-1).to_numpy()
+    del table
     started = time.perf_counter()
     analyse_forest(parent)
     return time.perf_counter() - started
@@ -113,36 +140,43 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--shapes", default="random,chain,star")
     parser.add_argument("--peer-max", type=int, default=1_000_000, help="largest size the peers run on")
+    parser.add_argument("--stores", type=Path, help="keep the built stores here and reuse them")
     args = parser.parse_args()
     print(
-        f"{'shape':<7} {'members':>12} {'sentinella':>11} {'kernel':>8} {'WITH RECURSIVE':>15} "
-        f"{'networkx':>9}  ratios vs sentinella"
+        f"{'shape':<7} {'members':>12} {'sentinella':>11} {'peak':>8} {'kernel':>8} {'WITH RECURSIVE':>15} "
+        f"{'networkx':>9}  ratios vs sentinella; sentinella's steps"
     )
     for size in (int(s) for s in args.sizes.split(",")):
         for shape in args.shapes.split(","):
             if shape == "chain" and size > 1_000_000:
                 continue
             with tempfile.TemporaryDirectory() as scratch:
-                store = build_store(Path(scratch) / "bench.duckdb", size, shape)
+                folder = args.stores or Path(scratch)
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / f"pyramid-{shape}-{size}.duckdb"
+                if not path.exists():
+                    build_store(path, size, shape).close()
+                ours = measure_in_child(path)
+                store = Store.open(path)
                 n = store.row_count("members")
-                ours = run_sentinella(store)
-                kernel = run_kernel(store)
+                seconds = float(ours["seconds"])
                 peers = ""
                 recursive = networkx_time = float("nan")
                 if n <= args.peer_max:
                     recursive = run_recursive_sql(store)
                     networkx_time = run_networkx(store)
                     peers = (
-                        f"  peer time / ours: recursive SQL {recursive / ours:5.1f}x, "
-                        f"networkx {networkx_time / ours:5.1f}x"
+                        f"  peer time / ours: recursive SQL {recursive / seconds:5.1f}x, "
+                        f"networkx {networkx_time / seconds:5.1f}x"
                     )
+                steps = ", ".join(f"{k} {v:.1f}" for k, v in ours["timings"].items())
                 print(
-                    f"{shape:<7} {n:>12,} {ours:>9.2f} s {kernel:>6.2f} s {recursive:>13.2f} s "
-                    f"{networkx_time:>7.2f} s{peers}",
+                    f"{shape:<7} {n:>12,} {seconds:>9.2f} s {ours['peak_gb']:>5.1f} GB "
+                    f"{ours['kernel']:>6.2f} s {recursive:>13.2f} s {networkx_time:>7.2f} s"
+                    f"{peers}  [{steps}]",
                     flush=True,
                 )
                 store.close()
-    print(f"peak RSS {peak_gb():.2f} GB")
 
 
 if __name__ == "__main__":

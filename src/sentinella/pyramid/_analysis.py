@@ -22,6 +22,7 @@ from ._profiles import load_profile
 
 RESULT_TABLES = (
     "pyramid_members",
+    "pyramid_member_figures",
     "pyramid_networks",
     "pyramid_findings",
     "pyramid_issues",
@@ -95,14 +96,15 @@ def run_pyramid(
     )
     findings = run_tests(ctx, loaded)
     clock = lap(timings, "legal tests", clock)
+    member_figures_table, members_view = _members_table(inputs, members)
     tables = {
-        "pyramid_members": _members_table(inputs, members),
+        _MEMBER_FIGURES: member_figures_table,
         "pyramid_networks": _networks_table(ctx),
         "pyramid_findings": findings,
         "pyramid_issues": _issues_table(inputs, members),
         "pyramid_person_links": _person_links_table(inputs, members),
     }
-    _write(backend, tables, currency, rates)
+    _write(backend, tables, members_view, currency, rates)
     lap(timings, "write", clock)
     organizer_rules = {str(p.rules["organizer"]["rule_id"]) for p in loaded if "organizer" in p.rules}
     organizers = 0
@@ -127,39 +129,83 @@ def run_pyramid(
     )
 
 
-def _members_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Table:
+def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Table, str]:
+    """The stored per-member figures and the SQL of the ``pyramid_members`` view over them.
+
+    Writing is most of a run's time at 10M members (DuckDB compresses every column it stores:
+    10M short strings alone cost it 8 s of CPU), so only what cannot be had otherwise is stored.
+    IDs are row ids in ``members``, joined back by the view; a column that is zero for everyone
+    (no payments in the case, say) is a constant in the view; headcounts, levels, rewards and net
+    income are derived from the columns they add up.
+    """
+    n = inputs.n
     forest, check = members.forest, members.check
-    ids = inputs.member_id
-    root = forest.root.astype(np.int64)
-    columns: dict[str, pa.Array | np.ndarray] = {
-        "member_id": ids,
-        # NULL rather than a copy of member_id for the many one-account people and members
-        # outside any network: millions of repeated strings are most of the write otherwise.
-        "person_id": _ids_where(
-            ids, members.person, np.bincount(members.person, minlength=inputs.n)[members.person] > 1
-        ),
-        "network_id": _ids_where(ids, root, members.in_network),
-        "in_network": members.in_network,
-        "participant": members.participant,
-        "level": forest.level,
-        "direct_recruits": forest.direct_recruits,
-        "downline": forest.downline,
-        "depth_below": forest.depth_below,
-        "legal_headcount": forest.legal_headcount,
-        "legal_levels": forest.legal_levels,
-        "person_headcount": members.person_headcount,
-        "person_levels": members.person_levels,
-        "sponsor_cut": check.cut,
-        "sponsor_inferred": inputs.inferred if inputs.inferred is not None else np.zeros(inputs.n, np.bool_),
-    }
+    small = np.int32 if n < 2**31 - 1 else np.int64
+    stored: dict[str, pa.Array | np.ndarray] = {"code": np.arange(n, dtype=small)}
+    sql: dict[str, str] = {"member_id": "m.member_id"}  # the view's columns, in order
+    joins = ["JOIN members m ON m.rowid = f.code"]
+
+    def id_column(name: str, codes: np.ndarray, keep: np.ndarray, alias: str) -> None:
+        if keep.any():
+            stored[f"{name}_code"] = pa.array(codes.astype(small), mask=~keep)
+            sql[f"{name}_id"] = f"{alias}.member_id"
+            joins.append(f"LEFT JOIN members {alias} ON {alias}.rowid = f.{name}_code")
+        else:
+            sql[f"{name}_id"] = "CAST(NULL AS VARCHAR)"
+
+    def column(name: str, values: np.ndarray, zero: str) -> None:
+        if values.any():
+            stored[name] = values
+            sql[name] = f"f.{name}"
+        else:
+            sql[name] = zero
+
+    # NULL rather than a copy of member_id for one-account people and members outside networks.
+    id_column("person", members.person, np.bincount(members.person, minlength=n)[members.person] > 1, "p")
+    id_column("network", forest.root, members.in_network, "r")
+    sql["in_network"] = "f.network_code IS NOT NULL" if "network_code" in stored else "FALSE"
+    column("participant", members.participant, "FALSE")
+    integer = "CAST(0 AS INTEGER)" if small is np.int32 else "CAST(0 AS BIGINT)"
+    for name in ("level", "direct_recruits", "downline", "depth_below"):
+        column(name, getattr(forest, name).astype(small), integer)
+    sql["legal_headcount"] = f"{sql['downline']} + 1"
+    sql["legal_levels"] = f"{sql['depth_below']} + 1"
+    for name, own, legal in (
+        ("headcount", members.person_headcount, forest.legal_headcount),
+        ("levels", members.person_levels, forest.legal_levels),
+    ):
+        if np.array_equal(own, legal):  # nobody has a second account
+            sql[f"person_{name}"] = sql[f"legal_{name}"]
+        else:
+            column(f"person_{name}", own.astype(small), integer)
+    inferred = inputs.inferred if inputs.inferred is not None else np.zeros(n, np.bool_)
+    column("sponsor_cut", check.cut, "FALSE")
+    column("sponsor_inferred", inferred, "FALSE")
     for name in _MEMBER_MONEY:
-        columns[name] = members.money.get(name, np.zeros(inputs.n))
-    return pa.table(columns)
+        if name in _DERIVED_MONEY:
+            sql[name] = " + ".join(sql[part] for part in _DERIVED_MONEY[name][0])
+            sql[name] += "".join(f" - {sql[part]}" for part in _DERIVED_MONEY[name][1])
+        else:
+            column(name, members.money.get(name, np.zeros(n)), "CAST(0 AS DOUBLE)")
+    columns = ", ".join(f"{expression} AS {name}" for name, expression in sql.items())
+    return pa.table(stored), f"SELECT {columns} FROM {_MEMBER_FIGURES} f {' '.join(joins)}"
 
 
-def _ids_where(ids: pa.Array, codes: np.ndarray, keep: np.ndarray) -> pa.Array:
-    """Member IDs of ``codes`` where ``keep``, NULL elsewhere."""
-    return ids.take(pa.array(codes, mask=~keep))
+_MEMBER_FIGURES = "pyramid_member_figures"
+_DERIVED_MONEY = {  # name: (added, subtracted); listed after their parts in _MEMBER_MONEY
+    "rewards": (
+        (
+            "commission_own_sales",
+            "commission_downline_sales",
+            "commission_recruitment",
+            "commission_unspecified",
+            "bonus",
+            "fees_received",
+        ),
+        (),
+    ),
+    "net_income": (("received_total",), ("paid_total",)),
+}
 
 
 def _networks_table(ctx: Context) -> pa.Table:
@@ -285,11 +331,21 @@ def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Tab
     )
 
 
-def _write(backend: Backend, tables: dict[str, pa.Table], currency: str, rates: dict[str, float]) -> None:
+def _write(
+    backend: Backend, tables: dict[str, pa.Table], members_view: str, currency: str, rates: dict[str, float]
+) -> None:
     """Replace the result tables in one transaction, so readers never see half a run."""
     with backend.transaction("pyramid: write"):
+        if backend.table_exists("pyramid_members") and not backend.scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'pyramid_members' "
+            "AND table_type = 'VIEW'"
+        ):  # a store written before pyramid_members became a view
+            backend.execute("DROP TABLE pyramid_members", step="drop old pyramid_members")
         for name, table in tables.items():
             backend.write_table(name, table)
+        backend.execute(
+            f"CREATE OR REPLACE VIEW pyramid_members AS {members_view}", step="pyramid_members view"
+        )
         if backend.table_exists("payments"):
             amount = convert_sql("amount", "currency", currency, rates)
             backend.execute(

@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from sentinella.engine import Backend, CTEPipeline
+from sentinella.idcodes import code_ids
 from sentinella.money import convert_sql
 
 from ._errors import PyramidError
@@ -70,30 +71,38 @@ def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> 
     if not backend.has_rows("members"):
         raise MissingTableError("pyramid forensics needs the members table: ingest a case with members first")
     n = int(str(backend.scalar("SELECT coalesce(max(rowid) + 1, 0) FROM members") or 0))
-    links = backend.query(
-        "SELECT m.rowid AS code, s.rowid AS sponsor, "
-        "(m.sponsor_id IS NOT NULL AND s.rowid IS NULL) AS orphan, "
-        "epoch_us(m.joined_at) AS joined FROM members m "
-        "LEFT JOIN members s ON s.member_id = m.sponsor_id",
-        step="pyramid: sponsors",
+    code_type = "INTEGER" if n < 2**31 else "BIGINT"  # half the memory at 100M members
+    table = backend.query(
+        f"SELECT CAST(rowid AS {code_type}) AS code, member_id, sponsor_id, "
+        "epoch_us(joined_at) AS joined FROM members",
+        step="pyramid: members",
     )
-    codes = _column(links, "code", np.int64, -1).astype(np.int64)
-    parent = _scatter(n, codes, _column(links, "sponsor", np.int64, -1), -1, np.int64)
-    orphan = _scatter(n, codes, _column(links, "orphan", np.bool_, False), False, np.bool_)
-    joined = _scatter(n, codes, _column(links, "joined", np.int64, _NO_TIME), _NO_TIME, np.int64)
-    ids = backend.query("SELECT rowid AS code, member_id FROM members", step="pyramid: ids")
-    id_codes = _column(ids, "code", np.int64, -1).astype(np.int64)
-    member_id = ids.column("member_id").combine_chunks()
-    if id_codes.shape[0] != n or not np.array_equal(id_codes, np.arange(n)):
+    codes = np.asarray(table.column("code").to_numpy(), dtype=np.int64)
+    if codes.shape[0] != n:
+        raise PyramidError(
+            f"members has {codes.shape[0]:,} rows but row ids up to {n - 1:,}: rows were deleted, "
+            "which the store never does to an input table"
+        )
+    if not np.array_equal(codes, np.arange(n)):
         # A scan normally returns rows in row-id order; only reorder (10M strings) when it did not.
         order = np.empty(n, dtype=np.int64)
-        order[id_codes] = np.arange(id_codes.shape[0])
-        member_id = member_id.take(pa.array(order))
+        order[codes] = np.arange(codes.shape[0])
+        table = table.take(pa.array(order))
+    del codes
+    joined = np.asarray(table.column("joined").fill_null(_NO_TIME).to_numpy(), dtype=np.int64)
+    member_id, sponsor_id = table.column("member_id"), table.column("sponsor_id")
+    del table  # at 100M members every copy of the ID columns held here is over a gigabyte
+    # Sponsors are coded in numpy, not with a self-join: see sentinella.idcodes for the figures.
+    parent = code_ids(member_id, sponsor_id)
+    orphan = (parent < 0) & np.asarray(sponsor_id.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+    del sponsor_id
+    ids = member_id.combine_chunks()
+    del member_id
     inputs = PyramidInputs(
-        member_id=member_id,
-        parent=parent.astype(np.int64),
-        orphan=orphan.astype(np.bool_),
-        joined=joined.astype(np.int64),
+        member_id=ids,
+        parent=parent,
+        orphan=orphan,
+        joined=joined,
         identities=_identity_codes(backend, n),
     )
     if backend.has_rows("payments"):

@@ -62,14 +62,7 @@ def member_figures(inputs: PyramidInputs) -> MemberFigures:
     # purchases are "inside" sales, everyone else's are sales to the public.
     participant = has_parent | recruits | inputs.orphan | (fees_paid > 0)
     own_out, own_in, bought_in = _sales_split(inputs, participant)
-    rewards = (
-        _money(inputs, "commission_own_sales")
-        + _money(inputs, "commission_downline_sales")
-        + _money(inputs, "commission_recruitment")
-        + _money(inputs, "commission_unspecified")
-        + _money(inputs, "bonus")
-        + _money(inputs, "fees_received")
-    )
+    rewards = _sum_present(inputs.money, REWARD_PARTS, n)
     values = {"fees_paid": fees_paid, "sales_outside": own_out, "sales_inside": own_in, "rewards": rewards}
     # Money that is zero everywhere (no payments or no orders in the case) needs no tree pass.
     moving = {name: array for name, array in values.items() if array.any()}
@@ -84,7 +77,9 @@ def member_figures(inputs: PyramidInputs) -> MemberFigures:
             "own_sales_inside": own_in,
             "purchases_inside": bought_in,
             "rewards": rewards,
-            "net_income": _money(inputs, "received_total") - _money(inputs, "paid_total"),
+            "net_income": _money(inputs, "received_total") - _money(inputs, "paid_total")
+            if inputs.has_payments
+            else _zeros(n),
             "fees_in_downline": forest.sums["fees_paid"] - fees_paid,
             "team_sales_outside": forest.sums["sales_outside"],
             "team_sales_inside": forest.sums["sales_inside"],
@@ -92,6 +87,25 @@ def member_figures(inputs: PyramidInputs) -> MemberFigures:
     )
     person, merge, headcount, levels = _person_counts(inputs, check, forest)
     return MemberFigures(check, forest, participant, in_network, person, merge, headcount, levels, money)
+
+
+REWARD_PARTS = (
+    "commission_own_sales",
+    "commission_downline_sales",
+    "commission_recruitment",
+    "commission_unspecified",
+    "bonus",
+    "fees_received",
+)
+
+
+def _sum_present(money: dict[str, F64], names: tuple[str, ...], n: int) -> F64:
+    """Sum in the order given (so SQL adding the same columns agrees to the last bit)."""
+    total = _zeros(n)
+    for name in names:
+        if name in money:
+            total += money[name]
+    return total
 
 
 def _sales_split(inputs: PyramidInputs, participant: NDArray[np.bool_]) -> tuple[F64, F64, F64]:
@@ -163,9 +177,9 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
     levels = inputs.levels
     zero = np.zeros(n, dtype=np.int64)
     columns: dict[str, NDArray[Any]] = {
-        "members": (forest.downline + 1)[roots],
-        "levels": forest.legal_levels[roots],
-        "persons": _distinct_persons(root, members.person, inside, n)[roots],
+        "members": forest.downline[roots] + 1,
+        "levels": forest.depth_below[roots] + 1,
+        "persons": _distinct_persons(root, members.person, inside, headcount)[roots],
         "fees_total": total(money.get("fees_paid", _zeros(n)))[roots],
         "fees_received": total(money.get("fees_received", _zeros(n)))[roots],
         "rewards_total": total(rewards)[roots],
@@ -189,12 +203,16 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
 
 def _group_max(root: I64, values: I64, inside: NDArray[np.bool_], n: int) -> I64:
     out = np.zeros(n, dtype=np.int64)
-    np.maximum.at(out, root[inside], values[inside])
+    paid = inside & (values > 0)  # levels start at 1: only those paid anything can raise a maximum
+    np.maximum.at(out, root[paid], values[paid])
     return out
 
 
-def _distinct_persons(root: I64, person: I64, inside: NDArray[np.bool_], n: int) -> I64:
-    """People per network: the accounts of one person count once."""
+def _distinct_persons(root: I64, person: I64, inside: NDArray[np.bool_], accounts: I64) -> I64:
+    """People per network: the accounts of one person count once (``accounts`` per network)."""
+    n = root.shape[0]
+    if np.array_equal(person, np.arange(n)):  # nobody holds two accounts
+        return accounts.astype(np.int64)
     accounts_of = np.bincount(person, minlength=n)
     shared = inside & (accounts_of[person] > 1)
     single = inside & ~shared

@@ -170,7 +170,7 @@ class Store:
             str(row[0])
             for row in self.connection.execute(
                 "SELECT table_name FROM information_schema.tables "
-                "WHERE table_schema = 'main' AND table_type = 'BASE TABLE' ORDER BY table_name"
+                "WHERE table_schema = 'main' AND table_type IN ('BASE TABLE', 'VIEW') ORDER BY table_name"
             ).fetchall()
         ]
         infos = []

@@ -1,0 +1,216 @@
+"""Code string IDs as integers: each lookup string becomes the position of the equal key.
+
+Analyses code member IDs once and then work on integer arrays. A SQL self-join does this for
+10M members in about 3 s on two cores and pyarrow's ``dictionary_encode`` in 15 s (its memo
+table suits low cardinality); one open-addressing table over two 64-bit hashes per string,
+computed straight off the Arrow buffers and compiled with numba, does it in about a second.
+
+Two strings count as equal when both independent hashes agree (the second also folds in the
+length). Comparing the bytes instead costs ten times more, since each comparison waits on a
+cache miss; the chance that some pair of different IDs among 10^8 agrees on all 128 bits is
+about 10^-23, far below the rate of undetected memory errors.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, cast
+
+import numpy as np
+import pyarrow as pa
+from numpy.typing import NDArray
+
+numba: Any
+try:  # numba is optional: without it the same loops run as plain Python, slowly
+    import numba  # type: ignore[import-not-found, unused-ignore]
+except ImportError:  # pragma: no cover - depends on the environment
+    numba = None
+
+
+def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
+    if numba is None:  # pragma: no cover - depends on the environment
+        return fn
+    return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
+
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+_POLY_SEED = np.uint64(0x9E3779B97F4A7C15)
+_POLY_PRIME = np.uint64(0x00000100000001B7)
+_MIX_1 = np.uint64(0xFF51AFD7ED558CCD)
+_MIX_2 = np.uint64(0xC4CEB9FE1A85EC53)
+
+
+def _finalise(h: np.uint64) -> np.uint64:
+    # murmur3's finaliser: without it near-identical IDs (M0001, M0002) land in regular strides of
+    # slots, which linear probing turns into long runs.
+    h ^= h >> np.uint64(33)
+    h *= _MIX_1
+    h ^= h >> np.uint64(33)
+    h *= _MIX_2
+    h ^= h >> np.uint64(33)
+    return h
+
+
+def _fingerprints(
+    offsets: NDArray[np.int64], data: NDArray[np.uint8]
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
+    """Two independent 64-bit hashes per string (FNV-1a and a polynomial hash)."""
+    n = offsets.shape[0] - 1
+    first = np.empty(n, dtype=np.uint64)
+    second = np.empty(n, dtype=np.uint64)
+    for k in range(n):
+        a = _FNV_OFFSET
+        b = _POLY_SEED
+        for i in range(offsets[k], offsets[k + 1]):
+            byte = np.uint64(data[i])
+            a = (a ^ byte) * _FNV_PRIME
+            b = b * _POLY_PRIME + byte + np.uint64(1)
+        first[k] = _finalise(a)
+        second[k] = _finalise(b ^ np.uint64(offsets[k + 1] - offsets[k]))
+    return first, second
+
+
+def _build(
+    key_first: NDArray[np.uint64], key_second: NDArray[np.uint64], key_valid: NDArray[np.bool_]
+) -> NDArray[np.uint64]:
+    # Linear probing over one uint64 per slot: the first hash's high 32 bits as a tag beside the
+    # key's index + 1 (0 = empty), so the probing loops read nothing but the table.
+    size = 1
+    while size < 2 * key_first.shape[0] + 2:  # at most half full
+        size *= 2
+    mask = size - 1
+    low = np.uint64(0xFFFFFFFF)
+    table = np.zeros(size, dtype=np.uint64)
+    for k in range(key_first.shape[0]):
+        if not key_valid[k]:
+            continue
+        h = key_first[k]
+        tag = h >> np.uint64(32)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            entry = table[slot]
+            if entry == 0:
+                table[slot] = (tag << np.uint64(32)) | np.uint64(k + 1)
+                break
+            held = np.int64(entry & low) - 1
+            if entry >> np.uint64(32) == tag and key_first[held] == h and key_second[held] == key_second[k]:
+                break  # a repeated key: the first keeps the code
+            slot = (slot + 1) & mask
+    return table
+
+
+def _probe(
+    table: NDArray[np.uint64],
+    key_first: NDArray[np.uint64],
+    key_second: NDArray[np.uint64],
+    look_first: NDArray[np.uint64],
+    look_second: NDArray[np.uint64],
+    look_valid: NDArray[np.bool_],
+    out: NDArray[np.int64],
+    start: int,
+    stop: int,
+) -> None:
+    # First the first slot whose tag agrees, in a loop that touches only the table; then both
+    # hashes are checked in a loop of plain gathers, which the CPU overlaps. (Checking inside the
+    # probing loop, let alone comparing bytes, stalls on every cache miss: ten times slower.)
+    # A candidate that fails the check (a 32-bit tag shared by chance) gets the exact slow walk.
+    mask = table.shape[0] - 1
+    low = np.uint64(0xFFFFFFFF)
+    for j in range(start, stop):
+        if not look_valid[j]:
+            continue
+        h = look_first[j]
+        tag = h >> np.uint64(32)
+        slot = np.int64(h & np.uint64(mask))
+        while True:
+            entry = table[slot]
+            if entry == 0:
+                break
+            if entry >> np.uint64(32) == tag:
+                out[j] = np.int64(entry & low) - 1
+                break
+            slot = (slot + 1) & mask
+    for j in range(start, stop):
+        held = out[j]
+        if held < 0 or (key_first[held] == look_first[j] and key_second[held] == look_second[j]):
+            continue
+        out[j] = -1
+        h = look_first[j]
+        slot = np.int64(h & np.uint64(mask))
+        while table[slot] != 0:
+            held = np.int64(table[slot] & low) - 1
+            if key_first[held] == h and key_second[held] == look_second[j]:
+                out[j] = held
+                break
+            slot = (slot + 1) & mask
+
+
+_finalise = _jit(_finalise)
+_fingerprints_compiled = _jit(_fingerprints)
+_build_compiled = _jit(_build)
+_probe_compiled = _jit(_probe)
+
+
+def _chunk_buffers(chunk: pa.Array) -> tuple[NDArray[np.integer[Any]], NDArray[np.uint8]]:
+    if pa.types.is_string(chunk.type):
+        offset_type: type = np.int32
+    elif pa.types.is_large_string(chunk.type):
+        offset_type = np.int64
+    else:
+        raise TypeError(f"IDs must be strings, got {chunk.type}")
+    n = len(chunk)
+    _, offsets_buffer, data_buffer = chunk.buffers()
+    offsets: NDArray[np.integer[Any]]
+    if offsets_buffer is None:  # a chunk of nulls only
+        offsets = np.zeros(n + 1, dtype=offset_type)
+    else:
+        offsets = np.frombuffer(offsets_buffer, dtype=offset_type, count=chunk.offset + n + 1)
+        offsets = offsets[chunk.offset :]
+    data = np.zeros(0, np.uint8) if data_buffer is None else np.frombuffer(data_buffer, dtype=np.uint8)
+    return offsets, data
+
+
+def _fingerprint_column(
+    strings: pa.Array | pa.ChunkedArray, pool: ThreadPoolExecutor
+) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.bool_]]:
+    """Both hashes and validity of every string, chunk by chunk straight off the Arrow buffers."""
+    chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
+    if not chunks:
+        empty = np.zeros(0, dtype=np.uint64)
+        return empty, empty, np.zeros(0, dtype=np.bool_)
+    hashed = list(pool.map(lambda chunk: _fingerprints_compiled(*_chunk_buffers(chunk)), chunks))
+    valid = [np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_) for chunk in chunks]
+    return (
+        np.concatenate([first for first, _ in hashed]),
+        np.concatenate([second for _, second in hashed]),
+        np.concatenate(valid),
+    )
+
+
+def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArray) -> NDArray[np.int64]:
+    """For each lookup, the position of the equal string in ``keys``, or -1 (absent or null).
+
+    ``keys`` should be unique (a primary key); when a key repeats, the first one keeps the code.
+    Hashing and probing run on every core (the compiled loops release the GIL).
+    """
+    workers = max(1, os.cpu_count() or 1)
+    with ThreadPoolExecutor(workers) as pool:
+        key_first, key_second, key_valid = _fingerprint_column(keys, pool)
+        built = pool.submit(_build_compiled, key_first, key_second, key_valid)
+        look_first, look_second, look_valid = _fingerprint_column(lookups, pool)
+        table = built.result()
+        out = np.full(look_first.shape[0], -1, dtype=np.int64)
+        bounds = np.linspace(0, out.shape[0], workers + 1).astype(np.int64)
+        probes = [
+            pool.submit(
+                _probe_compiled, table, key_first, key_second, look_first, look_second, look_valid, out, a, b
+            )
+            for a, b in itertools.pairwise(bounds)
+        ]
+        for probe in probes:
+            probe.result()
+    return out
