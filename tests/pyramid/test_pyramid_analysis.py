@@ -278,3 +278,28 @@ def test_sponsors_missing_from_the_records_are_inferred_from_commissions(tmp_pat
     assert issues["a"].startswith("no sponsor recorded; inferred r from 3 level-1 commissions")
     assert member(store, "b")["level"] == 3 and member(store, "r")["downline"] == 2
     assert not member(store, "c")["in_network"] and not member(store, "co")["in_network"]
+
+
+def test_members_view_stores_only_what_it_cannot_derive(tmp_path: Path) -> None:
+    # No payments at all: every money column is a DOUBLE zero in the view, none is stored, and
+    # derived columns (headcount, levels, network) agree with the stored ones they come from.
+    store = Case().add({"r": None, "a": "r", "b": "a", "x": None}).store(tmp_path)
+    run_pyramid(store.backend, profiles=["cn"])
+    con = store.connection
+    stored = {row[0] for row in con.execute("DESCRIBE pyramid_member_figures").fetchall()}
+    assert {"code", "network_code", "level", "downline", "depth_below"} <= stored
+    assert not stored & {"member_id", "legal_headcount", "rewards", "net_income", "fees_paid", "person_code"}
+    types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE pyramid_members)").fetchall())
+    assert (
+        types["fees_paid"] == "DOUBLE" and types["net_income"] == "DOUBLE" and types["member_id"] == "VARCHAR"
+    )
+    rows = con.execute(
+        "SELECT member_id, network_id, in_network, legal_headcount, person_headcount, legal_levels, "
+        "net_income FROM pyramid_members ORDER BY member_id"
+    ).fetchall()
+    assert rows == [
+        ("a", "r", True, 2, 2, 2, 0.0),
+        ("b", "r", True, 1, 1, 1, 0.0),
+        ("r", "r", True, 3, 3, 3, 0.0),
+        ("x", None, False, 1, 1, 1, 0.0),
+    ]
