@@ -9,8 +9,16 @@ import sqlglot
 
 from sentinella.credit import LEVELS, CreditConfig, level_for
 from sentinella.credit._config import level_sql
-from sentinella.credit._merchants import merchants_sql
-from sentinella.credit._rules import base_sql, clamp_running, dsr_rank_sql, duplicates_sql, repeats_sql
+from sentinella.credit._merchants import merchants_sql, universe_sql, votes_sql
+from sentinella.credit._rules import (
+    base_sql,
+    cap_sql,
+    clamp_running,
+    details_sql,
+    multi_sql,
+    pairs_sql,
+    settle_sql,
+)
 
 # (level, lowest points, highest points) as the issue lists them
 TABLE = [
@@ -86,9 +94,13 @@ def test_the_sql_parses_for_spark() -> None:
     cutoff = "TIMESTAMPTZ '2024-06-30 22:00:00+00'"
     statements = (
         base_sql(config, day, cutoff),
-        repeats_sql(),
-        duplicates_sql(config),
-        dsr_rank_sql(config),
+        pairs_sql(),
+        multi_sql(config),
+        cap_sql(config),
+        settle_sql(),
+        details_sql(config),
+        universe_sql(cutoff),
+        votes_sql(),
         merchants_sql(config, day, cutoff),
     )
     for sql in statements:

@@ -161,7 +161,7 @@ def test_unverified_reviews_of_unknown_or_unfinished_orders() -> None:
     assert got[late] == "unverified"
     assert merchant(store)["points"] == 0
     row = store.connection.execute(
-        f"SELECT merchant_id, counted FROM credit_ratings WHERE review_id = '{unknown}'"
+        f"SELECT merchant_id, counted FROM credit_rating_details WHERE review_id = '{unknown}'"
     ).fetchone()
     assert row == (None, False)
 
@@ -247,7 +247,7 @@ def test_every_exclusion_is_explained() -> None:
             continue  # the unknown order belongs to no merchant
         assert f"1 {reason.replace('_', ' ')} (" in text, reason
     unverified = store.connection.execute(
-        "SELECT count(*) FROM credit_ratings WHERE reason = 'unverified' AND merchant_id IS NULL"
+        "SELECT count(*) FROM credit_rating_details WHERE reason = 'unverified' AND merchant_id IS NULL"
     ).fetchone()
     assert unverified == (1,)
 
@@ -313,6 +313,7 @@ def test_results_as_of_a_date_are_reproducible() -> None:
     before = (
         first.connection.sql("SELECT * FROM credit_merchants").fetchall(),
         first.connection.sql("SELECT * FROM credit_ratings ORDER BY review_id").fetchall(),
+        first.connection.sql("SELECT * FROM credit_rating_details ORDER BY review_id").fetchall(),
     )
     # later data: more ratings, a refund, a new merchant
     case.rated(1, buyer_id="B1", placed_at=T0 + 30 * DAY)
@@ -333,6 +334,7 @@ def test_results_as_of_a_date_are_reproducible() -> None:
     after = (
         again.connection.sql("SELECT * FROM credit_merchants").fetchall(),
         again.connection.sql("SELECT * FROM credit_ratings ORDER BY review_id").fetchall(),
+        again.connection.sql("SELECT * FROM credit_rating_details ORDER BY review_id").fetchall(),
     )
     assert after == before
     assert merchant(case.run(as_of=AS_OF))["points"] == 3  # 4 left after the refund, minus 1

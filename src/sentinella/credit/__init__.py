@@ -5,10 +5,13 @@ per review: counted or not, and why) and ``credit_merchants`` (points, level, ra
 ratings, defect rate, a robust score and an explanation); ``merchant_credit`` reads one
 merchant's row back.
 
-``credit_ratings`` (one row per review written by the as-of date): review_id, order_id,
-merchant_id, buyer_id, listing_id, rating, created_at, placed_at, month (local month of the
-order), rating_points (+1/0/−1), counted, reason (NULL when counted; see ``REASONS``), points,
-dsr_counted, dsr_described, dsr_service, dsr_shipping.
+``credit_ratings`` (one row per review written by the as-of date, kept narrow): review_id,
+order_id, counted, reason (an ENUM of ``REASONS``; NULL when counted), points (+1/0/−1 when
+counted, else 0), dsr_counted. What the rating was about is in ``reviews`` and ``orders``; the
+view ``credit_rating_details`` joins it back: review_id, order_id, merchant_id, buyer_id,
+listing_id, rating, created_at, placed_at, month (local month of the order), rating_points,
+counted, reason, reason_text (the reason in words), points, dsr_counted, dsr_described,
+dsr_service, dsr_shipping.
 
 ``credit_merchants`` (one row per merchant): merchant_id, as_of, timezone, points, level,
 level_tier, level_name, level_symbol, ratings, ratings_counted, ratings_not_counted, positive,

@@ -14,8 +14,8 @@ from sentinella.engine import Backend
 from ._config import CreditConfig
 from ._errors import CreditError
 from ._inputs import cutoff_sql, literal, register_flagged, register_refunds, require_tables, resolve_as_of
-from ._merchants import build_robust, merchants_sql
-from ._rules import REASONS, apply_cap, build_ratings, dsr_rank_sql
+from ._merchants import ROBUST, build_robust, build_universe, merchants_sql
+from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, apply_cap, build_ratings, settle_sql, write_ratings
 
 RESULT_TABLES = ("credit_merchants", "credit_ratings")
 
@@ -60,11 +60,15 @@ def run_credit(
     register_refunds(backend, cutoff, cfg)
     clock = lap(timings, "inputs", clock)
     with backend.transaction("credit: write"):
+        build_universe(backend, cutoff)
+        clock = lap(timings, "merchants", clock)
         build_ratings(backend, cfg, day, cutoff)
-        clock = lap(timings, "credit_ratings", clock)
+        clock = lap(timings, "rules", clock)
         apply_cap(backend, cfg)
-        backend.execute(dsr_rank_sql(cfg), step="credit: DSR first per month")
-        clock = lap(timings, "cap and DSR", clock)
+        backend.execute(settle_sql(), step="credit: settle")
+        clock = lap(timings, "cap and settle", clock)
+        write_ratings(backend, cfg)
+        clock = lap(timings, "credit_ratings", clock)
         build_robust(backend, cfg)
         clock = lap(timings, "robust", clock)
         backend.execute(
@@ -72,14 +76,16 @@ def run_credit(
             step="credit_merchants",
         )
         clock = lap(timings, "credit_merchants", clock)
-    counts = backend.query(
-        "SELECT coalesce(reason, '') AS reason, count(*) AS n FROM credit_ratings GROUP BY 1",
-        step="credit: summary",
-    ).to_pylist()
-    by_reason = {str(row["reason"]): int(row["n"]) for row in counts}
-    merchants = int(str(backend.scalar("SELECT count(*) FROM credit_merchants") or 0))
-    flagged = int(str(backend.scalar("SELECT sum(flagged_orders) FROM credit_merchants") or 0))
-    lap(timings, "summary", clock)
+        counts = backend.query(
+            f"SELECT CAST(reason AS VARCHAR) AS reason, count(*) AS n FROM {BASE} GROUP BY reason",
+            step="credit: summary",
+        ).to_pylist()
+        merchants = int(str(backend.scalar("SELECT count(*) FROM credit_merchants") or 0))
+        flagged = int(str(backend.scalar("SELECT sum(flagged_orders) FROM credit_merchants") or 0))
+        for name in (BASE, PAIRS, MULTI, UNIVERSE, ROBUST):
+            backend.execute(f"DROP TABLE IF EXISTS {name}", step="credit: clean up")
+    by_reason = {str(row["reason"] or ""): int(row["n"]) for row in counts}
+    lap(timings, "summary and commit", clock)
     return CreditSummary(
         as_of=day,
         timezone=cfg.timezone,

@@ -110,12 +110,14 @@ def resolve_as_of(backend: Backend, as_of: dt.date | None, config: CreditConfig)
     """
     if as_of is not None:
         return as_of
-    newest = backend.scalar(
-        f"SELECT CAST(max(t) AS DATE) FROM ("
-        f"SELECT max({local('created_at', config)}) AS t FROM reviews UNION ALL "
-        f"SELECT max({local('placed_at', config)}) AS t FROM orders) x",
-        step="credit: as of",
+    # Only the last two days of instants can hold the latest local date (a zone's UTC offsets
+    # differ by at most 26 hours), so the per-row time-zone conversion runs on those rows alone.
+    latest = " UNION ALL ".join(
+        f"SELECT max({local(column, config)}) AS t FROM {table} "
+        f"WHERE {column} >= (SELECT max({column}) FROM {table}) - INTERVAL 2 DAY"
+        for table, column in (("reviews", "created_at"), ("orders", "placed_at"))
     )
+    newest = backend.scalar(f"SELECT CAST(max(t) AS DATE) FROM ({latest}) x", step="credit: as of")
     if isinstance(newest, dt.date):
         return newest
     return dt.datetime.now(dt.UTC).date()

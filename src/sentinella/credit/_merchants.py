@@ -1,4 +1,4 @@
-"""Per-merchant credit from credit_ratings: points, level, rates, DSR, defects, robust score.
+"""Per-merchant credit from the rated reviews: points, level, rates, DSR, defects, robust score.
 
 Smoothing is Bayesian (Beta for the positive rate, Dirichlet for the 1–5 detailed ratings),
 not the Wilson lower bound: DSRs are five-point ratings, for which Wilson has no form, and a
@@ -6,6 +6,10 @@ prior centred on the platform's own figures shows a shop with three ratings near
 average instead of near zero, with a strength ("as if ``prior_strength`` typical ratings were
 added") a buyer can be told. The posterior mean of a Dirichlet over the five stars is simply
 (sum of stars + m · platform mean) / (count + m).
+
+Everything is read from the working tables of ``_rules`` (``BASE``, ``PAIRS``, ``MULTI``) and
+one pass over the orders, not from the written ``credit_ratings``: the per-merchant figures
+need the stars, the merchant and the order of each rating, which that table no longer repeats.
 """
 
 from __future__ import annotations
@@ -14,14 +18,13 @@ import datetime as dt
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from sentinella.engine import Backend
 
 from ._config import CreditConfig, level_sql
 from ._inputs import FLAGGED, REFUNDS, literal, utc_midnight
 from ._robust import RobustParams, robust_scores
-from ._rules import REASONS, reason_text
+from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, points_sql, reason_text
 
 ROBUST = "__credit_robust"
 DSR = ("described", "service", "shipping")
@@ -72,35 +75,70 @@ def robust_params(config: CreditConfig) -> RobustParams:
     )
 
 
+def universe_sql(cutoff: str) -> str:
+    """Every merchant known by the as-of date (opened, or with an order) with a dense code (by
+    ID, so stable) and its owner, for the self-rating rule."""
+    return f"""
+SELECT u.merchant_id, CAST(row_number() OVER (ORDER BY u.merchant_id) - 1 AS INTEGER) AS code,
+  m.member_id AS owner
+FROM (
+  SELECT merchant_id FROM merchants WHERE opened_at IS NULL OR opened_at < {cutoff}
+  UNION
+  SELECT DISTINCT merchant_id FROM orders WHERE merchant_id IS NOT NULL AND placed_at < {cutoff}
+) u
+LEFT JOIN merchants m ON m.merchant_id = u.merchant_id"""
+
+
+def build_universe(backend: Backend, cutoff: str) -> None:
+    backend.execute(
+        f"CREATE OR REPLACE TEMP TABLE {UNIVERSE} AS {universe_sql(cutoff)}", step="credit: merchants"
+    )
+
+
+def votes_sql() -> str:
+    """One vote per (buyer, merchant): the mean of the pair's ratings rules 1–6 let through,
+    less its repeat reviews (the only later rule that takes a rating out of the votes)."""
+    return f"""
+SELECT p.buyer, p.merchant,
+  CAST(p.stars - coalesce(x.stars, 0) AS DOUBLE) / (p.n - coalesce(x.n, 0)) AS vote
+FROM {PAIRS} p
+LEFT JOIN (SELECT buyer, merchant, count(*) AS n, sum(rating) AS stars FROM {MULTI}
+           WHERE repeat GROUP BY buyer, merchant) x
+  ON x.buyer = p.buyer AND x.merchant = p.merchant"""
+
+
 def build_robust(backend: Backend, config: CreditConfig) -> int:
-    """One vote per (buyer, merchant) from verified ratings, scored in numpy; returns iterations."""
-    votes = backend.query(
-        "SELECT any_value(hash(buyer_id)) AS buyer, any_value(merchant_id) AS merchant_id, "
-        "avg(rating) AS vote FROM credit_ratings "
-        "WHERE reason IS NULL OR reason IN ('duplicate', 'capped') "
-        "GROUP BY hash(buyer_id, merchant_id)",
-        step="credit: votes",
-    )
-    buyers = pc.dictionary_encode(votes.column("buyer").combine_chunks())
-    merchants = pc.dictionary_encode(votes.column("merchant_id").combine_chunks())
-    rater = np.asarray(buyers.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    merchant = np.asarray(merchants.indices.to_numpy(zero_copy_only=False), dtype=np.int64)
-    vote = np.asarray(votes.column("vote").to_numpy(), dtype=np.float64)
+    """Votes as integer codes (merchants by the universe's code, raters by a hash of the buyer ID,
+    as before), scored in
+    numpy; returns the iterations. Votes are put in a fixed order first, so the floating-point
+    sums (and the scores) are the same on every run."""
+    votes = backend.query(votes_sql(), step="credit: votes")
+    buyer = np.asarray(votes.column("buyer").to_numpy(zero_copy_only=False), dtype=np.uint64)
+    merchant = np.asarray(votes.column("merchant").to_numpy(zero_copy_only=False), dtype=np.int64)
+    vote = np.asarray(votes.column("vote").to_numpy(zero_copy_only=False), dtype=np.float64)
+    raters, codes = np.unique(buyer, return_inverse=True)
+    rater = codes.astype(np.int64)
+    order = np.argsort(merchant * max(raters.size, 1) + rater)  # pairs are unique: a total order
+    n_merchants = int(str(backend.scalar(f"SELECT count(*) FROM {UNIVERSE}", step="credit: votes")))
     result = robust_scores(
-        rater, merchant, vote, len(buyers.dictionary), len(merchants.dictionary), robust_params(config)
+        rater[order], merchant[order], vote[order], raters.size, n_merchants, robust_params(config)
     )
+    rated = np.flatnonzero(result.raters > 0)
     table = pa.table(
         {
-            "merchant_id": merchants.dictionary,
-            "robust_score": result.score,
-            "robust_raters": result.raters,
-            "robust_effective_raters": result.effective,
+            "code": pa.array(rated.astype(np.int32)),
+            "robust_score": result.score[rated],
+            "robust_raters": result.raters[rated],
+            "robust_effective_raters": result.effective[rated],
         }
     )
     backend.register_arrow(f"{ROBUST}_arrow", table)
-    backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {ROBUST} AS SELECT * FROM {ROBUST}_arrow", step="credit: robust"
-    )
+    try:
+        backend.execute(
+            f"CREATE OR REPLACE TEMP TABLE {ROBUST} AS SELECT * FROM {ROBUST}_arrow", step="credit: robust"
+        )
+    finally:
+        backend.unregister(f"{ROBUST}_arrow")
     return result.iterations
 
 
@@ -146,8 +184,11 @@ def _explanation(config: CreditConfig, as_of: dt.date) -> str:
 
 
 def merchants_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
+    """credit_merchants: the ratings per merchant (with the platform's figures as priors), the
+    orders pass, the robust score, a level and an explanation; every merchant of the universe."""
     m = float(config.prior_strength)
-    defect_from = as_of - dt.timedelta(days=int(config.defect_days) - 1)
+    start = utc_midnight(as_of - dt.timedelta(days=int(config.defect_days) - 1), config)
+    counted = "reason IS NULL"
     reasons = ",\n    ".join(
         f"count(*) FILTER (WHERE reason = '{reason}') AS not_counted_{reason}" for reason in REASONS
     )
@@ -160,38 +201,36 @@ def merchants_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
         f"sum(dsr_{d}) FILTER (WHERE dsr_counted) AS dsr_{d}_sum"
         for d in DSR
     )
-    dsr_platform = ", ".join(f"avg(dsr_{d}) FILTER (WHERE dsr_counted) AS mean_{d}" for d in DSR)
+    dsr_platform = ", ".join(
+        f"CAST(sum(dsr_{d}_sum) AS DOUBLE) / nullif(sum(dsr_{d}_count), 0) AS mean_{d}" for d in DSR
+    )
     dsr_cols = ",\n  ".join(
         f"r.dsr_{d}_avg, coalesce(r.dsr_{d}_count, 0) AS dsr_{d}_count, "
         f"(coalesce(r.dsr_{d}_sum, 0) + {m!r} * p.mean_{d}) / (coalesce(r.dsr_{d}_count, 0) + {m!r}) "
         f"AS dsr_{d}_smoothed"
         for d in DSR
     )
+    stars = points_sql("rating")
     return f"""
-WITH universe AS (
-  SELECT merchant_id FROM merchants WHERE opened_at IS NULL OR opened_at < {cutoff}
-  UNION
-  SELECT o.merchant_id FROM orders o WHERE o.merchant_id IS NOT NULL AND o.placed_at < {cutoff}
-),
-r AS (
-  SELECT merchant_id, count(*) AS ratings,
-    count(*) FILTER (WHERE counted) AS ratings_counted,
+WITH r AS (
+  SELECT merchant, count(*) AS ratings,
+    count(*) FILTER (WHERE {counted}) AS ratings_counted,
     CAST(sum(points) AS BIGINT) AS points,
-    count(*) FILTER (WHERE counted AND rating_points = 1) AS positive,
-    count(*) FILTER (WHERE counted AND rating_points = 0) AS neutral,
-    count(*) FILTER (WHERE counted AND rating_points = -1) AS negative,
+    count(*) FILTER (WHERE {counted} AND {stars} = 1) AS positive,
+    count(*) FILTER (WHERE {counted} AND {stars} = 0) AS neutral,
+    count(*) FILTER (WHERE {counted} AND {stars} = -1) AS negative,
     {reasons},
     {dsr_aggs}
-  FROM credit_ratings WHERE merchant_id IS NOT NULL GROUP BY merchant_id
+  FROM {BASE} GROUP BY merchant
 ),
 p AS (
-  SELECT CAST(count(*) FILTER (WHERE counted AND rating_points = 1) AS DOUBLE)
-      / nullif(count(*) FILTER (WHERE counted), 0) AS positive_rate, {dsr_platform}
-  FROM credit_ratings
+  SELECT CAST(sum(positive) AS DOUBLE) / nullif(sum(ratings_counted), 0) AS positive_rate, {dsr_platform}
+  FROM r
 ),
 negative_orders AS (
-  SELECT DISTINCT order_id FROM credit_ratings
-  WHERE rating <= 2 AND coalesce(reason, '') NOT IN ('flagged', 'unverified')
+  SELECT DISTINCT order_id FROM {BASE}
+  WHERE rating <= 2 AND coalesce(reason NOT IN ('flagged', 'unverified'), TRUE)
+    AND placed_at >= {start} AND placed_at < {cutoff}
 ),
 recent AS (
   SELECT o.merchant_id,
@@ -205,7 +244,7 @@ recent AS (
   LEFT JOIN {FLAGGED} f ON f.order_id = o.order_id
   LEFT JOIN {REFUNDS} rf ON rf.order_id = o.order_id
   LEFT JOIN negative_orders n ON n.order_id = o.order_id
-  WHERE o.placed_at >= {utc_midnight(defect_from, config)} AND o.placed_at < {cutoff}
+  WHERE o.placed_at >= {start} AND o.placed_at < {cutoff}
     AND o.status IN ('paid', 'shipped', 'delivered', 'completed', 'refunded', 'disputed')
     AND f.order_id IS NULL
   GROUP BY o.merchant_id
@@ -241,11 +280,11 @@ joined AS (
     coalesce(b.robust_effective_raters, 0.0) AS robust_effective_raters,
     coalesce(g.flagged_orders, 0) AS flagged_orders,
     coalesce(g.flagged_orders, 0) > 0 AS brushing_flagged
-  FROM universe u
+  FROM {UNIVERSE} u
   CROSS JOIN p
-  LEFT JOIN r ON r.merchant_id = u.merchant_id
+  LEFT JOIN r ON r.merchant = u.code
   LEFT JOIN recent d ON d.merchant_id = u.merchant_id
-  LEFT JOIN {ROBUST} b ON b.merchant_id = u.merchant_id
+  LEFT JOIN {ROBUST} b ON b.code = u.code
   LEFT JOIN flags g ON g.merchant_id = u.merchant_id
 ),
 levelled AS (

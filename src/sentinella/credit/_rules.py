@@ -23,14 +23,27 @@ Taobao's rules, in the order a rating meets them (the first that applies is its 
 Like Taobao, the month and the 14 days are those of the order's placement. Calendar days and
 months are taken in ``CreditConfig.timezone``.
 
-Rules 1–6 are one join and projection. Rules 7–9 and the DSR's first three per month compare a
-rating with others; each concerns only groups with more than one rating (or more than the cap),
-found by a hash aggregate, so only those few rows are sorted (SQL window functions) and
-updated: sorting every rating twice was most of the run time at 5M reviews.
+How it runs (each step one SQL statement; no row goes through Python except the few capped
+pair-months):
 
-The cap is a bounded running sum. Skipping a ±1 step that would leave the band is the same as
-clamping a running sum, which no SQL window expresses; pair-months with more ratings than the
-cap are clamped in numpy, one step per position across all of them at once.
+- ``UNIVERSE`` (built first): every merchant with a dense integer code and its owner; the same
+  join gives each rating its merchant code and settles self-ratings.
+- ``BASE``: rules 1–6 are one join and projection into a working table (in memory, every
+  column the later steps need), with the reason as an ENUM, the merchant as its code and the
+  buyer also as a 64-bit hash of the ID.
+- ``PAIRS``: one hash aggregate per (buyer hash, merchant code) over the ratings rules 1–6 let
+  through (count and sum of stars: the robust score's votes). Rules 7–9 and the DSR's first
+  three per month all compare ratings of one pair, so only pairs with two or more such ratings
+  can be touched by them (a hash collision only adds candidates: the windows partition by the
+  buyer ID itself).
+- ``MULTI``: the ratings of those pairs (a fraction of all), where SQL window functions settle
+  repeats, duplicates and the DSR rank; the cap is a bounded running sum (skipping a ±1 step
+  that would leave the band is the same as clamping a running sum, which no SQL window
+  expresses), clamped in numpy on the pair-months with more ratings than the cap.
+- the few ratings whose reason changed are written back into ``BASE`` by row id, and
+  ``credit_ratings`` is written from it once: the review, its order, the reason (ENUM), points
+  and two flags. Everything else about a rating is in ``reviews`` and ``orders``; the view
+  ``credit_rating_details`` joins it back, with the reason in words.
 """
 
 from __future__ import annotations
@@ -44,9 +57,14 @@ from sentinella.engine import Backend
 from sentinella.money import convert_sql
 
 from ._config import CreditConfig
-from ._inputs import FLAGGED, REFUNDS, day_number, local_day
+from ._inputs import FLAGGED, REFUNDS, day_number, literal, local_day
 
+UNIVERSE = "__credit_universe"
+BASE = "__credit_base"
+PAIRS = "__credit_pairs"
+MULTI = "__credit_multi"
 CAPPED = "__credit_capped"
+DETAILS = "credit_rating_details"
 REASONS: dict[str, str] = {
     "flagged": "order flagged as brushing, removed with its points",
     "unverified": "order unknown, not completed, or completed after the as-of date",
@@ -60,11 +78,20 @@ REASONS: dict[str, str] = {
     "duplicate": "the same listing from the same buyer again within the duplicate window",
     "capped": "beyond the net a buyer can give a shop in one calendar month",
 }
-ORDER_KEY = "k.placed_at, k.order_id, k.created_at, k.review_id"
+REASON_TYPE = f"ENUM({', '.join(literal(reason) for reason in REASONS)})"
+ORDER_KEY = "placed_at, order_id, created_at, review_id"
+_PAIR = "buyer, merchant"
+_EXACT = "buyer_id, merchant"  # the hash finds candidates; the ID decides
 
 
 def points_sql(rating: str) -> str:
     return f"(CASE WHEN {rating} >= 4 THEN 1 WHEN {rating} = 3 THEN 0 ELSE -1 END)"
+
+
+def month_sql(placed_at: str, config: CreditConfig) -> str:
+    """The local calendar month of an order's placement, as the DATE of its first day."""
+    day = local_day(placed_at, config)
+    return f"CAST(date_trunc('month', DATE '1970-01-01' + CAST({day} AS INTEGER)) AS DATE)"
 
 
 def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
@@ -78,19 +105,15 @@ def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
     review_day = local_day("r.created_at", config)
     dsr_from = as_of - dt.timedelta(days=int(config.dsr_days) - 1)
     return f"""
-SELECT review_id, order_id, merchant_id, buyer_id, listing_id, rating, created_at, placed_at,
-  CAST(date_trunc('month', DATE '1970-01-01' + CAST(placed_day AS INTEGER)) AS DATE) AS month,
-  {points_sql("rating")} AS rating_points,
-  pre_reason IS NULL AS counted,
-  pre_reason AS reason,
-  CASE WHEN pre_reason IS NULL THEN {points_sql("rating")} ELSE 0 END AS points,
+SELECT review_id, order_id, merchant, buyer, buyer_id, listing_id, rating, created_at, placed_at,
+  CAST(pre_reason AS {REASON_TYPE}) AS reason,
+  CAST(CASE WHEN pre_reason IS NULL THEN {points_sql("rating")} ELSE 0 END AS TINYINT) AS points,
   (pre_reason IS NULL AND review_day >= {day_number(dsr_from)}) AS dsr_counted,
   dsr_described, dsr_service, dsr_shipping
 FROM (
 SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_at,
   r.dsr_described, r.dsr_service, r.dsr_shipping,
-  o.buyer_id, o.merchant_id, o.listing_id, o.placed_at,
-  {local_day("o.placed_at", config)} AS placed_day,
+  u.code AS merchant, hash(o.buyer_id) AS buyer, o.buyer_id, o.listing_id, o.placed_at,
   {review_day} AS review_day,
   CASE
     WHEN f.order_id IS NOT NULL THEN 'flagged'
@@ -98,7 +121,7 @@ SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_a
     WHEN o.status = 'refunded' OR rf.order_id IS NOT NULL THEN 'refunded'
     WHEN o.status = 'disputed' THEN 'disputed'
     WHEN coalesce(o.status, '') <> 'completed' OR o.completed_at >= {cutoff} THEN 'unverified'
-    WHEN m.merchant_id IS NOT NULL THEN 'self_rating'
+    WHEN u.owner = o.buyer_id THEN 'self_rating'
     WHEN r.created_at < o.placed_at
       OR {review_day} - {local_day("coalesce(o.completed_at, o.placed_at)", config)}
          > {int(config.rating_window_days)} THEN 'outside_window'
@@ -109,76 +132,73 @@ FROM reviews r
 LEFT JOIN orders o ON o.order_id = r.order_id
 LEFT JOIN {FLAGGED} f ON f.order_id = r.order_id
 LEFT JOIN {REFUNDS} rf ON rf.order_id = r.order_id
-LEFT JOIN merchants m ON m.merchant_id = o.merchant_id AND m.member_id = o.buyer_id
+LEFT JOIN {UNIVERSE} u ON u.merchant_id = o.merchant_id
 WHERE r.created_at < {cutoff}
 ) k"""
 
 
-_PAIR = "buyer_id, merchant_id"
-_KEYS_JOIN = "g.buyer_id = k.buyer_id AND g.merchant_id = k.merchant_id"
-
-
-def repeats_sql() -> str:
-    """Later reviews of an order already reviewed (only orders reviewed twice are sorted)."""
-    return """
-UPDATE credit_ratings SET counted = FALSE, reason = 'repeat_review', points = 0, dsr_counted = FALSE
-WHERE review_id IN (
-  SELECT review_id FROM (
-    SELECT k.review_id,
-      row_number() OVER (PARTITION BY k.order_id ORDER BY k.created_at, k.review_id) AS nth
-    FROM credit_ratings k
-    JOIN (SELECT order_id FROM credit_ratings WHERE reason IS NULL
-          GROUP BY order_id HAVING count(*) > 1) g ON g.order_id = k.order_id
-    WHERE k.reason IS NULL
-  ) x WHERE nth > 1
-)"""
-
-
-def duplicates_sql(config: CreditConfig) -> str:
-    """The same listing from the same buyer within the window of their previous eligible order."""
-    day = local_day("k.placed_at", config)
+def pairs_sql() -> str:
+    """Per buyer–merchant pair, the ratings rules 1–6 let through: how many, and their stars."""
     return f"""
-UPDATE credit_ratings SET counted = FALSE, reason = 'duplicate', points = 0
-WHERE review_id IN (
-  SELECT review_id FROM (
-    SELECT k.review_id, {day} AS placed_day,
-      lag({day}) OVER (
-        PARTITION BY k.buyer_id, k.merchant_id, k.listing_id ORDER BY {ORDER_KEY}) AS previous_day
-    FROM credit_ratings k
-    JOIN (SELECT {_PAIR}, listing_id FROM credit_ratings WHERE reason IS NULL AND listing_id IS NOT NULL
-          GROUP BY {_PAIR}, listing_id HAVING count(*) > 1) g
-      ON {_KEYS_JOIN} AND g.listing_id = k.listing_id
-    WHERE k.reason IS NULL
-  ) x WHERE placed_day - previous_day <= {int(config.duplicate_days)}
-)"""
+SELECT {_PAIR}, count(*) AS n, sum(rating) AS stars
+FROM {BASE} WHERE reason IS NULL
+GROUP BY {_PAIR}"""
 
 
-def dsr_rank_sql(config: CreditConfig) -> str:
-    """Only the first ``dsr_per_pair_month`` eligible ratings per pair and month carry DSRs."""
-    keep = int(config.dsr_per_pair_month)
-    eligible = "(reason IS NULL OR reason IN ('duplicate', 'capped'))"
+def multi_sql(config: CreditConfig) -> str:
+    """Ratings of pairs rated more than once, with rules 7, 8 and the DSR rank settled.
+
+    ``repeat``: a later review of the same order. ``duplicate``: among the others, the same
+    listing within ``duplicate_days`` of the previous order of it. ``dsr_late``: among the
+    others, after the first ``dsr_per_pair_month`` of the pair and month. Windows partition by
+    ``repeat`` too, so repeats take no place in the others' sequences.
+    """
+    day = "placed_day"
     return f"""
-UPDATE credit_ratings SET dsr_counted = FALSE
-WHERE review_id IN (
-  SELECT review_id FROM (
-    SELECT k.review_id,
-      row_number() OVER (PARTITION BY k.buyer_id, k.merchant_id, k.month ORDER BY {ORDER_KEY}) AS nth
-    FROM credit_ratings k
-    JOIN (SELECT {_PAIR}, month FROM credit_ratings WHERE {eligible}
-          GROUP BY {_PAIR}, month HAVING count(*) > {keep}) g
-      ON {_KEYS_JOIN} AND g.month = k.month
-    WHERE (k.reason IS NULL OR k.reason IN ('duplicate', 'capped'))
-  ) x WHERE nth > {keep}
-)"""
+SELECT row_id, review_id, order_id, {_PAIR}, buyer_id, listing_id, rating, created_at, placed_at,
+  month, repeat,
+  coalesce(NOT repeat AND listing_id IS NOT NULL AND {day} - lag({day}) OVER (
+    PARTITION BY {_EXACT}, listing_id, repeat ORDER BY {ORDER_KEY}) <= {int(config.duplicate_days)}, FALSE)
+    AS duplicate,
+  NOT repeat AND row_number() OVER (
+    PARTITION BY {_EXACT}, month, repeat ORDER BY {ORDER_KEY}) > {int(config.dsr_per_pair_month)} AS dsr_late,
+  FALSE AS capped
+FROM (
+  SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY created_at, review_id) > 1 AS repeat
+  FROM (
+    SELECT k.rowid AS row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id, k.listing_id,
+      k.rating, k.created_at, k.placed_at,
+      {local_day("k.placed_at", config)} AS placed_day, {month_sql("k.placed_at", config)} AS month
+    FROM {BASE} k
+    JOIN (SELECT {_PAIR} FROM {PAIRS} WHERE n > 1) g
+      ON g.buyer = k.buyer AND g.merchant = k.merchant
+    WHERE k.reason IS NULL
+  ) c
+) x"""
+
+
+def settle_sql() -> str:
+    """Write the reasons (and DSR exclusions) rules 7–9 found back into the working table."""
+    changed = "m.repeat OR m.duplicate OR m.capped"
+    return f"""
+UPDATE {BASE} SET
+  reason = CASE WHEN m.repeat THEN 'repeat_review' WHEN m.duplicate THEN 'duplicate'
+                WHEN m.capped THEN 'capped' END,
+  points = CASE WHEN {changed} THEN 0 ELSE {BASE}.points END,
+  dsr_counted = {BASE}.dsr_counted AND NOT m.repeat AND NOT m.dsr_late
+FROM {MULTI} m
+WHERE {BASE}.rowid = m.row_id AND ({changed} OR m.dsr_late)"""
 
 
 def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff: str) -> None:
-    """credit_ratings in one pass, then the rules between ratings on the few rows they concern."""
+    """Rules 1–6 in one pass, then 7, 8 and the DSR rank on the pairs rated more than once."""
     backend.execute(
-        f"CREATE OR REPLACE TABLE credit_ratings AS\n{base_sql(config, as_of, cutoff)}", step="credit: rules"
+        f"CREATE OR REPLACE TEMP TABLE {BASE} AS\n{base_sql(config, as_of, cutoff)}", step="credit: rules"
     )
-    backend.execute(repeats_sql(), step="credit: repeat reviews")
-    backend.execute(duplicates_sql(config), step="credit: duplicates")
+    backend.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} AS\n{pairs_sql()}", step="credit: pairs")
+    backend.execute(
+        f"CREATE OR REPLACE TEMP TABLE {MULTI} AS\n{multi_sql(config)}", step="credit: repeats and duplicates"
+    )
 
 
 def clamp_running(group: np.ndarray, step: np.ndarray, cap: int) -> np.ndarray:
@@ -209,35 +229,72 @@ def clamp_running(group: np.ndarray, step: np.ndarray, cap: int) -> np.ndarray:
     return counted
 
 
+def cap_sql(config: CreditConfig) -> str:
+    """The ratings still counted in pair-months with more of them than the cap, in time order."""
+    cap = int(config.monthly_cap)
+    return f"""
+WITH k AS (SELECT * FROM {MULTI} WHERE NOT repeat AND NOT duplicate),
+g AS (SELECT {_EXACT}, month FROM k GROUP BY {_EXACT}, month HAVING count(*) > {cap})
+SELECT k.row_id, {points_sql("k.rating")} AS step,
+  dense_rank() OVER (ORDER BY k.buyer_id, k.merchant, k.month) AS grp
+FROM k JOIN g ON g.buyer_id = k.buyer_id AND g.merchant = k.merchant AND g.month = k.month
+ORDER BY k.buyer_id, k.merchant, k.month, k.{ORDER_KEY.replace(", ", ", k.")}"""
+
+
 def apply_cap(backend: Backend, config: CreditConfig) -> int:
     """Clamp the pair-months with more counted ratings than the cap; returns how many were capped."""
     cap = int(config.monthly_cap)
-    rows = backend.query(
-        f"""
-WITH g AS (
-  SELECT {_PAIR}, month FROM credit_ratings WHERE reason IS NULL
-  GROUP BY {_PAIR}, month HAVING count(*) > {cap}
-)
-SELECT k.review_id, k.rating_points,
-  dense_rank() OVER (ORDER BY k.buyer_id, k.merchant_id, k.month) AS grp
-FROM credit_ratings k JOIN g ON {_KEYS_JOIN} AND g.month = k.month
-WHERE k.reason IS NULL
-ORDER BY k.buyer_id, k.merchant_id, k.month, {ORDER_KEY}""",
-        step="credit: monthly cap",
-    )
+    rows = backend.query(cap_sql(config), step="credit: monthly cap")
     group = np.asarray(rows.column("grp").to_numpy(zero_copy_only=False), dtype=np.int64)
-    step = np.asarray(rows.column("rating_points").to_numpy(zero_copy_only=False), dtype=np.int64)
+    step = np.asarray(rows.column("step").to_numpy(zero_copy_only=False), dtype=np.int64)
     counted = clamp_running(group, step, cap)
     if counted.all():
         return 0
-    capped = rows.column("review_id").filter(pa.array(~counted))
-    backend.register_arrow(f"{CAPPED}_arrow", pa.table({"review_id": capped}))
-    backend.execute(
-        f"UPDATE credit_ratings SET counted = FALSE, reason = 'capped', points = 0 "
-        f"WHERE review_id IN (SELECT review_id FROM {CAPPED}_arrow)",
-        step="credit: monthly cap",
-    )
+    capped = rows.column("row_id").filter(pa.array(~counted))
+    backend.register_arrow(f"{CAPPED}_arrow", pa.table({"row_id": capped}))
+    try:
+        backend.execute(
+            f"UPDATE {MULTI} SET capped = TRUE WHERE row_id IN (SELECT row_id FROM {CAPPED}_arrow)",
+            step="credit: monthly cap",
+        )
+    finally:
+        backend.unregister(f"{CAPPED}_arrow")
     return int((~counted).sum())
+
+
+def ratings_table_sql(dialect: str) -> str:
+    """``credit_ratings``: one row per review, narrow. IDs are unique, so the engine's string
+    dictionary analysis only costs time: DuckDB is told to use zstd for them."""
+    ids = " USING COMPRESSION zstd" if dialect == "duckdb" else ""
+    return (
+        f"CREATE OR REPLACE TABLE credit_ratings (review_id VARCHAR{ids}, order_id VARCHAR{ids}, "
+        f"counted BOOLEAN, reason {REASON_TYPE}, points TINYINT, dsr_counted BOOLEAN)"
+    )
+
+
+def write_ratings(backend: Backend, config: CreditConfig) -> None:
+    backend.execute(ratings_table_sql(backend.dialect.name), step="credit_ratings")
+    backend.execute(
+        "INSERT INTO credit_ratings SELECT review_id, order_id, reason IS NULL, reason, points, dsr_counted "
+        f"FROM {BASE}",
+        step="credit_ratings",
+    )
+    backend.execute(f"CREATE OR REPLACE VIEW {DETAILS} AS {details_sql(config)}", step=DETAILS)
+
+
+def details_sql(config: CreditConfig) -> str:
+    """Every rating with what it was about (from reviews and orders) and its reason in words."""
+    texts = reason_text(config)
+    words = " ".join(f"WHEN {literal(reason)} THEN {literal(text)}" for reason, text in texts.items())
+    return f"""
+SELECT c.review_id, c.order_id, o.merchant_id, o.buyer_id, o.listing_id, CAST(r.rating AS INTEGER) AS rating,
+  r.created_at, o.placed_at, {month_sql("o.placed_at", config)} AS month,
+  {points_sql("r.rating")} AS rating_points, c.counted, c.reason,
+  CASE c.reason {words} END AS reason_text,
+  c.points, c.dsr_counted, r.dsr_described, r.dsr_service, r.dsr_shipping
+FROM credit_ratings c
+JOIN reviews r ON r.review_id = c.review_id
+LEFT JOIN orders o ON o.order_id = c.order_id"""
 
 
 def reason_text(config: CreditConfig) -> dict[str, str]:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from sentinella.store import Store
@@ -143,15 +144,13 @@ def world_store(world: World, *, seed: int = 7) -> Store:
     start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
     seconds = rng.integers(0, 150 * 86400, n)
     placed = pa.array(start.timestamp() + seconds, pa.float64())
-    placed_at = pa.compute.cast(
-        pa.compute.multiply(placed, 1_000_000).cast(pa.int64()), pa.timestamp("us", "UTC")
-    )
-    completed = pa.compute.cast(
-        pa.compute.add(pa.compute.multiply(placed, 1_000_000).cast(pa.int64()), 86_400_000_000),
+    placed_at = pc.cast(pc.multiply(placed, 1_000_000).cast(pa.int64()), pa.timestamp("us", "UTC"))
+    completed = pc.cast(
+        pc.add(pc.multiply(placed, 1_000_000).cast(pa.int64()), 86_400_000_000),
         pa.timestamp("us", "UTC"),
     )
-    review_at = pa.compute.cast(
-        pa.compute.add(pa.compute.multiply(placed, 1_000_000).cast(pa.int64()), 2 * 86_400_000_000),
+    review_at = pc.cast(
+        pc.add(pc.multiply(placed, 1_000_000).cast(pa.int64()), 2 * 86_400_000_000),
         pa.timestamp("us", "UTC"),
     )
     ids = pa.array([f"O{i}" for i in range(n)])
@@ -203,7 +202,7 @@ def evaluate(attack: str, share: float, *, seed: int = 7, **size: int) -> Outcom
         table = store.connection.execute(
             "SELECT CAST(substr(m.merchant_id, 2) AS INTEGER) AS code, m.points, m.robust_score, "
             "avg(r.rating) AS mean FROM credit_merchants m "
-            "LEFT JOIN credit_ratings r ON r.merchant_id = m.merchant_id GROUP BY ALL ORDER BY code"
+            "LEFT JOIN credit_rating_details r ON r.merchant_id = m.merchant_id GROUP BY ALL ORDER BY code"
         ).fetchall()
     finally:
         store.close()
