@@ -56,13 +56,10 @@ def _finalise(h: np.uint64) -> np.uint64:
 
 
 def _fingerprints(
-    offsets: NDArray[np.int64], data: NDArray[np.uint8]
-) -> tuple[NDArray[np.uint64], NDArray[np.uint64]]:
-    """Two independent 64-bit hashes per string (FNV-1a and a polynomial hash)."""
-    n = offsets.shape[0] - 1
-    first = np.empty(n, dtype=np.uint64)
-    second = np.empty(n, dtype=np.uint64)
-    for k in range(n):
+    offsets: NDArray[np.int64], data: NDArray[np.uint8], first: NDArray[np.uint64], second: NDArray[np.uint64]
+) -> None:
+    """Two independent 64-bit hashes per string (FNV-1a and a polynomial hash), into the outputs."""
+    for k in range(offsets.shape[0] - 1):
         a = _FNV_OFFSET
         b = _POLY_SEED
         for i in range(offsets[k], offsets[k + 1]):
@@ -71,7 +68,6 @@ def _fingerprints(
             b = b * _POLY_PRIME + byte + np.uint64(1)
         first[k] = _finalise(a)
         second[k] = _finalise(b ^ np.uint64(offsets[k + 1] - offsets[k]))
-    return first, second
 
 
 def _build(
@@ -179,16 +175,21 @@ def _fingerprint_column(
 ) -> tuple[NDArray[np.uint64], NDArray[np.uint64], NDArray[np.bool_]]:
     """Both hashes and validity of every string, chunk by chunk straight off the Arrow buffers."""
     chunks = strings.chunks if isinstance(strings, pa.ChunkedArray) else [strings]
-    if not chunks:
-        empty = np.zeros(0, dtype=np.uint64)
-        return empty, empty, np.zeros(0, dtype=np.bool_)
-    hashed = list(pool.map(lambda chunk: _fingerprints_compiled(*_chunk_buffers(chunk)), chunks))
-    valid = [np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_) for chunk in chunks]
-    return (
-        np.concatenate([first for first, _ in hashed]),
-        np.concatenate([second for _, second in hashed]),
-        np.concatenate(valid),
-    )
+    n = len(strings)
+    first = np.empty(n, dtype=np.uint64)
+    second = np.empty(n, dtype=np.uint64)
+    valid = np.empty(n, dtype=np.bool_)
+    starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
+
+    def hash_chunk(index: int) -> None:
+        chunk, a, b = chunks[index], starts[index], starts[index + 1]
+        _fingerprints_compiled(*_chunk_buffers(chunk), first[a:b], second[a:b])
+        valid[a:b] = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+
+    # Written in place, chunk by chunk: concatenating per-chunk results would hold them twice.
+    for _ in pool.map(hash_chunk, range(len(chunks))):
+        pass
+    return first, second, valid
 
 
 def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArray) -> NDArray[np.int64]:
