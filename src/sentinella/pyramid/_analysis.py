@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,8 +14,10 @@ import pyarrow.compute as pc
 
 from sentinella._timing import lap
 from sentinella.engine import Backend
+from sentinella.idcodes import code_ids
 from sentinella.money import convert_sql, load_rates
 
+from ._forest import analyse_forest
 from ._inputs import PyramidInputs, load_inputs
 from ._legal import Context, pyramid_gate, run_tests
 from ._metrics import MemberFigures, member_figures, network_figures
@@ -78,7 +81,12 @@ def run_pyramid(
     loaded = [load_profile(p) for p in profiles]
     currency = loaded[0].currency if loaded else "CNY"
     rates = load_rates(rates_file)
+    # Loading the compiled kernels from numba's cache takes about a second; DuckDB reads the
+    # members meanwhile without holding the GIL, so the two overlap.
+    warm_up = threading.Thread(target=_warm_up_kernels, daemon=True)
+    warm_up.start()
     inputs = load_inputs(backend, currency, rates)
+    warm_up.join()
     clock = lap(timings, "read", clock)
     members = member_figures(inputs)
     networks = network_figures(inputs, members)
@@ -129,6 +137,13 @@ def run_pyramid(
     )
 
 
+def _warm_up_kernels() -> None:
+    """Call the compiled kernels once on a tiny forest, with the argument types of a real run."""
+    parent = np.array([-1, 0], dtype=np.int64)
+    code_ids(pa.array(["a", "b"]), pa.chunked_array([pa.array([None, "a"])]))
+    analyse_forest(parent, join_order=np.array([0, 1], dtype=np.int64), orphan=np.zeros(2, dtype=np.bool_))
+
+
 def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Table, str]:
     """The stored per-member figures and the SQL of the ``pyramid_members`` view over them.
 
@@ -153,15 +168,19 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Ta
         else:
             sql[f"{name}_id"] = "CAST(NULL AS VARCHAR)"
 
-    def column(name: str, values: np.ndarray, zero: str) -> None:
-        if values.any():
+    def column(name: str, values: np.ndarray | None, zero: str) -> None:
+        if values is not None and values.any():
             stored[name] = values
             sql[name] = f"f.{name}"
         else:
             sql[name] = zero
 
     # NULL rather than a copy of member_id for one-account people and members outside networks.
-    id_column("person", members.person, np.bincount(members.person, minlength=n)[members.person] > 1, "p")
+    if members.merge is None:  # no identity columns: every account is its own person
+        sql["person_id"] = "CAST(NULL AS VARCHAR)"
+    else:
+        shared = np.bincount(members.person, minlength=n)[members.person] > 1
+        id_column("person", members.person, shared, "p")
     id_column("network", forest.root, members.in_network, "r")
     sql["in_network"] = "f.network_code IS NOT NULL" if "network_code" in stored else "FALSE"
     column("participant", members.participant, "FALSE")
@@ -186,7 +205,7 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Ta
             sql[name] = " + ".join(sql[part] for part in _DERIVED_MONEY[name][0])
             sql[name] += "".join(f" - {sql[part]}" for part in _DERIVED_MONEY[name][1])
         else:
-            column(name, members.money.get(name, np.zeros(n)), "CAST(0 AS DOUBLE)")
+            column(name, members.money.get(name), "CAST(0 AS DOUBLE)")
     columns = ", ".join(f"{expression} AS {name}" for name, expression in sql.items())
     return pa.table(stored), f"SELECT {columns} FROM {_MEMBER_FIGURES} f {' '.join(joins)}"
 

@@ -56,7 +56,8 @@ def member_figures(inputs: PyramidInputs) -> MemberFigures:
     n = inputs.n
     parent = inputs.parent
     has_parent = parent >= 0
-    recruits = np.bincount(parent[has_parent], minlength=n) > 0
+    recruits = np.zeros(n, dtype=np.bool_)
+    recruits[parent[has_parent]] = True
     fees_paid = _money(inputs, "fees_paid")
     # A participant is anyone inside a recruitment structure or who paid to join one; their
     # purchases are "inside" sales, everyone else's are sales to the public.
@@ -157,90 +158,102 @@ def _person_counts(
 
 
 def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFigures:
-    """Size, depth, money and income distribution of every tree with at least two members."""
+    """Size, depth, money and income distribution of every tree with at least two members.
+
+    Sums run over network indexes (0..networks-1) and only over the members whose value is not
+    zero: most money columns are sparse, and a pass over every member per column is most of the
+    cost at 10M members.
+    """
     n = inputs.n
     forest = members.forest
-    root = forest.root.astype(np.int64)
     inside = members.in_network
-    roots = np.flatnonzero(inside & (root == np.arange(n)))
-    root_in = root[inside]
-    headcount = np.maximum(np.bincount(root_in, minlength=n), 1)
+    roots = np.flatnonzero(inside & (members.check.parent < 0))
+    k = roots.size
+    size = forest.downline[roots].astype(np.int64) + 1
+    index_of_root = np.full(n, -1, dtype=np.int64)
+    index_of_root[roots] = np.arange(k)
+    network = np.where(inside, index_of_root[forest.root], -1)
 
-    def total(values: NDArray[Any]) -> F64:
-        if not values.any():
-            return _zeros(n)
-        weights = np.asarray(values, dtype=np.float64)[inside]
-        return np.bincount(root_in, weights=weights, minlength=n).astype(np.float64)
+    def total(*parts: NDArray[Any] | None) -> F64:
+        present = [values for values in parts if values is not None]
+        if not present:
+            return np.zeros(k, dtype=np.float64)
+        values = present[0] if len(present) == 1 else sum(present[1:], present[0])
+        codes = np.flatnonzero((values != 0) & inside)
+        weights = values[codes].astype(np.float64)
+        return np.asarray(np.bincount(network[codes], weights=weights, minlength=k), dtype=np.float64)
+
+    def count(flags: NDArray[np.bool_]) -> I64:
+        return np.bincount(network[np.flatnonzero(flags & inside)], minlength=k).astype(np.int64)
 
     money = members.money
     rewards = money["rewards"]
     levels = inputs.levels
-    zero = np.zeros(n, dtype=np.int64)
     columns: dict[str, NDArray[Any]] = {
-        "members": forest.downline[roots] + 1,
-        "levels": forest.depth_below[roots] + 1,
-        "persons": _distinct_persons(root, members.person, inside, headcount)[roots],
-        "fees_total": total(money.get("fees_paid", _zeros(n)))[roots],
-        "fees_received": total(money.get("fees_received", _zeros(n)))[roots],
-        "rewards_total": total(rewards)[roots],
-        "recruitment_rewards": total(
-            money.get("commission_recruitment", _zeros(n)) + money.get("fees_received", _zeros(n))
-        )[roots],
-        "sales_rewards": total(
-            money.get("commission_own_sales", _zeros(n)) + money.get("commission_downline_sales", _zeros(n))
-        )[roots],
-        "sales_outside": total(money["own_sales_outside"])[roots],
-        "sales_inside": total(money["own_sales_inside"])[roots],
-        "share_no_income": (total(rewards <= 0) / headcount)[roots],
-        "share_losing": (total(money["net_income"] < 0) / headcount)[roots],
-        "top1_share": _top_share(root, rewards, inside, n)[roots],
-        "paying_levels": _group_max(root, levels.get("max_reward_level", zero), inside, n)[roots],
-        "recruitment_levels": _group_max(root, levels.get("max_recruitment_level", zero), inside, n)[roots],
-        "team_sales_levels": _group_max(root, levels.get("max_team_sales_level", zero), inside, n)[roots],
+        "members": size,
+        "levels": forest.depth_below[roots].astype(np.int64) + 1,
+        "persons": size if members.merge is None else _distinct_persons(network, members.person, size),
+        "fees_total": total(money.get("fees_paid")),
+        "fees_received": total(money.get("fees_received")),
+        "rewards_total": total(rewards),
+        "recruitment_rewards": total(money.get("commission_recruitment"), money.get("fees_received")),
+        "sales_rewards": total(money.get("commission_own_sales"), money.get("commission_downline_sales")),
+        "sales_outside": total(money["own_sales_outside"]),
+        "sales_inside": total(money["own_sales_inside"]),
+        "share_no_income": (size - count(rewards > 0)) / size,
+        "share_losing": count(money["net_income"] < 0) / size,
+        "top1_share": _top_share(network, rewards, size),
     }
+    for column, name in (
+        ("paying_levels", "max_reward_level"),
+        ("recruitment_levels", "max_recruitment_level"),
+        ("team_sales_levels", "max_team_sales_level"),
+    ):
+        columns[column] = _group_max(network, levels.get(name), k)
     return NetworkFigures(roots, columns)
 
 
-def _group_max(root: I64, values: I64, inside: NDArray[np.bool_], n: int) -> I64:
-    out = np.zeros(n, dtype=np.int64)
-    paid = inside & (values > 0)  # levels start at 1: only those paid anything can raise a maximum
-    np.maximum.at(out, root[paid], values[paid])
+def _group_max(network: I64, values: I64 | None, k: int) -> I64:
+    out = np.zeros(k, dtype=np.int64)
+    if values is None:
+        return out
+    paid = np.flatnonzero((values > 0) & (network >= 0))  # levels start at 1: only the paid count
+    np.maximum.at(out, network[paid], values[paid])
     return out
 
 
-def _distinct_persons(root: I64, person: I64, inside: NDArray[np.bool_], accounts: I64) -> I64:
-    """People per network: the accounts of one person count once (``accounts`` per network)."""
-    n = root.shape[0]
-    if np.array_equal(person, np.arange(n)):  # nobody holds two accounts
-        return accounts.astype(np.int64)
+def _distinct_persons(network: I64, person: I64, size: I64) -> I64:
+    """People per network: the accounts of one person count once."""
+    n = network.shape[0]
     accounts_of = np.bincount(person, minlength=n)
-    shared = inside & (accounts_of[person] > 1)
-    single = inside & ~shared
-    out = np.bincount(root[single], minlength=n).astype(np.int64)
-    if shared.any():
-        keys = np.unique(root[shared] * np.int64(n) + person[shared])
-        out += np.bincount(keys // n, minlength=n).astype(np.int64)
+    shared = np.flatnonzero((network >= 0) & (accounts_of[person] > 1))
+    out = size.copy()
+    if shared.size:
+        groups = network[shared]
+        out -= np.bincount(groups, minlength=size.size)
+        keys = np.unique(groups * np.int64(n) + person[shared])
+        out += np.bincount(keys // n, minlength=size.size)
     return out
 
 
-def _top_share(root: I64, rewards: F64, inside: NDArray[np.bool_], n: int) -> F64:
+def _top_share(network: I64, rewards: F64, size: I64) -> F64:
     """Share of each network's rewards taken by its top 1% of earners (at least one person).
 
     Only members who earned something are sorted: the others add nothing to either sum.
     """
-    size = np.bincount(root[inside], minlength=n)
-    codes = np.flatnonzero(inside & (rewards > 0))
+    k = size.size
+    codes = np.flatnonzero((network >= 0) & (rewards > 0))
     if not codes.size:
-        return _zeros(n)
-    groups = root[codes]
+        return np.zeros(k)
+    groups = network[codes]
     order = np.lexsort((-rewards[codes], groups))
     sorted_groups = groups[order]
-    earners = np.bincount(groups, minlength=n)
-    start = np.zeros(n, dtype=np.int64)
+    earners = np.bincount(groups, minlength=k)
+    start = np.zeros(k, dtype=np.int64)
     start[1:] = np.cumsum(earners)[:-1]
     rank = np.arange(codes.size) - start[sorted_groups]
     top_k = np.maximum(np.ceil(size * 0.01), 1).astype(np.int64)
     top = rank < top_k[sorted_groups]
-    top_sum = np.bincount(sorted_groups, weights=np.where(top, rewards[codes][order], 0.0), minlength=n)
-    all_sum = np.bincount(groups, weights=rewards[codes], minlength=n)
-    return np.divide(top_sum, all_sum, out=np.zeros(n), where=all_sum > 0)
+    top_sum = np.bincount(sorted_groups, weights=np.where(top, rewards[codes][order], 0.0), minlength=k)
+    all_sum = np.bincount(groups, weights=rewards[codes], minlength=k)
+    return np.divide(top_sum, all_sum, out=np.zeros(k), where=all_sum > 0)
