@@ -73,9 +73,14 @@ def test_a_shared_tag_falls_back_to_the_exact_walk() -> None:
     tag = np.uint64(0xABCDEF01) << np.uint64(32)
     first = np.array([tag | np.uint64(0x10), tag | np.uint64(0x20)], dtype=np.uint64)
     second = np.array([1, 2], dtype=np.uint64)
-    table = idcodes._build_compiled(first, second, np.ones(2, np.bool_))
-    out = np.full(3, -1, dtype=np.int64)
-    look_first = np.array([first[1], first[0], tag | np.uint64(0x30)], dtype=np.uint64)
-    look_second = np.array([2, 1, 3], dtype=np.uint64)
-    idcodes._probe_compiled(table, first, second, look_first, look_second, np.ones(3, np.bool_), out, 0, 3)
-    assert out.tolist() == [1, 0, -1]
+    for parts in (1, 2):
+        table, shift = idcodes._new_table(2, parts)
+        for part in range(parts):
+            idcodes._build_compiled(first, second, np.ones(2, np.bool_), table, part, shift)
+        out = np.full(3, -1, dtype=np.int64)
+        look_first = np.array([first[1], first[0], tag | np.uint64(0x30)], dtype=np.uint64)
+        look_second = np.array([2, 1, 3], dtype=np.uint64)
+        idcodes._probe_compiled(
+            table, shift, first, second, look_first, look_second, np.ones(3, np.bool_), out
+        )
+        assert out.tolist() == [1, 0, -1]

@@ -13,7 +13,6 @@ about 10^-23, far below the rate of undetected memory errors.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -70,82 +69,100 @@ def _fingerprints(
         second[k] = _finalise(b ^ np.uint64(offsets[k + 1] - offsets[k]))
 
 
+def _part(h: np.uint64, shift: int) -> np.int64:
+    # The top bits choose a part of the table (0 when there is one part); the low bits the slot.
+    return np.int64(0) if shift >= 64 else np.int64(h >> np.uint64(shift))
+
+
 def _build(
-    key_first: NDArray[np.uint64], key_second: NDArray[np.uint64], key_valid: NDArray[np.bool_]
-) -> NDArray[np.uint64]:
+    key_first: NDArray[np.uint64],
+    key_second: NDArray[np.uint64],
+    key_valid: NDArray[np.bool_],
+    table: NDArray[np.uint64],
+    part: int,
+    shift: int,
+) -> None:
     # Linear probing over one uint64 per slot: the first hash's high 32 bits as a tag beside the
-    # key's index + 1 (0 = empty), so the probing loops read nothing but the table.
-    size = 1
-    while size < 2 * key_first.shape[0] + 2:  # at most half full
-        size *= 2
-    mask = size - 1
+    # key's index + 1 (0 = empty), so the probing loops read nothing but the table. Each part
+    # of the table is built by its own thread from the keys whose hash falls in it.
+    mask = table.shape[1] - 1
     low = np.uint64(0xFFFFFFFF)
-    table = np.zeros(size, dtype=np.uint64)
+    slots = table[part]
     for k in range(key_first.shape[0]):
-        if not key_valid[k]:
+        if not key_valid[k] or _part(key_first[k], shift) != part:
             continue
         h = key_first[k]
         tag = h >> np.uint64(32)
         slot = np.int64(h & np.uint64(mask))
         while True:
-            entry = table[slot]
+            entry = slots[slot]
             if entry == 0:
-                table[slot] = (tag << np.uint64(32)) | np.uint64(k + 1)
+                slots[slot] = (tag << np.uint64(32)) | np.uint64(k + 1)
                 break
             held = np.int64(entry & low) - 1
             if entry >> np.uint64(32) == tag and key_first[held] == h and key_second[held] == key_second[k]:
                 break  # a repeated key: the first keeps the code
             slot = (slot + 1) & mask
-    return table
 
 
 def _probe(
     table: NDArray[np.uint64],
+    shift: int,
     key_first: NDArray[np.uint64],
     key_second: NDArray[np.uint64],
     look_first: NDArray[np.uint64],
     look_second: NDArray[np.uint64],
     look_valid: NDArray[np.bool_],
     out: NDArray[np.int64],
-    start: int,
-    stop: int,
 ) -> None:
     # First the first slot whose tag agrees, in a loop that touches only the table; then both
     # hashes are checked in a loop of plain gathers, which the CPU overlaps. (Checking inside the
     # probing loop, let alone comparing bytes, stalls on every cache miss: ten times slower.)
     # A candidate that fails the check (a 32-bit tag shared by chance) gets the exact slow walk.
-    mask = table.shape[0] - 1
+    mask = table.shape[1] - 1
     low = np.uint64(0xFFFFFFFF)
-    for j in range(start, stop):
+    for j in range(look_first.shape[0]):
         if not look_valid[j]:
             continue
         h = look_first[j]
+        slots = table[_part(h, shift)]
         tag = h >> np.uint64(32)
         slot = np.int64(h & np.uint64(mask))
         while True:
-            entry = table[slot]
+            entry = slots[slot]
             if entry == 0:
                 break
             if entry >> np.uint64(32) == tag:
                 out[j] = np.int64(entry & low) - 1
                 break
             slot = (slot + 1) & mask
-    for j in range(start, stop):
+    for j in range(look_first.shape[0]):
         held = out[j]
         if held < 0 or (key_first[held] == look_first[j] and key_second[held] == look_second[j]):
             continue
         out[j] = -1
         h = look_first[j]
+        slots = table[_part(h, shift)]
         slot = np.int64(h & np.uint64(mask))
-        while table[slot] != 0:
-            held = np.int64(table[slot] & low) - 1
+        while slots[slot] != 0:
+            held = np.int64(slots[slot] & low) - 1
             if key_first[held] == h and key_second[held] == look_second[j]:
                 out[j] = held
                 break
             slot = (slot + 1) & mask
 
 
+def _new_table(n_keys: int, parts: int) -> tuple[NDArray[np.uint64], int]:
+    """An empty table of ``parts`` power-of-two parts, at most half full, and the part shift."""
+    size = 1
+    while size * parts < 2 * n_keys + 2:
+        size *= 2
+    shift = 64 - (parts.bit_length() - 1)
+    return np.zeros((parts, size), dtype=np.uint64), shift
+
+
 _finalise = _jit(_finalise)
+_part = _jit(_part)
 _fingerprints_compiled = _jit(_fingerprints)
 _build_compiled = _jit(_build)
 _probe_compiled = _jit(_probe)
@@ -196,22 +213,32 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
     """For each lookup, the position of the equal string in ``keys``, or -1 (absent or null).
 
     ``keys`` should be unique (a primary key); when a key repeats, the first one keeps the code.
-    Hashing and probing run on every core (the compiled loops release the GIL).
+    Hashing and probing run on every core (the compiled loops release the GIL). Lookups are
+    hashed and probed a chunk at a time, so only the keys' hashes are ever held whole.
     """
     workers = max(1, os.cpu_count() or 1)
+    chunks = lookups.chunks if isinstance(lookups, pa.ChunkedArray) else [lookups]
+    starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
+    out = np.full(int(starts[-1]), -1, dtype=np.int64)
     with ThreadPoolExecutor(workers) as pool:
         key_first, key_second, key_valid = _fingerprint_column(keys, pool)
-        built = pool.submit(_build_compiled, key_first, key_second, key_valid)
-        look_first, look_second, look_valid = _fingerprint_column(lookups, pool)
-        table = built.result()
-        out = np.full(look_first.shape[0], -1, dtype=np.int64)
-        bounds = np.linspace(0, out.shape[0], workers + 1).astype(np.int64)
-        probes = [
-            pool.submit(
-                _probe_compiled, table, key_first, key_second, look_first, look_second, look_valid, out, a, b
-            )
-            for a, b in itertools.pairwise(bounds)
+        parts = 1 << (workers.bit_length() - 1)  # a power of two, at most one per core
+        table, shift = _new_table(key_first.shape[0], parts)
+        builds = [
+            pool.submit(_build_compiled, key_first, key_second, key_valid, table, part, shift)
+            for part in range(parts)
         ]
-        for probe in probes:
-            probe.result()
+        for build in builds:
+            build.result()
+
+        def probe_chunk(index: int) -> None:
+            chunk, a, b = chunks[index], starts[index], starts[index + 1]
+            first = np.empty(b - a, dtype=np.uint64)
+            second = np.empty(b - a, dtype=np.uint64)
+            _fingerprints_compiled(*_chunk_buffers(chunk), first, second)
+            valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
+            _probe_compiled(table, shift, key_first, key_second, first, second, valid, out[a:b])
+
+        for _ in pool.map(probe_chunk, range(len(chunks))):
+            pass
     return out

@@ -37,8 +37,8 @@ class Backend(abc.ABC):
     def _query_arrow(self, sql: str) -> pa.Table: ...
 
     @abc.abstractmethod
-    def register_arrow(self, name: str, table: pa.Table) -> None:
-        """Make an in-memory Arrow table queryable under ``name``."""
+    def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """Make an in-memory Arrow table (or a one-pass stream of batches) queryable as ``name``."""
 
     @abc.abstractmethod
     def unregister(self, name: str) -> None:
@@ -81,10 +81,14 @@ class Backend(abc.ABC):
             raise
         self.execute("COMMIT", step=step)
 
-    def write_table(self, name: str, table: pa.Table) -> None:
-        """Create or replace a result table from Arrow."""
-        # Many record batches, not one: engines scan Arrow in parallel, a batch per thread.
-        batches = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
+    def write_table(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """Create or replace a result table from Arrow: a table, or a stream of batches that is
+        built as it is read (for results too big to hold twice)."""
+        if isinstance(table, pa.RecordBatchReader):
+            batches: pa.Table | pa.RecordBatchReader = table
+        else:
+            # Many record batches, not one: engines scan Arrow in parallel, a batch per thread.
+            batches = pa.Table.from_batches(table.to_batches(max_chunksize=1 << 17), table.schema)
         view = self.unique_name(f"arrow_{name}")
         self.register_arrow(view, batches)
         try:

@@ -62,7 +62,7 @@ class DuckDBBackend(Backend):
     def _query_arrow(self, sql: str) -> pa.Table:
         return self.connection.sql(sql).to_arrow_table()
 
-    def register_arrow(self, name: str, table: pa.Table) -> None:
+    def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
         self.connection.register(name, table)
 
     def unregister(self, name: str) -> None:

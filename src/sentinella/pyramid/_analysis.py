@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -144,33 +145,39 @@ def _warm_up_kernels() -> None:
     analyse_forest(parent, join_order=np.array([0, 1], dtype=np.int64), orphan=np.zeros(2, dtype=np.bool_))
 
 
-def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Table, str]:
+def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.RecordBatchReader, str]:
     """The stored per-member figures and the SQL of the ``pyramid_members`` view over them.
 
     Writing is most of a run's time at 10M members (DuckDB compresses every column it stores:
     10M short strings alone cost it 8 s of CPU), so only what cannot be had otherwise is stored.
     IDs are row ids in ``members``, joined back by the view; a column that is zero for everyone
     (no payments in the case, say) is a constant in the view; headcounts, levels, rewards and net
-    income are derived from the columns they add up.
+    income are derived from the columns they add up. The table is handed over in batches, built
+    as DuckDB reads them, so it never exists whole beside the arrays it comes from.
     """
     n = inputs.n
     forest, check = members.forest, members.check
     small = np.int32 if n < 2**31 - 1 else np.int64
-    stored: dict[str, pa.Array | np.ndarray] = {"code": np.arange(n, dtype=small)}
+    code_type = pa.from_numpy_dtype(small)
+    stored: dict[str, Callable[[slice], pa.Array]] = {
+        "code": lambda rows: pa.array(np.arange(rows.start, rows.stop, dtype=small))
+    }
     sql: dict[str, str] = {"member_id": "m.member_id"}  # the view's columns, in order
     joins = ["JOIN members m ON m.rowid = f.code"]
 
     def id_column(name: str, codes: np.ndarray, keep: np.ndarray, alias: str) -> None:
         if keep.any():
-            stored[f"{name}_code"] = pa.array(codes.astype(small), mask=~keep)
+            stored[f"{name}_code"] = lambda rows: pa.array(codes[rows], code_type, mask=~keep[rows])
             sql[f"{name}_id"] = f"{alias}.member_id"
             joins.append(f"LEFT JOIN members {alias} ON {alias}.rowid = f.{name}_code")
         else:
             sql[f"{name}_id"] = "CAST(NULL AS VARCHAR)"
 
-    def column(name: str, values: np.ndarray | None, zero: str) -> None:
+    def column(name: str, values: np.ndarray | None, zero: str, dtype: type | None = None) -> None:
         if values is not None and values.any():
-            stored[name] = values
+            stored[name] = lambda rows: pa.array(
+                values[rows] if dtype is None else values[rows].astype(dtype)
+            )
             sql[name] = f"f.{name}"
         else:
             sql[name] = zero
@@ -186,17 +193,17 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Ta
     column("participant", members.participant, "FALSE")
     integer = "CAST(0 AS INTEGER)" if small is np.int32 else "CAST(0 AS BIGINT)"
     for name in ("level", "direct_recruits", "downline", "depth_below"):
-        column(name, getattr(forest, name).astype(small), integer)
+        column(name, getattr(forest, name), integer, small)
     sql["legal_headcount"] = f"{sql['downline']} + 1"
     sql["legal_levels"] = f"{sql['depth_below']} + 1"
     for name, own, legal in (
-        ("headcount", members.person_headcount, forest.legal_headcount),
-        ("levels", members.person_levels, forest.legal_levels),
+        ("headcount", members.person_headcount, forest.downline + 1),
+        ("levels", members.person_levels, forest.depth_below + 1),
     ):
-        if np.array_equal(own, legal):  # nobody has a second account
+        if members.merge is None or np.array_equal(own, legal):  # nobody has a second account
             sql[f"person_{name}"] = sql[f"legal_{name}"]
         else:
-            column(f"person_{name}", own.astype(small), integer)
+            column(f"person_{name}", own, integer, small)
     inferred = inputs.inferred if inputs.inferred is not None else np.zeros(n, np.bool_)
     column("sponsor_cut", check.cut, "FALSE")
     column("sponsor_inferred", inferred, "FALSE")
@@ -207,7 +214,22 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Ta
         else:
             column(name, members.money.get(name), "CAST(0 AS DOUBLE)")
     columns = ", ".join(f"{expression} AS {name}" for name, expression in sql.items())
-    return pa.table(stored), f"SELECT {columns} FROM {_MEMBER_FIGURES} f {' '.join(joins)}"
+    return _batches(stored, n), f"SELECT {columns} FROM {_MEMBER_FIGURES} f {' '.join(joins)}"
+
+
+def _batches(
+    columns: dict[str, Callable[[slice], pa.Array]], n: int, rows: int = 1 << 20
+) -> pa.RecordBatchReader:
+    """The columns as a stream of record batches of ``rows`` rows each."""
+    names = list(columns)
+
+    def batch(start: int) -> pa.RecordBatch:
+        part = slice(start, min(start + rows, n))
+        return pa.RecordBatch.from_arrays([columns[name](part) for name in names], names=names)
+
+    first = batch(0)
+    rest = (batch(start) for start in range(rows, n, rows))
+    return pa.RecordBatchReader.from_batches(first.schema, itertools.chain([first], rest))
 
 
 _MEMBER_FIGURES = "pyramid_member_figures"

@@ -81,7 +81,7 @@ def member_figures(inputs: PyramidInputs) -> MemberFigures:
             "net_income": _money(inputs, "received_total") - _money(inputs, "paid_total")
             if inputs.has_payments
             else _zeros(n),
-            "fees_in_downline": forest.sums["fees_paid"] - fees_paid,
+            "fees_in_downline": forest.sums["fees_paid"] - fees_paid if "fees_paid" in moving else _zeros(n),
             "team_sales_outside": forest.sums["sales_outside"],
             "team_sales_inside": forest.sums["sales_inside"],
         }
