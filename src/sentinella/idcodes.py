@@ -14,26 +14,14 @@ about 10^-23, far below the rate of undetected memory errors.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
 from numpy.typing import NDArray
 
-numba: Any
-try:  # numba is optional: without it the same loops run as plain Python, slowly
-    import numba  # type: ignore[import-not-found, unused-ignore]
-except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
-
-
-def _jit(fn: Callable[..., Any]) -> Callable[..., Any]:
-    if numba is None:  # pragma: no cover - depends on the environment
-        return fn
-    return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
-
+from sentinella._compile import compile_kernel as _jit
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)

@@ -21,7 +21,7 @@ from sentinella.money import convert_sql, load_rates
 from ._forest import analyse_forest
 from ._inputs import PyramidInputs, load_inputs
 from ._legal import Context, pyramid_gate, run_tests
-from ._metrics import MemberFigures, member_figures, network_figures
+from ._metrics import REWARD_PARTS, MemberFigures, member_figures, network_figures
 from ._profiles import load_profile
 
 RESULT_TABLES = (
@@ -41,12 +41,7 @@ _MEMBER_MONEY = (
     "team_sales_outside",
     "team_sales_inside",
     "purchases_inside",
-    "commission_own_sales",
-    "commission_downline_sales",
-    "commission_recruitment",
-    "commission_unspecified",
-    "bonus",
-    "fees_received",
+    *REWARD_PARTS,
     "rewards",
     "received_total",
     "paid_total",
@@ -233,18 +228,9 @@ def _batches(
 
 
 _MEMBER_FIGURES = "pyramid_member_figures"
-_DERIVED_MONEY = {  # name: (added, subtracted); listed after their parts in _MEMBER_MONEY
-    "rewards": (
-        (
-            "commission_own_sales",
-            "commission_downline_sales",
-            "commission_recruitment",
-            "commission_unspecified",
-            "bonus",
-            "fees_received",
-        ),
-        (),
-    ),
+_DERIVED_MONEY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # name: (added, subtracted), as _metrics computes them; listed after their parts in _MEMBER_MONEY
+    "rewards": (REWARD_PARTS, ()),
     "net_income": (("received_total",), ("paid_total",)),
 }
 

@@ -8,19 +8,13 @@ without numba the numpy kernels in ``_forest`` are used instead, never these loo
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-numba: Any
-try:  # numba is optional: the numpy kernels give the same answers, only slower
-    import numba  # type: ignore[import-not-found, unused-ignore]
-except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
-
-HAVE_NUMBA = numba is not None
+from sentinella._compile import HAVE_NUMBA as HAVE_NUMBA  # the engine switch reads it here
+from sentinella._compile import compile_kernel as _compile
 
 
 def _cycle_labels(parent: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.bool_]]:
@@ -240,13 +234,6 @@ def _resolve(uf: NDArray[Any]) -> None:
     """Point every account straight at its root: the person label."""
     for i in range(uf.shape[0]):
         uf[i] = find(uf, i)
-
-
-def _compile(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Compile with an on-disk cache so only the first run in an environment pays for it."""
-    if numba is None:
-        return fn
-    return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
 
 
 cycle_labels = _compile(_cycle_labels)

@@ -8,19 +8,13 @@ Without numba the same functions run as plain Python: correct, only slower.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
-numba: Any
-try:  # numba is optional: the Python loops give the same answers, only slower
-    import numba  # type: ignore[import-not-found, unused-ignore]
-except ImportError:  # pragma: no cover - depends on the environment
-    numba = None
-
-HAVE_NUMBA = numba is not None
+from sentinella._compile import HAVE_NUMBA as HAVE_NUMBA  # the engine switch reads it here
+from sentinella._compile import compile_kernel as _compile
 
 
 def _csr(
@@ -169,13 +163,6 @@ def _kill_block(
         for k in range(indptr[u], indptr[u + 1]):
             if in_block[adj_node[k]]:
                 alive[adj_edge[k]] = False
-
-
-def _compile(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Compile with an on-disk cache so only the first run in an environment pays for it."""
-    if numba is None:
-        return fn
-    return cast(Callable[..., Any], numba.njit(cache=True, nogil=True)(fn))
 
 
 def _peel_groups(
