@@ -84,3 +84,8 @@ def test_a_shared_tag_falls_back_to_the_exact_walk() -> None:
             table, shift, first, second, look_first, look_second, np.ones(3, np.bool_), out
         )
         assert out.tolist() == [1, 0, -1]
+
+
+def test_no_keys_codes_nothing() -> None:
+    assert code_ids(pa.array([], pa.string()), pa.array(["a", None])).tolist() == [-1, -1]
+    assert code_ids(pa.array(["a"]), pa.chunked_array([], pa.string())).tolist() == []
