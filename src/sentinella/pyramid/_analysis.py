@@ -191,11 +191,11 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
         column(name, getattr(forest, name), integer, small)
     sql["legal_headcount"] = f"{sql['downline']} + 1"
     sql["legal_levels"] = f"{sql['depth_below']} + 1"
-    for name, own, legal in (
-        ("headcount", members.person_headcount, forest.downline + 1),
-        ("levels", members.person_levels, forest.depth_below + 1),
+    for name, own, below in (
+        ("headcount", members.person_headcount, forest.downline),
+        ("levels", members.person_levels, forest.depth_below),
     ):
-        if members.merge is None or np.array_equal(own, legal):  # nobody has a second account
+        if members.merge is None or np.array_equal(own, below + 1):  # nobody has a second account
             sql[f"person_{name}"] = sql[f"legal_{name}"]
         else:
             column(f"person_{name}", own, integer, small)
