@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from sentinella._timing import lap
 from sentinella.engine import Backend
+from sentinella.idcodes import code_ids
 
 from ._config import HOUR_US, RingsConfig
 from ._inputs import RingInputs, load_inputs
@@ -74,11 +75,7 @@ def read_labels(path: Path, order_id: pa.Array) -> NDArray[np.int8]:
     if pc.any(bad).as_py():
         raise LabelsError(f"{path}: labels must be 1/0 (or fake/honest); found {pc.filter(text, bad)[0]}")
     value = np.where(np.asarray(fake.to_numpy(zero_copy_only=False)), 1, 0).astype(np.int8)
-    where = np.asarray(
-        pc.fill_null(pc.index_in(table.column("order_id"), value_set=order_id), -1).to_numpy(
-            zero_copy_only=False
-        )
-    )
+    where = code_ids(order_id, table.column("order_id"))
     label = np.full(len(order_id), -1, dtype=np.int8)
     label[where[where >= 0]] = value[where >= 0]
     return label

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from sentinella.engine import Backend
+from sentinella.idcodes import code_ids
 
 NO_TIME = np.iinfo(np.int64).min
 # payments from a shop's owner to a buyer that are not a purchase, a fee, a commission, a
@@ -68,7 +69,7 @@ def _ints(column: pa.ChunkedArray | pa.Array, fill: int) -> NDArray[np.int64]:
 
 
 def _codes(values: pa.ChunkedArray | pa.Array, ids: pa.Array) -> NDArray[np.int64]:
-    return _ints(pc.index_in(values, value_set=ids), -1)
+    return code_ids(ids, values)
 
 
 def _dictionary(*columns: pa.ChunkedArray) -> list[NDArray[np.int64]]:
