@@ -329,6 +329,7 @@ def rings(
     threads: ThreadsOption = 0,
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
+    from sentinella.rings import RESULT_TABLES as RINGS_TABLES
     from sentinella.rings import LabelsError, MissingTableError, run_rings
 
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
@@ -345,9 +346,7 @@ def rings(
         f"({'supervised' if summary.supervised else 'unsupervised'}) in {summary.seconds:.2f} s",
         highlight=False,
     )
-    console.print(
-        "  results: ring_groups, ring_members, ring_order_scores, ring_member_scores", highlight=False
-    )
+    console.print(f"  results: {', '.join(RINGS_TABLES)}", highlight=False)
 
 
 @app.command()
@@ -364,6 +363,7 @@ def credit(
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
     import datetime as dt
 
+    from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
     from sentinella.credit import CreditError, run_credit
 
     try:
@@ -391,7 +391,7 @@ def credit(
             f"  {summary.flagged_orders:,} brushing orders removed (from {summary.flagged_source})",
             highlight=False,
         )
-    console.print("  results: credit_merchants, credit_ratings", highlight=False)
+    console.print(f"  results: {', '.join(CREDIT_TABLES)}", highlight=False)
 
 
 pyramid_app = typer.Typer(
@@ -426,6 +426,7 @@ def pyramid(
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
         return
+    from sentinella.pyramid import RESULT_TABLES as PYRAMID_TABLES
     from sentinella.pyramid import PyramidError, run_pyramid
 
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
@@ -451,9 +452,7 @@ def pyramid(
         console.print(
             f"  [yellow]data problem[/] {issue.replace('_', ' ')}: {count:,} members", highlight=False
         )
-    console.print(
-        "  results: pyramid_members, pyramid_networks, pyramid_findings, pyramid_issues", highlight=False
-    )
+    console.print(f"  results: {', '.join(PYRAMID_TABLES)}", highlight=False)
 
 
 @pyramid_app.command("report")

@@ -17,7 +17,7 @@ from ._inputs import cutoff_sql, literal, register_flagged, register_refunds, re
 from ._merchants import ROBUST, build_robust, build_universe, merchants_sql
 from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, apply_cap, build_ratings, settle_sql, write_ratings
 
-RESULT_TABLES = ("credit_merchants", "credit_ratings")
+RESULT_TABLES = ("credit_merchants", "credit_ratings", "credit_rating_details")
 
 
 @dataclass
