@@ -26,8 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
+from sentinella.idcodes import code_ids
 from sentinella.pyramid import run_pyramid
 from sentinella.pyramid.kernels import analyse_forest
 from sentinella.store import Store
@@ -57,7 +56,6 @@ def build_store(path: Path, size: int, shape: str) -> Store:
 
 _CHILD = """
 import json, resource, sys, time
-import numpy as np
 sys.path.insert(0, sys.argv[2])
 from pyramid import run_kernel, run_sentinella
 from sentinella.store import Store
@@ -88,13 +86,9 @@ def run_sentinella(store: Store) -> tuple[float, dict[str, float]]:
 
 
 def run_kernel(store: Store) -> float:
-    table = store.connection.sql(
-        "SELECT m.rowid AS code, s.rowid AS sponsor FROM members m "
-        "LEFT JOIN members s ON s.member_id = m.sponsor_id"
-    ).to_arrow_table()
-    n = table.num_rows
-    parent = np.full(n, -1, dtype=np.int64)
-    parent[table.column("code").to_numpy()] = table.column("sponsor").fill_null(-1).to_numpy()
+    """The forest kernel alone, on sponsors coded as sentinella codes them (not timed)."""
+    table = store.connection.sql("SELECT member_id, sponsor_id FROM members ORDER BY rowid").to_arrow_table()
+    parent = code_ids(table.column("member_id"), table.column("sponsor_id"))
     del table
     started = time.perf_counter()
     analyse_forest(parent)
