@@ -21,7 +21,7 @@ from sentinella.contract import TABLES, TableSpec
 from ._checks import CheckOptions, quote_identifier, sql_string
 from ._db import count
 from ._load import SAMPLE_PROBLEMS, CheckedFile, FileCounts, check_staged, load_checked
-from ._problems import Problem, SourceError, first_line
+from ._problems import SourceError, first_line
 from ._readers import STAGERS, StagedFile
 from ._sources import SourceFile, find_case_files
 from ._store import NOTICES_TABLE, RUNS_TABLE, Store
@@ -29,28 +29,14 @@ from ._store import NOTICES_TABLE, RUNS_TABLE, Store
 Progress = Callable[[str, int, int], None]
 
 
-@dataclass
-class TableReport:
-    """What happened to one table in one import run."""
+@dataclass(kw_only=True)
+class TableReport(FileCounts):
+    """What happened to one table in one import run: its files' counts added up, and more."""
 
     table: str
     files: list[str] = field(default_factory=list)
-    read: int = 0
-    imported: int = 0
-    duplicate: int = 0
-    conflict: int = 0
-    rejected: int = 0
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-
-    def add(self, counts: FileCounts) -> None:
-        self.read += counts.read
-        self.imported += counts.imported
-        self.duplicate += counts.duplicate
-        self.conflict += counts.conflict
-        self.rejected += counts.rejected
-        self.problems.extend(counts.problems)
 
     def clear_counts(self) -> None:
         """After a rollback nothing of this run is in the store."""
@@ -174,7 +160,7 @@ def _ingest_table(
     store: Store, spec: TableSpec, files: list[SourceFile], options: CheckOptions, run_id: str
 ) -> TableReport:
     """Check every file first (temp tables only), then load them all in one transaction."""
-    report = TableReport(spec.name, files=[f.display for f in files])
+    report = TableReport(table=spec.name, files=[f.display for f in files])
     connection = store.connection
     checked_files: list[CheckedFile] = []
     staged_files: list[StagedFile] = []

@@ -37,6 +37,14 @@ class FileCounts:
     rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
 
+    def add(self, counts: FileCounts) -> None:
+        self.read += counts.read
+        self.imported += counts.imported
+        self.duplicate += counts.duplicate
+        self.conflict += counts.conflict
+        self.rejected += counts.rejected
+        self.problems.extend(counts.problems)
+
 
 @dataclass
 class CheckedFile:
