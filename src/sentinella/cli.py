@@ -222,7 +222,7 @@ def export(
     """
     with _open_store(db, read_only=True) as store:
         written = store.export(table, out, escape_formulas=not raw)
-    console.print(f"wrote {written.rows:,} rows of {table} to {out}", markup=False)
+    console.print(f"wrote {written.rows:,} rows of {table} to {out}", markup=False, soft_wrap=True)
     if written.escaped_cells:
         console.print(
             f"  {written.escaped_cells:,} text cells start with = + - @, a tab or CR: written with a "

@@ -250,7 +250,7 @@ class Store:
         escaped = 0
         select = "*"
         if escape_formulas and out.suffix.lower() == ".csv" and risky:
-            counts = " + ".join(f"count_if({test})" for test in risky.values())
+            counts = " + ".join(f"count(*) FILTER (WHERE {test})" for test in risky.values())
             escaped = count(self.connection, f"SELECT {counts} FROM {table}")
             select = ", ".join(
                 f"CASE WHEN {risky[column]} THEN '''' || {_quote(column)} ELSE {_quote(column)} END "
