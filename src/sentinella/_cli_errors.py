@@ -59,6 +59,8 @@ def explain(error: BaseException) -> tuple[str, int]:
     if isinstance(error, OSError):
         where = " → ".join(str(name) for name in (error.filename, error.filename2) if name is not None)
         reason = error.strerror or str(error) or type(error).__name__
+        if isinstance(error, FileExistsError | NotADirectoryError) and os.path.isfile(str(error.filename)):
+            reason = "is a file, not a folder"
         return (f"{where}: {reason}" if where else reason), EXIT_ERROR
     if isinstance(error, MemoryError):
         return "out of memory: give a lower --memory-limit or run on a bigger machine", EXIT_ERROR
