@@ -111,8 +111,12 @@ class Store:
                 raise StoreError(f"no store at {target}: run `sentinella ingest CASE --db {target}` first")
             if file.is_dir():
                 raise StoreError(f"{target} is a folder; --db takes a store file such as case.duckdb")
-            if must_exist and file.stat().st_size == 0:
-                raise StoreError(f"{target} is an empty file, not a Sentinella store")
+            if file.is_file() and file.stat().st_size == 0:
+                if must_exist:
+                    raise StoreError(f"{target} is an empty file, not a Sentinella store")
+                # holds nothing (e.g. a run killed as DuckDB created it): DuckDB refuses it, so
+                # it is made afresh
+                file.unlink()
             try:
                 file.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
