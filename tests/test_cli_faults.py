@@ -154,3 +154,25 @@ def test_killed_analyses_leave_all_results_or_none(
         }
     assert run_timed(*command, "--db", db, db=db)[0] == 0
     assert counts(db) == expected
+
+
+@pytest.mark.parametrize("command", [("ingest",), *ANALYSES], ids=["ingest", *(c[0] for c in ANALYSES)])
+def test_ctrl_c_stops_the_whole_run_with_one_line(
+    command: tuple[str, ...], world: Path, ingested: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "store.duckdb"
+    if command == ("ingest",):
+        args: tuple[str | Path, ...] = ("ingest", world, "--db", db)
+    else:
+        shutil.copyfile(ingested, db)
+        args = (*command, "--db", db)
+    before = counts(db)
+    process = subprocess.Popen(cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    while process.poll() is None and not has_open(process.pid, db.resolve()):
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=600)
+    assert process.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [stderr.strip()] and stderr.startswith("error: interrupted"), stderr
+    if command != ("ingest",):
+        assert counts(db) == before  # the analysis wrote nothing

@@ -20,6 +20,7 @@ import traceback
 from collections.abc import Sequence
 from typing import Any
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
@@ -50,10 +51,8 @@ def print_error(message: str) -> None:
 
 def explain(error: BaseException) -> tuple[str, int]:
     """The line to print and the exit status for an exception that reached the command line."""
-    if isinstance(error, KeyboardInterrupt):
-        return "interrupted: stopped the whole run (the table being written was rolled back)", (
-            EXIT_INTERRUPTED
-        )
+    if isinstance(error, KeyboardInterrupt) or _interrupted_query(error):
+        return "interrupted: the run stopped; store writes in progress were rolled back", EXIT_INTERRUPTED
     if isinstance(error, SentinellaError):
         return str(error), EXIT_ERROR
     if isinstance(error, OSError):
@@ -72,8 +71,15 @@ def explain(error: BaseException) -> tuple[str, int]:
     )
 
 
+def _interrupted_query(error: BaseException) -> bool:
+    """DuckDB reports a Ctrl-C inside a query as its own error, or as "Query interrupted"."""
+    return isinstance(error, duckdb.InterruptException) or (
+        isinstance(error, RuntimeError) and str(error).strip() == "Query interrupted"
+    )
+
+
 def _fail(error: BaseException, ctx: typer.Context | None) -> typer.Exit:
-    if debug_requested(ctx) and not isinstance(error, KeyboardInterrupt):
+    if debug_requested(ctx) and not isinstance(error, KeyboardInterrupt | duckdb.InterruptException):
         traceback.print_exception(error)
     message, status = explain(error)
     print_error(message)
@@ -90,6 +96,19 @@ class SentinellaGroup(TyperGroup):
             raise
         except (Exception, KeyboardInterrupt) as error:
             raise _fail(error, ctx) from None
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Any = None,
+        **extra: Any,
+    ) -> Any:
+        """Ctrl-C while the options are read is reported like one during the command."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except KeyboardInterrupt as error:
+            raise _fail(error, None) from None
 
     def main(
         self,

@@ -191,8 +191,8 @@ def _ingest_table(
         except BaseException as error:
             rollback_quietly(connection)
             report.clear_counts()
-            if isinstance(error, KeyboardInterrupt | SystemExit):
-                raise
+            if isinstance(error, KeyboardInterrupt | SystemExit | duckdb.InterruptException):
+                raise  # Ctrl-C stops the whole run, not just this table
             report.errors.append(f"{spec.name}: import failed and was rolled back: {first_line(error)}")
     finally:
         for staged in staged_files:
@@ -237,7 +237,7 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
         connection.execute("COMMIT")
     except BaseException as error:
         rollback_quietly(connection)
-        if isinstance(error, duckdb.Error):
+        if isinstance(error, duckdb.Error) and not isinstance(error, duckdb.InterruptException):
             raise StoreError(f"checking references failed, rolled back: {first_line(error)}") from error
         raise
     return counts
