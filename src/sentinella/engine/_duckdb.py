@@ -80,9 +80,10 @@ class EngineSettings:
         if not threads:
             text = os.environ.get("SENTINELLA_THREADS", "").strip() or "0"
             try:
-                threads = check_threads(int(text), "SENTINELLA_THREADS")
+                number = int(text)
             except ValueError:
                 raise ConfigError(f"SENTINELLA_THREADS {text!r} is not a whole number") from None
+            threads = check_threads(number, "SENTINELLA_THREADS")
         return EngineSettings(
             memory_limit=memory or _default_memory_limit(),
             threads=threads or (os.cpu_count() or 1),
