@@ -295,3 +295,23 @@ def test_the_root_help_names_only_commands_that_exist() -> None:
         if word in (app.info.help or ""):
             assert command in group.commands, f"the help names {word!r}, which is not a command"  # type: ignore[attr-defined]
     assert "Usage" in help_text
+
+
+def test_a_store_that_cannot_be_written_is_not_called_a_bug() -> None:
+    """A full disk surfaces from DuckDB at COMMIT (seen on a full tmpfs); it is the user's to fix."""
+    import duckdb
+
+    from sentinella._cli_errors import explain
+
+    full = duckdb.TransactionException(
+        'TransactionContext Error: Failed to commit: Could not write file "s.duckdb.wal": '
+        "No space left on device"
+    )
+    message, status = explain(full)
+    assert status == 2 and message.startswith("the store could not be written") and "No space" in message
+    message, status = explain(duckdb.TransactionException("TransactionContext Error: something else"))
+    assert status == 2 and "this is a bug" in message
+    message, status = explain(PermissionError(13, "Permission denied", "/root/report.html"))
+    assert (message, status) == ("/root/report.html: Permission denied", 2)
+    assert explain(KeyboardInterrupt())[1] == 130
+    assert explain(duckdb.InterruptException("INTERRUPT Error"))[1] == 130

@@ -61,14 +61,25 @@ def explain(error: BaseException) -> tuple[str, int]:
         if isinstance(error, FileExistsError | NotADirectoryError) and os.path.isfile(str(error.filename)):
             reason = "is a file, not a folder"
         return (f"{where}: {reason}" if where else reason), EXIT_ERROR
+    if isinstance(error, duckdb.IOException) or (
+        isinstance(error, duckdb.TransactionException) and "Failed to commit" in str(error)
+    ):  # a full disk, a read-only folder: the store could not be written, nothing half-saved
+        return f"the store could not be written: {_first_line(error)}", EXIT_ERROR
+    if isinstance(error, duckdb.OutOfMemoryException):
+        return f"DuckDB ran out of memory (raise --memory-limit or free memory): {_first_line(error)}", EXIT_ERROR
     if isinstance(error, MemoryError):
         return "out of memory: give a lower --memory-limit or run on a bigger machine", EXIT_ERROR
-    detail = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    detail = _first_line(error) if str(error).strip() else ""
     kind = type(error).__name__ + (f": {detail[:200]}" if detail else "")
     return (
         f"this is a bug in sentinella ({kind}); run again with --debug for the traceback and report it",
         EXIT_ERROR,
     )
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _interrupted_query(error: BaseException) -> bool:
