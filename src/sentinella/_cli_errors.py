@@ -66,7 +66,8 @@ def explain(error: BaseException) -> tuple[str, int]:
     ):  # a full disk, a read-only folder: the store could not be written, nothing half-saved
         return f"the store could not be written: {_first_line(error)}", EXIT_ERROR
     if isinstance(error, duckdb.OutOfMemoryException):
-        return f"DuckDB ran out of memory (raise --memory-limit or free memory): {_first_line(error)}", EXIT_ERROR
+        reason = _first_line(error)
+        return f"DuckDB ran out of memory (raise --memory-limit or free memory): {reason}", EXIT_ERROR
     if isinstance(error, MemoryError):
         return "out of memory: give a lower --memory-limit or run on a bigger machine", EXIT_ERROR
     detail = _first_line(error) if str(error).strip() else ""
