@@ -12,23 +12,33 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from sentinella import __version__
+from sentinella._cli_errors import SentinellaGroup, print_error
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
-from sentinella.store import IngestReport, Store, StoreError, ingest_case
+from sentinella.errors import ConfigError
+from sentinella.store import IngestReport, Store, ingest_case
 
+# Errors: every command runs inside SentinellaGroup.invoke (sentinella/_cli_errors.py), which
+# turns any SentinellaError into one line on stderr and exit status 2, Ctrl-C into 130 and
+# anything else into a one-line bug report. Commands raise; they do not catch.
 app = typer.Typer(
     name="sentinella",
-    help="Trust and safety for social commerce: credit, pyramid forensics, rings, provenance.",
+    help="Trust and safety for social commerce: merchant credit, pyramid forensics, brushing rings.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=SentinellaGroup,
 )
-console = Console()
-errors = Console(stderr=True)
+# Data values (IDs, names, file names, table headers) reach the screen: print them as text,
+# never as Rich markup (a value "[/]" would otherwise raise MarkupError).
+console = Console(highlight=False)
+errors = Console(stderr=True, highlight=False)
 
 DEFAULT_DB = "sentinella.duckdb"
 DbOption = Annotated[
@@ -45,26 +55,31 @@ MemoryOption = Annotated[
 ]
 ThreadsOption = Annotated[
     int,
-    typer.Option("--threads", envvar="SENTINELLA_THREADS", help="Worker threads (default: all cores)."),
+    typer.Option(
+        "--threads", envvar="SENTINELLA_THREADS", min=0, help="Worker threads (default 0: all cores)."
+    ),
 ]
+# Sizes beyond this are refused before anything is written (the benchmarks go to 10M).
+MAX_MEMBERS = 100_000_000
+MAX_SEED = 2**63 - 1
+ExistingFile = {"exists": True, "file_okay": True, "dir_okay": False, "readable": True}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """Print one error line and return the Exit to raise; new code raises a SentinellaError
+    (e.g. ConfigError) instead and lets SentinellaGroup report it."""
+    print_error(message)
     return typer.Exit(code)
 
 
 @contextmanager
-def _open_store(db: Path, *, read_only: bool, memory_limit: str = "", threads: int = 0) -> Iterator[Store]:
-    try:
-        store = Store.open(
-            db,
-            read_only=read_only,
-            settings=EngineSettings(memory_limit=memory_limit, threads=threads),
-        )
-    except StoreError as error:
-        raise _fail(str(error)) from error
+def _open_store(
+    db: Path, *, read_only: bool, create: bool = False, memory_limit: str = "", threads: int = 0
+) -> Iterator[Store]:
+    """The store; only ``ingest`` creates one (``create``), analyses refuse a missing ``--db``."""
+    settings = EngineSettings(memory_limit=memory_limit, threads=threads)  # checked before opening
+    store = Store.open(db, read_only=read_only, create=create, settings=settings)
     try:
         yield store
     finally:
@@ -109,7 +124,7 @@ def ingest(
             help="Keep only salted SHA-256 hashes of identity columns (phone, id_number, ...).",
         ),
     ] = None,
-    show: Annotated[int, typer.Option("--show", help="Bad rows to print per table.")] = 20,
+    show: Annotated[int, typer.Option("--show", min=0, help="Bad rows to print per table.")] = 20,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
 ) -> None:
@@ -122,13 +137,14 @@ def ingest(
         reason = (
             "no such folder" if not case_dir.exists() else "is a file; give the case folder that holds it"
         )
-        raise _fail(f"{case_dir}: {reason}")
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        try:
-            with progress_bar(not as_json and sys.stderr.isatty()) as progress:
-                report = ingest_case(store, case_dir, identity_salt=salt, progress=progress)
-        except StoreError as error:
-            raise _fail(str(error)) from error
+        raise ConfigError(f"{case_dir}: {reason}")
+    if salt is not None and not salt.strip():
+        raise ConfigError("--salt is empty: give a secret phrase, or leave --salt out")
+    with (
+        _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json and sys.stderr.isatty()) as progress,
+    ):
+        report = ingest_case(store, case_dir, identity_salt=salt, progress=progress)
     if as_json:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -138,15 +154,15 @@ def ingest(
 
 def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
     for message in report.errors:
-        errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        print_error(message)
     if report.tables:
-        table = Table(title=f"Imported {report.case_dir} into {db}", title_justify="left")
+        table = Table(title=Text(f"Imported {report.case_dir} into {db}"), title_justify="left")
         for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "status"):
             table.add_column(column, justify="left" if column in ("table", "status") else "right")
         for t in report.tables:
             colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
             table.add_row(
-                t.table,
+                Text(t.table),
                 f"{t.read:,}",
                 f"{t.imported:,}",
                 f"{t.duplicate:,}",
@@ -157,27 +173,25 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         console.print(table)
     for t in report.tables:
         for message in t.errors:
-            errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+            print_error(message)
         for problem in t.problems[:show]:
-            console.print(f"  [yellow]rejected[/] {problem.sentence()}", highlight=False, soft_wrap=True)
+            console.print(f"  [yellow]rejected[/] {escape(problem.sentence())}", soft_wrap=True)
         hidden = t.rejected + t.conflict - min(len(t.problems), show)
         if hidden > 0 and t.problems:
-            console.print(f"  … and more in table ingest_quarantine ({t.table})", highlight=False)
+            console.print(f"  … and more in table ingest_quarantine ({t.table})", markup=False)
         for note in t.notes:
-            console.print(f"  [dim]note[/] {note}", highlight=False, soft_wrap=True)
+            console.print(f"  [dim]note[/] {escape(note)}", soft_wrap=True)
     for reference, count in report.notices.items():
         source, target = reference.split(" → ")
         rows = f"{count:,} row points" if count == 1 else f"{count:,} rows point"
         console.print(
-            f"  [cyan]kept[/] {source}: {rows} to an unknown {target} (see table ingest_notices)",
-            highlight=False,
+            f"  [cyan]kept[/] {escape(source)}: {rows} to an unknown {escape(target)} "
+            "(see table ingest_notices)",
             soft_wrap=True,
         )
     if report.ignored:
-        console.print(
-            f"  [dim]ignored (not contract tables): {', '.join(report.ignored)}[/]", highlight=False
-        )
-    console.print(f"done in {report.seconds:.2f} s, exit status {report.exit_code}", highlight=False)
+        console.print(Text(f"  ignored (not contract tables): {', '.join(report.ignored)}", style="dim"))
+    console.print(f"done in {report.seconds:.2f} s, exit status {report.exit_code}", markup=False)
 
 
 @app.command()
@@ -188,12 +202,12 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     if as_json:
         console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
         return
-    table = Table(title=str(db), title_justify="left")
+    table = Table(title=Text(str(db)), title_justify="left")
     table.add_column("table")
     table.add_column("rows", justify="right")
     table.add_column("kind")
     for info in infos:
-        table.add_row(info.name, f"{info.rows:,}", info.kind)
+        table.add_row(Text(info.name), f"{info.rows:,}", info.kind)
     console.print(table)
 
 
@@ -202,14 +216,27 @@ def export(
     table: Annotated[str, typer.Argument(help="Table to export.")],
     out: Annotated[Path, typer.Option("--out", help="Output file: .csv, .parquet, .json or .jsonl.")],
     db: DbOption = Path(DEFAULT_DB),
+    raw: Annotated[
+        bool,
+        typer.Option("--raw", help="CSV: write text cells as they are, formula-like ones included."),
+    ] = False,
 ) -> None:
-    """Write a table to a file; the format follows the extension."""
+    """Write a table to a file; the format follows the extension.
+
+    In CSV, text cells starting with = + - @, a tab or a carriage return get a leading ' so a
+    spreadsheet shows them instead of running them as formulas (OWASP's CSV-injection rule);
+    numbers are left alone. --raw turns this off.
+    """
     with _open_store(db, read_only=True) as store:
-        try:
-            rows = store.export(table, out)
-        except StoreError as error:
-            raise _fail(str(error)) from error
-    console.print(f"wrote {rows:,} rows of {table} to {out}", highlight=False)
+        written = store.export(table, out, escape_formulas=not raw)
+    console.print(f"wrote {written.rows:,} rows of {table} to {out}", markup=False, soft_wrap=True)
+    if written.escaped_cells:
+        console.print(
+            f"  {written.escaped_cells:,} text cells start with = + - @, a tab or CR: written with a "
+            "leading ' so spreadsheets do not run them as formulas (--raw keeps them as they are)",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 @app.command()
@@ -243,13 +270,21 @@ def contract(as_json: JsonOption = False) -> None:
 @app.command()
 def generate(
     out: Annotated[Path, typer.Option("--out", help="Case folder to write (its tables are replaced).")],
-    members: Annotated[int, typer.Option("--members", min=1, help="Number of members.")] = 10_000,
-    seed: Annotated[int, typer.Option("--seed", help="Same seed, same bytes.")] = 1,
+    members: Annotated[
+        int, typer.Option("--members", min=1, max=MAX_MEMBERS, help="Number of members.")
+    ] = 10_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Same seed, same bytes.")] = 1,
     profile: Annotated[str, typer.Option("--profile", help="default, pyramid-case or tiny.")] = "default",
     file_format: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
     media: Annotated[bool, typer.Option("--media/--no-media", help="Render images (JPEG with EXIF).")] = True,
     dirty_rate: Annotated[
-        float | None, typer.Option("--dirty-rate", help="Share of rows made dirty (default: the profile's).")
+        float | None,
+        typer.Option(
+            "--dirty-rate",
+            min=0.0,
+            max=0.5,
+            help="Share of rows made dirty, 0 to 0.5 (default: the profile's).",
+        ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -257,9 +292,10 @@ def generate(
     from sentinella.synth import PROFILES, generate_world
 
     if profile not in PROFILES:
-        raise _fail(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+        raise ConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
     if file_format not in ("parquet", "csv", "jsonl"):
-        raise _fail(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
+        raise ConfigError(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
+    _check_out_folder(out)
     with progress_bar(not as_json and sys.stderr.isatty()) as progress:
         summary = generate_world(
             out,
@@ -276,9 +312,15 @@ def generate(
         console.print_json(json.dumps(payload))
         return
     rows = ", ".join(f"{name} {count:,}" for name, count in summary.rows.items())
-    console.print(f"wrote {out} in {summary.seconds:.1f} s: {rows}", highlight=False, soft_wrap=True)
+    console.print(f"wrote {out} in {summary.seconds:.1f} s: {rows}", markup=False, soft_wrap=True)
     planted = ", ".join(f"{name.replace('_', ' ')} {count:,}" for name, count in summary.planted.items())
-    console.print(f"planted (see {out / 'truth'}): {planted}", highlight=False, soft_wrap=True)
+    console.print(f"planted (see {out / 'truth'}): {planted}", markup=False, soft_wrap=True)
+
+
+def _check_out_folder(out: Path) -> None:
+    """Refuse an output folder that is a file, before any work starts."""
+    if out.exists() and not out.is_dir():
+        raise ConfigError(f"--out {out}: is a file; give a folder to write the case into")
 
 
 @app.command()
@@ -286,15 +328,18 @@ def demo(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the world, the store and the report.")
     ] = Path("demo"),
-    members: Annotated[int, typer.Option("--members", min=1000, help="World size.")] = 20_000,
-    seed: Annotated[int, typer.Option("--seed")] = 42,
+    members: Annotated[
+        int, typer.Option("--members", min=1000, max=MAX_MEMBERS, help="World size.")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 42,
     media: Annotated[bool, typer.Option("--media/--no-media")] = True,
 ) -> None:
     """Generate a world, ingest it, run every analysis and show what was found vs planted."""
     from sentinella.demo import run_demo
 
+    _check_out_folder(out)
     console.print(
-        f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", highlight=False
+        f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", markup=False
     )
     with progress_bar(sys.stderr.isatty()) as progress:
         result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
@@ -304,8 +349,8 @@ def demo(
     for score in result.scores:
         colour = "green" if score.recall >= 0.95 else "red"
         table.add_row(
-            score.capability,
-            score.what,
+            Text(score.capability),
+            Text(score.what),
             f"{score.planted:,}",
             f"{score.found:,}",
             f"[{colour}]{score.recall:.0%}[/]",
@@ -313,8 +358,8 @@ def demo(
         )
     console.print(table)
     timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
-    console.print(f"done: {timings}", highlight=False)
-    console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", highlight=False)
+    console.print(f"done: {timings}", markup=False)
+    console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", markup=False)
 
 
 @app.command()
@@ -322,7 +367,9 @@ def rings(
     db: DbOption = Path(DEFAULT_DB),
     labels: Annotated[
         Path | None,
-        typer.Option("--labels", help="CSV of order_id,label (1 fake, 0 honest) to learn from."),
+        typer.Option(
+            "--labels", **ExistingFile, help="CSV of order_id,label (1 fake, 0 honest) to learn from."
+        ),
     ] = None,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
@@ -330,13 +377,10 @@ def rings(
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
-    from sentinella.rings import LabelsError, MissingTableError, run_rings
+    from sentinella.rings import run_rings
 
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        try:
-            summary = run_rings(store.backend, labels=labels)
-        except (LabelsError, MissingTableError) as error:
-            raise _fail(str(error)) from error
+        summary = run_rings(store.backend, labels=labels)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return
@@ -344,9 +388,9 @@ def rings(
         f"{summary.orders:,} orders scored: {summary.rings:,} rings of {summary.ring_members:,} accounts; "
         f"{summary.flagged_orders:,} orders and {summary.flagged_members:,} accounts flagged "
         f"({'supervised' if summary.supervised else 'unsupervised'}) in {summary.seconds:.2f} s",
-        highlight=False,
+        markup=False,
     )
-    console.print(f"  results: {', '.join(RINGS_TABLES)}", highlight=False)
+    console.print(f"  results: {', '.join(RINGS_TABLES)}", markup=False)
 
 
 @app.command()
@@ -364,17 +408,14 @@ def credit(
     import datetime as dt
 
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
-    from sentinella.credit import CreditError, run_credit
+    from sentinella.credit import run_credit
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
-    except ValueError as error:
-        raise _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from error
+    except ValueError:
+        raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        try:
-            summary = run_credit(store.backend, as_of=day)
-        except CreditError as error:
-            raise _fail(str(error)) from error
+        summary = run_credit(store.backend, as_of=day)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return
@@ -382,16 +423,16 @@ def credit(
     console.print(
         f"{summary.merchants:,} merchants scored as of {summary.as_of} ({summary.timezone}): "
         f"{summary.counted:,} of {summary.ratings:,} ratings counted in {summary.seconds:.2f} s",
-        highlight=False,
+        markup=False,
     )
     if skipped:
-        console.print(f"  not counted: {skipped}", highlight=False, soft_wrap=True)
+        console.print(f"  not counted: {skipped}", markup=False, soft_wrap=True)
     if summary.flagged_orders:
         console.print(
             f"  {summary.flagged_orders:,} brushing orders removed (from {summary.flagged_source})",
-            highlight=False,
+            markup=False,
         )
-    console.print(f"  results: {', '.join(CREDIT_TABLES)}", highlight=False)
+    console.print(f"  results: {', '.join(CREDIT_TABLES)}", markup=False)
 
 
 pyramid_app = typer.Typer(
@@ -417,7 +458,8 @@ def pyramid(
         typer.Option("--repeat-offender", help="Member sanctioned before for pyramid selling (repeatable)."),
     ] = None,
     rates: Annotated[
-        Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")
+        Path | None,
+        typer.Option("--rates", **ExistingFile, help="TOML file of CNY per unit of each currency."),
     ] = None,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
@@ -425,20 +467,22 @@ def pyramid(
 ) -> None:
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
-        return
+        return  # a subcommand (report) reads the group's --db from the context
+    from sentinella.money import load_rates
     from sentinella.pyramid import RESULT_TABLES as PYRAMID_TABLES
-    from sentinella.pyramid import PyramidError, run_pyramid
+    from sentinella.pyramid import load_profile, run_pyramid
 
+    profiles = profile or ["cn", "us", "eu"]
+    for name in profiles:  # profiles and rates are checked before the store is opened
+        load_profile(name)
+    load_rates(rates)
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        try:
-            summary = run_pyramid(
-                store.backend,
-                profiles=profile or ("cn", "us", "eu"),
-                repeat_offenders=repeat_offender or (),
-                rates_file=rates,
-            )
-        except PyramidError as error:
-            raise _fail(str(error)) from error
+        summary = run_pyramid(
+            store.backend,
+            profiles=profiles,
+            repeat_offenders=repeat_offender or (),
+            rates_file=rates,
+        )
     if as_json:
         console.print_json(json.dumps(summary.__dict__))
         return
@@ -446,37 +490,48 @@ def pyramid(
         f"{summary.members:,} members, {summary.networks:,} networks of which {summary.pyramids:,} "
         f"pyramids; {summary.organizers:,} organizers or leaders; {summary.findings:,} findings "
         f"({', '.join(summary.profiles)}) in {summary.seconds:.2f} s",
-        highlight=False,
+        markup=False,
     )
     for issue, count in summary.issues.items():
-        console.print(
-            f"  [yellow]data problem[/] {issue.replace('_', ' ')}: {count:,} members", highlight=False
-        )
-    console.print(f"  results: {', '.join(PYRAMID_TABLES)}", highlight=False)
+        console.print(f"  [yellow]data problem[/] {escape(issue.replace('_', ' '))}: {count:,} members")
+    console.print(f"  results: {', '.join(PYRAMID_TABLES)}", markup=False)
 
 
 @pyramid_app.command("report")
 def pyramid_report(
+    ctx: typer.Context,
     network: Annotated[str, typer.Option("--network", help="The network (its leader's member_id).")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    db: DbOption = Path(DEFAULT_DB),
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            "--db", help="The store (default: the pyramid group's --db, e.g. pyramid --db X report)."
+        ),
+    ] = None,
 ) -> None:
     """Write the evidence report of one network as HTML (print it to PDF from a browser)."""
-    from sentinella.pyramid import PyramidError, render_report
+    from sentinella.pyramid import render_report
 
+    if db is None:  # `pyramid --db X report ...`: the group parsed --db (or SENTINELLA_DB, or the default)
+        db = Path(ctx.parent.params["db"]) if ctx.parent is not None else Path(DEFAULT_DB)
+    if out.is_dir():
+        raise ConfigError(f"--out {out}: is a folder; give an HTML file name")
     with _open_store(db, read_only=True) as store:
-        try:
-            html = render_report(store.backend, network, store_path=str(db))
-        except PyramidError as error:
-            raise _fail(str(error)) from error
+        html = render_report(store.backend, network, store_path=str(db))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
-    console.print(f"wrote {out}", highlight=False)
+    console.print(f"wrote {out}", markup=False)
 
 
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug", envvar="SENTINELLA_DEBUG", help="Show the traceback of an unexpected error (a bug)."
+        ),
+    ] = False,
 ) -> None:
     if version:
         console.print(f"sentinella {__version__}")

@@ -7,9 +7,13 @@ reproducible, so the rates used are part of its evidence.
 
 from __future__ import annotations
 
+import math
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
+
+from sentinella.errors import ConfigError
 
 # Units of each currency per 1 CNY is awkward to read; these are CNY per unit (approximate,
 # mid-2024). Edit with a TOML file of `CODE = rate` lines and pass it where a command takes --rates.
@@ -30,23 +34,46 @@ DEFAULT_CNY_PER_UNIT: Mapping[str, float] = {
     "MYR": 1.55,
     "THB": 0.2,
 }
+_CURRENCY_CODE = re.compile(r"[A-Za-z]{3}")
 
 
 def load_rates(path: Path | None) -> dict[str, float]:
-    """The default table, overridden by a TOML file of ``CODE = CNY per unit`` lines."""
+    """The default table, overridden by a TOML file of ``CODE = CNY per unit`` lines.
+
+    Raises :class:`~sentinella.errors.ConfigError` naming the file (and the key) when the file
+    cannot be read, is not TOML, or a rate is not a positive finite number.
+    """
     rates = dict(DEFAULT_CNY_PER_UNIT)
-    if path is not None:
+    if path is None:
+        return rates
+    try:
         with path.open("rb") as handle:
             data = tomllib.load(handle)
-        for code, value in data.items():
-            rates[str(code).upper()] = float(value)
+    except FileNotFoundError:
+        raise ConfigError(f"rates file {path}: no such file") from None
+    except IsADirectoryError:
+        raise ConfigError(f"rates file {path}: is a folder, not a TOML file") from None
+    except OSError as error:
+        raise ConfigError(f"rates file {path}: cannot be read ({error.strerror or error})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"rates file {path}: not valid TOML ({error})") from None
+    for code, value in data.items():
+        if not _CURRENCY_CODE.fullmatch(str(code)):
+            raise ConfigError(f"rates file {path}: key {code!r} is not a currency code such as USD")
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(
+                f"rates file {path}: {code} = {value!r} is not a number (CNY per unit, e.g. {code} = 7.2)"
+            )
+        if not math.isfinite(value) or value <= 0:
+            raise ConfigError(f"rates file {path}: {code} = {value!r} must be a positive number")
+        rates[str(code).upper()] = float(value)
     return rates
 
 
 def convert_sql(amount: str, currency: str, target: str, rates: Mapping[str, float]) -> str:
     """SQL converting ``amount`` in ``currency`` to ``target``; NULL for unknown currencies."""
     if target not in rates:
-        raise ValueError(f"no rate for {target}: add it to the rates table")
+        raise ConfigError(f"no rate for {target}: add it to the rates table")
     per_target = rates[target]
     cases = " ".join(f"WHEN '{code}' THEN {rate / per_target!r}" for code, rate in sorted(rates.items()))
     return f"(CAST({amount} AS DOUBLE) * CASE {currency} {cases} END)"

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from sentinella.errors import MissingTableError, SentinellaError
 
-class CreditError(RuntimeError):
+
+class CreditError(SentinellaError, RuntimeError):
     """Credit cannot be computed or read; the message says what to do."""
 
 
-class MissingTableError(CreditError):
-    """The store lacks a table credit needs."""
+__all__ = ["CreditError", "MissingTableError"]

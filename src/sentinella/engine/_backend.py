@@ -8,6 +8,7 @@ the analyses never see which engine runs them.
 from __future__ import annotations
 
 import abc
+import contextlib
 import itertools
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,12 +16,19 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from sentinella.errors import SentinellaError
+
 from ._dialect import Dialect
 from ._pipeline import CTEPipeline
 
 
-class EngineError(RuntimeError):
+class EngineError(SentinellaError, RuntimeError):
     """A SQL step failed; the message names the step so a user can report it."""
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 class Backend(abc.ABC):
@@ -72,14 +80,31 @@ class Backend(abc.ABC):
 
     @contextmanager
     def transaction(self, step: str = "transaction") -> Iterator[None]:
-        """All or nothing: readers never see half an analysis's results."""
+        """All or nothing: readers never see half an analysis's results.
+
+        A failed COMMIT (a full disk, a read-only folder) is reported once as an
+        :class:`EngineError`; the engine has already discarded the transaction, so nothing is
+        rolled back twice and the store keeps its previous contents.
+        """
         self.execute("BEGIN TRANSACTION", step=step)
         try:
             yield
         except BaseException:
-            self.execute("ROLLBACK", step=step)
+            self.rollback_quietly()
             raise
-        self.execute("COMMIT", step=step)
+        try:
+            self._execute("COMMIT")
+        except Exception as error:
+            self.rollback_quietly()
+            raise EngineError(
+                f"step {step!r}: the results could not be saved and nothing was changed: {_first_line(error)}"
+            ) from error
+
+    def rollback_quietly(self) -> None:
+        """Roll back if a transaction is still open; the error that led here is the one to report."""
+        # no transaction left (a failed COMMIT ends it) or a broken connection: nothing to undo
+        with contextlib.suppress(Exception):
+            self._execute("ROLLBACK")
 
     def write_table(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
         """Create or replace a result table from Arrow: a table, or a stream of batches that is

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pyarrow as pa
+
+from sentinella.errors import ConfigError
 
 from ._backend import Backend
 from ._dialect import DuckDBDialect
@@ -22,19 +25,65 @@ def _default_memory_limit() -> str:
     return f"{max(1, int(total * 0.6 / 2**30))}GB"
 
 
+_MEMORY = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB|%)\s*", re.IGNORECASE)
+_UNIT_BYTES = {
+    "kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}  # fmt: skip
+MIN_MEMORY_BYTES = 100 * 10**6  # below this DuckDB fails its first allocations
+MAX_THREADS = 1024
+
+
+def check_memory_limit(value: str, source: str = "--memory-limit") -> str:
+    """``value`` if DuckDB can run with it (e.g. ``8GB``, ``512MiB``, ``60%``); else ConfigError."""
+    match = _MEMORY.fullmatch(value)
+    if match is None:
+        raise ConfigError(f"{source} {value!r} is not a memory size: write e.g. 8GB, 512MB or 60%")
+    number, unit = float(match.group(1)), match.group(2).lower()
+    if unit == "%":
+        if not 0 < number <= 100:
+            raise ConfigError(f"{source} {value!r}: a share of memory must be above 0% and at most 100%")
+    elif number * _UNIT_BYTES[unit] < MIN_MEMORY_BYTES:
+        raise ConfigError(f"{source} {value!r} is too small: give at least 100MB")
+    return value.strip()
+
+
+def check_threads(value: int, source: str = "--threads") -> int:
+    """``value`` if it is 0 (all cores) or a sensible thread count; else ConfigError."""
+    if not 0 <= value <= MAX_THREADS:
+        raise ConfigError(f"{source} {value} must be between 1 and {MAX_THREADS} (0: all cores)")
+    return value
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """Resource limits, set explicitly so a run behaves the same on every machine.
 
-    Read from ``SENTINELLA_MEMORY_LIMIT`` / ``SENTINELLA_THREADS`` when not given.
+    Read from ``SENTINELLA_MEMORY_LIMIT`` / ``SENTINELLA_THREADS`` when not given. Values are
+    checked when the settings are made (and the environment's when resolved), before any store
+    is opened, so a typo never leaves a half-made store behind.
     """
 
     memory_limit: str = ""
     threads: int = 0
 
+    def __post_init__(self) -> None:
+        if self.memory_limit:
+            check_memory_limit(self.memory_limit)
+        check_threads(self.threads)
+
     def resolved(self) -> EngineSettings:
         memory = self.memory_limit or os.environ.get("SENTINELLA_MEMORY_LIMIT", "")
-        threads = self.threads or int(os.environ.get("SENTINELLA_THREADS", "0") or 0)
+        if memory and not self.memory_limit:
+            check_memory_limit(memory, "SENTINELLA_MEMORY_LIMIT")
+        threads = self.threads
+        if not threads:
+            text = os.environ.get("SENTINELLA_THREADS", "").strip() or "0"
+            try:
+                number = int(text)
+            except ValueError:
+                raise ConfigError(f"SENTINELLA_THREADS {text!r} is not a whole number") from None
+            threads = check_threads(number, "SENTINELLA_THREADS")
         return EngineSettings(
             memory_limit=memory or _default_memory_limit(),
             threads=threads or (os.cpu_count() or 1),
@@ -57,10 +106,16 @@ class DuckDBBackend(Backend):
         return cls(duckdb.connect(":memory:"), settings or EngineSettings())
 
     def _execute(self, sql: str) -> None:
-        self.connection.execute(sql)
+        try:
+            self.connection.execute(sql)
+        except duckdb.InterruptException as error:  # Ctrl-C inside a query: stop the whole run
+            raise KeyboardInterrupt from error
 
     def _query_arrow(self, sql: str) -> pa.Table:
-        return self.connection.sql(sql).to_arrow_table()
+        try:
+            return self.connection.sql(sql).to_arrow_table()
+        except duckdb.InterruptException as error:
+            raise KeyboardInterrupt from error
 
     def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
         self.connection.register(name, table)

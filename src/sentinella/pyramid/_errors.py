@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sentinella.errors import SentinellaError
 
-class PyramidError(ValueError):
+
+class PyramidError(SentinellaError, ValueError):
     """Something the user can fix: a missing table, a bad profile, an unknown network."""

@@ -17,12 +17,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from sentinella.errors import SentinellaError
+
 from . import _jit
 from ._arrays import Engine, IndexArray, as_member_array, as_parent
 from ._arrays import use_numba as _use_numba
 
 
-class SponsorCycleError(ValueError):
+class SponsorCycleError(SentinellaError, ValueError):
     """Raised when metrics are asked of a sponsor array that still has cycles."""
 
 

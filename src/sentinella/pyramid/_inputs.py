@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from sentinella.engine import Backend, CTEPipeline
+from sentinella.errors import MissingTableError as MissingTableError  # re-exported: the one class
 from sentinella.idcodes import code_ids
 from sentinella.money import convert_sql
 
@@ -24,10 +25,6 @@ from ._errors import PyramidError
 IDENTITY_KINDS = ("phone", "id_number", "device_id", "bank_account")
 _NO_TIME = np.iinfo(np.int64).max
 SALE_STATUSES = ("paid", "shipped", "delivered", "completed")
-
-
-class MissingTableError(PyramidError):
-    """The store lacks a table the analysis needs."""
 
 
 @dataclass

@@ -42,7 +42,10 @@ def load_profile(name_or_path: str) -> Profile:
         path = Path(name_or_path)
         if not path.is_file():
             raise ProfileError(f"no profile {name_or_path!r}: use {', '.join(BUNDLED)} or a TOML file path")
-        text, source = path.read_text("utf-8"), str(path)
+        try:
+            text, source = path.read_text("utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as error:
+            raise ProfileError(f"{path}: cannot be read as a UTF-8 TOML file ({error})") from None
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from sentinella._timing import lap
 from sentinella.engine import Backend
+from sentinella.errors import SentinellaError
 from sentinella.idcodes import code_ids
 
 from ._config import HOUR_US, RingsConfig
@@ -35,7 +36,7 @@ RESULT_TABLES = ("ring_groups", "ring_members", "ring_order_scores", "ring_membe
 _EXPLAIN_FROM = 0.2
 
 
-class LabelsError(ValueError):
+class LabelsError(SentinellaError, ValueError):
     """The labels file is not a CSV of order_id,label with labels 0/1 (or fake/honest)."""
 
 

@@ -10,6 +10,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from sentinella.engine import Backend
+from sentinella.errors import MissingTableError as MissingTableError  # re-exported: the one class
 from sentinella.idcodes import code_ids
 
 NO_TIME = np.iinfo(np.int64).min
@@ -20,10 +21,6 @@ _CASHBACK = (
     "kind NOT IN ('purchase', 'entry_fee', 'commission', 'bonus') "
     "AND NOT (kind = 'refund' AND order_id IS NOT NULL)"
 )
-
-
-class MissingTableError(LookupError):
-    """The rings analysis needs orders; say so instead of failing inside SQL."""
 
 
 @dataclass

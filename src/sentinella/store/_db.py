@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import duckdb
@@ -22,3 +23,13 @@ def count(connection: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | N
 
 def arrow(connection: duckdb.DuckDBPyConnection, sql: str) -> pa.Table:
     return connection.sql(sql).to_arrow_table()
+
+
+def rollback_quietly(connection: duckdb.DuckDBPyConnection) -> None:
+    """Roll back if a transaction is still open.
+
+    DuckDB ends the transaction itself when COMMIT fails (a full disk, a read-only folder), so
+    a ROLLBACK then raises "no transaction is active" and would hide the real error.
+    """
+    with contextlib.suppress(duckdb.Error):
+        connection.execute("ROLLBACK")

@@ -16,15 +16,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from sentinella.contract import TABLES, TableSpec
 
 from ._checks import CheckOptions, quote_identifier, sql_string
-from ._db import count
+from ._db import count, rollback_quietly
 from ._load import SAMPLE_PROBLEMS, CheckedFile, FileCounts, check_staged, load_checked
 from ._problems import SourceError, first_line
 from ._readers import STAGERS, StagedFile
 from ._sources import SourceFile, find_case_files
-from ._store import NOTICES_TABLE, RUNS_TABLE, Store
+from ._store import NOTICES_TABLE, RUNS_TABLE, Store, StoreError
 
 Progress = Callable[[str, int, int], None]
 
@@ -187,10 +189,10 @@ def _ingest_table(
                     )
             connection.execute("COMMIT")
         except BaseException as error:
-            connection.execute("ROLLBACK")
+            rollback_quietly(connection)
             report.clear_counts()
-            if isinstance(error, KeyboardInterrupt | SystemExit):
-                raise
+            if isinstance(error, KeyboardInterrupt | SystemExit | duckdb.InterruptException):
+                raise  # Ctrl-C stops the whole run, not just this table
             report.errors.append(f"{spec.name}: import failed and was rolled back: {first_line(error)}")
     finally:
         for staged in staged_files:
@@ -233,8 +235,10 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
                 if found:
                     counts[f"{spec.name}.{column.name} → {column.references}"] = found
         connection.execute("COMMIT")
-    except BaseException:
-        connection.execute("ROLLBACK")
+    except BaseException as error:
+        rollback_quietly(connection)
+        if isinstance(error, duckdb.Error) and not isinstance(error, duckdb.InterruptException):
+            raise StoreError(f"checking references failed, rolled back: {first_line(error)}") from error
         raise
     return counts
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sentinella.errors import SentinellaError
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -23,7 +25,7 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
-class SourceError(Exception):
+class SourceError(SentinellaError):
     """A whole file cannot be read; the message is one line naming the file and the cause."""
 
     def __init__(self, file: str, reason: str) -> None:

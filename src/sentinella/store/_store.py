@@ -20,6 +20,7 @@ import pyarrow as pa
 
 from sentinella.contract import TABLES
 from sentinella.engine import DuckDBBackend, EngineSettings
+from sentinella.errors import SentinellaError
 
 from ._db import arrow, count, one
 from ._problems import first_line
@@ -52,7 +53,7 @@ _EXPORT_FORMATS = {
 _LOCK_PID = re.compile(r"PID (\d+)")
 
 
-class StoreError(RuntimeError):
+class StoreError(SentinellaError, RuntimeError):
     """A store cannot be opened or used; the message says what to do."""
 
 
@@ -89,13 +90,37 @@ class Store:
 
     @classmethod
     def open(
-        cls, path: Path | str, *, read_only: bool = False, settings: EngineSettings | None = None
+        cls,
+        path: Path | str,
+        *,
+        read_only: bool = False,
+        create: bool = True,
+        settings: EngineSettings | None = None,
     ) -> Store:
+        """Open (or, when ``create`` and not ``read_only``, create) the store at ``path``.
+
+        Analyses pass ``create=False``: a mistyped ``--db`` then fails with a message instead of
+        leaving an empty store behind. Settings (and the environment's) are checked first.
+        """
         target = str(path)
-        if read_only and target != ":memory:" and not Path(target).exists():
-            raise StoreError(f"no store at {target}: run `sentinella ingest CASE --db {target}` first")
+        settings = (settings or EngineSettings()).resolved()
+        must_exist = read_only or not create
         if target != ":memory:":
-            Path(target).parent.mkdir(parents=True, exist_ok=True)
+            file = Path(target)
+            if must_exist and not file.exists():
+                raise StoreError(f"no store at {target}: run `sentinella ingest CASE --db {target}` first")
+            if file.is_dir():
+                raise StoreError(f"{target} is a folder; --db takes a store file such as case.duckdb")
+            if file.is_file() and file.stat().st_size == 0:
+                if must_exist:
+                    raise StoreError(f"{target} is an empty file, not a Sentinella store")
+                # holds nothing (e.g. a run killed as DuckDB created it): DuckDB refuses it, so
+                # it is made afresh
+                file.unlink()
+            try:
+                file.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise StoreError(f"cannot create the folder of {target}: {error.strerror}") from error
         try:
             connection = duckdb.connect(target, read_only=read_only)
         except duckdb.IOException as error:
@@ -110,7 +135,17 @@ class Store:
             raise StoreError(f"cannot open store {target}: {first_line(error)}") from error
         except duckdb.Error as error:
             raise StoreError(f"{target} is not a Sentinella store: {first_line(error)}") from error
-        return cls(connection, target, read_only, settings or EngineSettings())
+        if must_exist and target != ":memory:" and not _has_table(connection, META_TABLE):
+            connection.close()
+            raise StoreError(
+                f"{target} is a DuckDB file but not a Sentinella store: "
+                f"run `sentinella ingest CASE --db {target}` into a new file"
+            )
+        try:
+            return cls(connection, target, read_only, settings)
+        except BaseException:
+            connection.close()
+            raise
 
     def close(self) -> None:
         self.connection.close()
@@ -194,13 +229,66 @@ class Store:
             listed = ", ".join(sorted(known)) or "none"
             raise StoreError(f"no table {name!r} in {self.path} (tables: {listed})")
 
-    def export(self, name: str, out: Path) -> int:
-        """Write a table to CSV, Parquet, JSON or JSON lines, chosen by the file extension."""
+    def export(self, name: str, out: Path, *, escape_formulas: bool = True) -> Export:
+        """Write a table to CSV, Parquet, JSON or JSON lines, chosen by the file extension.
+
+        In CSV, text cells a spreadsheet would run as a formula (starting with ``=``, ``+``,
+        ``-``, ``@``, a tab or a carriage return; OWASP's CSV-injection rule) are written with a
+        leading ``'`` unless ``escape_formulas`` is false. Numbers are never changed: only
+        text columns are escaped.
+        """
         self._require_table(name)
         options = _EXPORT_FORMATS.get(out.suffix.lower())
         if options is None:
             raise StoreError(f"cannot export to '{out.suffix}': use .csv, .parquet, .json or .jsonl")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        literal = str(out).replace("'", "''")
-        self.connection.execute(f"COPY (SELECT * FROM \"{name}\") TO '{literal}' {options}")
-        return self.row_count(name)
+        if out.is_dir():
+            raise StoreError(f"{out} is a folder: give a file name such as {out / name}.csv")
+        table = _quote(name)
+        described = self.connection.execute(f"DESCRIBE {table}").fetchall()
+        columns = [(str(row[0]), str(row[1])) for row in described]
+        risky = {
+            column: f"left({_quote(column)}, 1) IN {_FORMULA_STARTS}"
+            for column, kind in columns
+            if kind == "VARCHAR"
+        }
+        escaped = 0
+        select = "*"
+        if escape_formulas and out.suffix.lower() == ".csv" and risky:
+            counts = " + ".join(f"count(*) FILTER (WHERE {test})" for test in risky.values())
+            escaped = count(self.connection, f"SELECT {counts} FROM {table}")
+            select = ", ".join(
+                f"CASE WHEN {risky[column]} THEN '''' || {_quote(column)} ELSE {_quote(column)} END "
+                f"AS {_quote(column)}"
+                if column in risky
+                else _quote(column)
+                for column, _ in columns
+            )
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            literal = str(out).replace("'", "''")
+            self.connection.execute(f"COPY (SELECT {select} FROM {table}) TO '{literal}' {options}")
+        except (OSError, duckdb.Error) as error:
+            reason = error.strerror if isinstance(error, OSError) else first_line(error)
+            raise StoreError(f"cannot write {out}: {reason}") from error
+        return Export(self.row_count(name), escaped)
+
+
+@dataclass(frozen=True)
+class Export:
+    """What ``Store.export`` wrote: rows, and text cells prefixed so they are not formulas."""
+
+    rows: int
+    escaped_cells: int = 0
+
+
+# OWASP CSV injection: a cell starting with one of these is run by spreadsheets as a formula
+_FORMULA_STARTS = "('=', '+', '-', '@', chr(9), chr(13))"
+
+
+def _quote(identifier: str) -> str:
+    return '"' + identifier.replace('"', '""') + '"'
+
+
+def _has_table(connection: duckdb.DuckDBPyConnection, name: str) -> bool:
+    found = count(connection, "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name])
+    return bool(found)

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 
+from sentinella.errors import ConfigError
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -131,21 +133,21 @@ def resolve_profile(
             base = PROFILES[profile]
         except KeyError:
             known = ", ".join(PROFILES)
-            raise ValueError(f"unknown profile {profile!r} (profiles: {known})") from None
+            raise ConfigError(f"unknown profile {profile!r} (profiles: {known})") from None
     changes: dict[str, object] = {}
     for key, value in (overrides or {}).items():
         kind = _OVERRIDABLE.get(key)
         if kind is None:
             known = ", ".join(sorted(k for k in _OVERRIDABLE if k not in ("start", "end")))
-            raise ValueError(f"unknown profile setting {key!r} (settings: {known})")
+            raise ConfigError(f"unknown profile setting {key!r} (settings: {known})")
         if kind in ("datetime", datetime):
-            raise ValueError(f"{key!r} cannot be overridden with a number")
+            raise ConfigError(f"{key!r} cannot be overridden with a number")
         changes[key] = int(value) if kind in ("int", int) else float(value)
     if dirty_rate is not None:
         changes["dirty_rate"] = float(dirty_rate)
     resolved = replace(base, **changes)  # type: ignore[arg-type]
     if resolved.chunk_members < 1:
-        raise ValueError("chunk_members must be ≥ 1")
+        raise ConfigError("chunk_members must be ≥ 1")
     if not 0.0 <= resolved.dirty_rate <= 0.5:
-        raise ValueError("dirty_rate must be between 0 and 0.5")
+        raise ConfigError(f"dirty rate {resolved.dirty_rate!r} must be between 0 and 0.5")
     return resolved

@@ -13,6 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..contract import TABLES
+from ..errors import ConfigError
 from . import _fmt as F
 from ._assemble import assemble
 from ._brushing import plant_lookalikes, plant_rings, trade_lookalikes, trade_rings
@@ -67,7 +68,7 @@ def generate_world(
     The output is a pure function of the arguments: the same seed gives the same bytes.
     """
     if members < 1:
-        raise ValueError("members must be ≥ 1")
+        raise ConfigError(f"members must be ≥ 1, not {members}")
     prof = resolve_profile(profile, dirty_rate=dirty_rate, overrides=overrides)
     t0 = time.perf_counter()
     out = Path(out)
