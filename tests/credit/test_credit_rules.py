@@ -233,8 +233,11 @@ def test_every_exclusion_is_explained() -> None:
     case.rated(5, amount=1)
     order = case.order(listing_id="SAME")
     case.review(order, 5)
-    case.review(order, 4)
+    case.review(order, 4)  # a positive cannot be changed: a repeat
     case.rated(5, listing_id="SAME", placed_at=T0 + 2 * DAY)
+    changed = case.order(buyer_id="B5")
+    case.review(changed, 1)
+    case.review(changed, 5, created_at=T0 + 5 * DAY)  # the 1★ changed within 30 days: revised
     flagged = case.order(buyer_id="B7")
     case.review(flagged, 5)
     # the capped ratings live at S2; move them to S1's explanation by merchant

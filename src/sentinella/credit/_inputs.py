@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from sentinella.engine import Backend
+from sentinella.money import convert_sql
 
 from ._config import CreditConfig
 from ._errors import MissingTableError
@@ -154,12 +155,25 @@ def _from_arrow(backend: Backend, table: pa.Table) -> None:
 
 
 def register_refunds(backend: Backend, cutoff: str, config: CreditConfig) -> None:
-    """Orders with a refund payment dated by the as-of date: refunded even if status lags."""
+    """Per order, the refund payments dated by the as-of date: their total in the order's own
+    currency (exact decimals) and, converted to ``config.currency``, any in other currencies.
+
+    A rating is void only when the refunds reach the order amount (``_rules.refund_sql``); any
+    refund at all makes the order a defect. A refund in a currency missing from the rate table
+    adds nothing to the total (the rating stands).
+    """
     if backend.table_exists("payments"):
-        sql = (
-            "SELECT DISTINCT order_id FROM payments WHERE kind = 'refund' AND order_id IS NOT NULL "
-            f"AND paid_at < {cutoff}"
-        )
+        other = convert_sql("p.amount", "p.currency", config.currency, config.rates)
+        sql = f"""
+SELECT p.order_id,
+  sum(p.amount) FILTER (WHERE p.currency = o.currency) AS same_currency,
+  sum({other}) FILTER (WHERE p.currency IS DISTINCT FROM o.currency) AS other_currency
+FROM payments p LEFT JOIN orders o ON o.order_id = p.order_id
+WHERE p.kind = 'refund' AND p.order_id IS NOT NULL AND p.paid_at < {cutoff}
+GROUP BY p.order_id"""
     else:
-        sql = "SELECT CAST(NULL AS VARCHAR) AS order_id WHERE FALSE"
+        sql = (
+            "SELECT CAST(NULL AS VARCHAR) AS order_id, CAST(NULL AS DECIMAL(18,4)) AS same_currency, "
+            "CAST(NULL AS DOUBLE) AS other_currency WHERE FALSE"
+        )
     backend.execute(f"CREATE OR REPLACE TEMP TABLE {REFUNDS} AS {sql}", step="credit: refunds")
