@@ -356,6 +356,14 @@ def credit(
         str | None,
         typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD); default: the last day with data."),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file of the rules' numbers (a copy of the bundled taobao.toml; keys it omits keep "
+            "Taobao's values). Checked before any work starts.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
@@ -363,16 +371,22 @@ def credit(
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
     import datetime as dt
 
+    from rich.markup import escape
+
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
-    from sentinella.credit import CreditError, run_credit
+    from sentinella.credit import CreditError, load_config, run_credit
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError as error:
         raise _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from error
+    try:
+        rules = load_config(config)
+    except CreditError as error:  # the message names TOML tables in brackets: not rich markup
+        raise _fail(escape(str(error))) from error
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
         try:
-            summary = run_credit(store.backend, as_of=day)
+            summary = run_credit(store.backend, as_of=day, config=rules)
         except CreditError as error:
             raise _fail(str(error)) from error
     if as_json:

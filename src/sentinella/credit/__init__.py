@@ -13,6 +13,9 @@ listing_id, rating, created_at, placed_at, month (local month of the order), rat
 counted, reason, reason_text (the reason in words), points, dsr_counted, dsr_described,
 dsr_service, dsr_shipping.
 
+``load_config`` reads the rules' numbers from TOML (the bundled ``taobao.toml``, each number
+with the rule paragraph it comes from, or an edited copy), checked before any work starts.
+
 ``credit_merchants`` (one row per merchant): merchant_id, as_of, timezone, points, level,
 level_tier, level_name, level_symbol, ratings, ratings_counted, ratings_not_counted, positive,
 neutral, negative, positive_rate, positive_rate_smoothed, not_counted_<reason> for each reason,
@@ -27,6 +30,7 @@ from ._analysis import RESULT_TABLES, CreditSummary, merchant_credit, run_credit
 from ._config import LEVELS, CreditConfig, Level, level_for
 from ._errors import CreditError, MissingTableError
 from ._rules import REASONS
+from ._settings import load_config
 
 __all__ = [
     "LEVELS",
@@ -38,6 +42,7 @@ __all__ = [
     "Level",
     "MissingTableError",
     "level_for",
+    "load_config",
     "merchant_credit",
     "run_credit",
 ]
