@@ -302,3 +302,16 @@ def test_article_4_dsr_covers_the_preceding_six_months() -> None:
     assert "Detailed ratings since 2023-12-31 (6 months)" in row["explanation"]
     wider = merchant(case.run(as_of=AS_OF, config=CreditConfig(dsr_months=7)))
     assert wider["dsr_described_count"] == 2
+
+
+def test_rule_1_the_band_is_a_running_net_as_the_rule_explains() -> None:
+    """解释：买家先给卖家6个差评，再给1个好评和1个差评，则7个差评都会生效计分 — six negatives, then a
+    positive and a negative: all seven negatives (and the positive) count, the net stays at −6."""
+    case = Case()
+    ids = [case.rated(1, placed_at=T0 + k * HOUR) for k in range(6)]
+    ids.append(case.rated(5, placed_at=T0 + 6 * HOUR))
+    ids.append(case.rated(1, placed_at=T0 + 7 * HOUR))
+    store = case.run()
+    assert all(reasons(store)[r] is None for r in ids)
+    row = merchant(store)
+    assert (row["points"], row["negative"], row["positive"]) == (-6, 7, 1)
