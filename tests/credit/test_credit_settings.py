@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from credit_helpers import T0, Case, reasons
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sentinella.credit import CreditConfig, CreditError, load_config
 from sentinella.credit._settings import KEYS, bundled_text, parse_config
@@ -108,3 +110,32 @@ def test_the_cli_refuses_a_bad_config_before_opening_the_store(tmp_path: Path) -
     assert done.returncode == 2
     assert f"{path}: [same_item] days: expected a number" in done.stderr
     assert "Traceback" not in done.stderr and not db.exists()
+
+
+_names = st.sampled_from(sorted({t for t, _ in KEYS if t} | {"rates", "nope"}))
+_keys = st.sampled_from(sorted({k for _, k in KEYS} | {"citation", "USD", "dayz"}))
+_values = st.one_of(
+    st.integers(-5, 10**7).map(str),
+    st.floats(-10, 1e6, allow_nan=False).map(repr),
+    st.booleans().map(lambda b: "true" if b else "false"),
+    st.text(alphabet="abcXYZ/_ 中", max_size=8).map(lambda t: '"' + t + '"'),
+    st.lists(st.integers(0, 10**8), max_size=22).map(lambda v: "[" + ", ".join(map(str, v)) + "]"),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(_names, _keys, _values), max_size=6))
+def test_any_file_gives_a_config_or_one_credit_error(entries: list[tuple[str, str, str]]) -> None:
+    tables: dict[str, dict[str, str]] = {}
+    for table, key, value in entries:
+        tables.setdefault(table, {})[key] = value
+    text = "".join(
+        f"[{table}]\n" + "".join(f"{key} = {value}\n" for key, value in keys.items())
+        for table, keys in tables.items()
+    )
+    try:
+        config = parse_config(text, "fuzz.toml")
+    except CreditError as error:
+        assert str(error).startswith("fuzz.toml: ")
+    else:
+        assert isinstance(config, CreditConfig)

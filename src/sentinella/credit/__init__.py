@@ -13,15 +13,16 @@ listing_id, rating, created_at, placed_at, month (local month of the order), rat
 counted, reason, reason_text (the reason in words), points, dsr_counted, dsr_described,
 dsr_service, dsr_shipping.
 
-``load_config`` reads the rules' numbers from TOML (the bundled ``taobao.toml``, each number
-with the rule paragraph it comes from, or an edited copy), checked before any work starts.
-
 ``credit_merchants`` (one row per merchant): merchant_id, as_of, timezone, points, level,
 level_tier, level_name, level_symbol, ratings, ratings_counted, ratings_not_counted, positive,
 neutral, negative, positive_rate, positive_rate_smoothed, not_counted_<reason> for each reason,
 dsr_<described|service|shipping>_<avg|count|smoothed>, orders_60d, defect_orders_60d,
 refunded_60d, disputed_60d, negative_60d, defect_rate_60d, robust_score, robust_raters,
 robust_effective_raters, flagged_orders, brushing_flagged, explanation.
+
+``load_config`` reads the rules' numbers from TOML (the bundled ``taobao.toml``, each number
+with the rule paragraph it comes from, or an edited copy), checked before any work starts. The
+rules are quoted in docs/legal-credit.md.
 """
 
 from __future__ import annotations
