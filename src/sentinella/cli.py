@@ -360,10 +360,16 @@ def credit(
         Path | None,
         typer.Option(
             "--config",
-            help="TOML file of the rules' numbers (a copy of the bundled taobao.toml; keys it omits keep "
-            "Taobao's values). Checked before any work starts.",
+            help="TOML file of the rules' numbers (an edited copy of --show-config; keys it omits keep "
+            "the bundled values). Checked before any work starts.",
         ),
     ] = None,
+    show_config: Annotated[
+        bool,
+        typer.Option(
+            "--show-config", help="Print the bundled rules (taobao.toml, each citing its rule) and exit."
+        ),
+    ] = False,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
@@ -374,12 +380,15 @@ def credit(
     from rich.markup import escape
 
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
-    from sentinella.credit import CreditError, load_config, run_credit
+    from sentinella.credit import CreditError, bundled_text, load_config, run_credit
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError as error:
         raise _fail(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from error
+    if show_config:
+        print(bundled_text(), end="")
+        return
     try:
         rules = load_config(config)
     except CreditError as error:  # the message names TOML tables in brackets: not rich markup

@@ -110,6 +110,14 @@ def test_the_cli_refuses_a_bad_config_before_opening_the_store(tmp_path: Path) -
     assert done.returncode == 2
     assert f"{path}: [same_item] days: expected a number" in done.stderr
     assert "Traceback" not in done.stderr and not db.exists()
+    shown = subprocess.run(
+        [sys.executable, "-m", "sentinella.cli", "credit", "--show-config"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert shown.returncode == 0
+    assert load_config(_write(tmp_path, shown.stdout)) == CreditConfig()
 
 
 _names = st.sampled_from(sorted({t for t, _ in KEYS if t} | {"rates", "nope"}))

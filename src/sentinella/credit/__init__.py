@@ -31,7 +31,7 @@ from ._analysis import RESULT_TABLES, CreditSummary, merchant_credit, run_credit
 from ._config import LEVELS, CreditConfig, Level, level_for
 from ._errors import CreditError, MissingTableError
 from ._rules import REASONS
-from ._settings import load_config
+from ._settings import bundled_text, load_config
 
 __all__ = [
     "LEVELS",
@@ -42,6 +42,7 @@ __all__ = [
     "CreditSummary",
     "Level",
     "MissingTableError",
+    "bundled_text",
     "level_for",
     "load_config",
     "merchant_credit",

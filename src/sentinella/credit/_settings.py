@@ -129,6 +129,7 @@ def parse_config(text: str, source: str) -> CreditConfig:
 
 
 def bundled_text() -> str:
+    """The bundled taobao.toml as text, to copy and edit."""
     return resources.files("sentinella.credit").joinpath(BUNDLED).read_text("utf-8")
 
 
