@@ -72,7 +72,7 @@ def test_the_sql_parses_for_spark() -> None:
         base_sql(config, day, cutoff),
         pairs_sql(),
         multi_sql(config),
-        sequence_sql(),
+        sequence_sql(config),
         settle_sql(),
         details_sql(config),
         universe_sql(cutoff),

@@ -155,25 +155,25 @@ def _from_arrow(backend: Backend, table: pa.Table) -> None:
 
 
 def register_refunds(backend: Backend, cutoff: str, config: CreditConfig) -> None:
-    """Per order, the refund payments dated by the as-of date: their total in the order's own
-    currency (exact decimals) and, converted to ``config.currency``, any in other currencies.
+    """Per order, the refund payments dated by the as-of date: their exact total and currency
+    when they are all in one currency, and their total converted to ``config.currency``.
 
     A rating is void only when the refunds reach the order amount (``_rules.refund_sql``); any
     refund at all makes the order a defect. A refund in a currency missing from the rate table
-    adds nothing to the total (the rating stands).
+    adds nothing to the converted total (the rating stands). The orders are not joined here:
+    the rules' pass joins them anyway.
     """
     if backend.table_exists("payments"):
-        other = convert_sql("p.amount", "p.currency", config.currency, config.rates)
+        converted = convert_sql("amount", "currency", config.currency, config.rates)
         sql = f"""
-SELECT p.order_id,
-  sum(p.amount) FILTER (WHERE p.currency = o.currency) AS same_currency,
-  sum({other}) FILTER (WHERE p.currency IS DISTINCT FROM o.currency) AS other_currency
-FROM payments p LEFT JOIN orders o ON o.order_id = p.order_id
-WHERE p.kind = 'refund' AND p.order_id IS NOT NULL AND p.paid_at < {cutoff}
-GROUP BY p.order_id"""
+SELECT order_id, sum(amount) AS total,
+  CASE WHEN min(currency) = max(currency) THEN min(currency) END AS currency, sum({converted}) AS converted
+FROM payments
+WHERE kind = 'refund' AND order_id IS NOT NULL AND paid_at < {cutoff}
+GROUP BY order_id"""
     else:
         sql = (
-            "SELECT CAST(NULL AS VARCHAR) AS order_id, CAST(NULL AS DECIMAL(18,4)) AS same_currency, "
-            "CAST(NULL AS DOUBLE) AS other_currency WHERE FALSE"
+            "SELECT CAST(NULL AS VARCHAR) AS order_id, CAST(NULL AS DECIMAL(18,4)) AS total, "
+            "CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS DOUBLE) AS converted WHERE FALSE"
         )
     backend.execute(f"CREATE OR REPLACE TEMP TABLE {REFUNDS} AS {sql}", step="credit: refunds")

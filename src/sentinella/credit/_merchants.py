@@ -105,7 +105,7 @@ def votes_sql() -> str:
     return f"""
 SELECT CAST(dense_rank() OVER (ORDER BY buyer) - 1 AS INTEGER) AS rater, merchant, vote FROM (
   SELECT buyer, merchant, CAST(stars AS DOUBLE) / n_valid AS vote
-  FROM {PAIRS} WHERE n = 1 AND n_valid = 1
+  FROM {PAIRS} WHERE NOT multi AND n_valid = 1
   UNION ALL
   SELECT buyer, merchant, avg(rating) AS vote FROM {MULTI} WHERE active GROUP BY buyer, merchant
 ) ORDER BY merchant, buyer"""

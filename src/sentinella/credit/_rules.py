@@ -115,15 +115,13 @@ def dsr_start(as_of: dt.date, config: CreditConfig) -> dt.date:
 
 
 def refund_sql(config: CreditConfig) -> str:
-    """True when the trade was fully refunded: refund payments in the order's currency (exact
-    decimals) plus any in other currencies (converted) reach the order amount; where no refund
-    payment is recorded, the status ``refunded`` is the only evidence and is taken as full."""
+    """True when the trade was fully refunded: refund payments all in the order's currency reach
+    its amount (exact decimals); refunds in other currencies are compared converted. Where no
+    refund payment is recorded, the status ``refunded`` is the only evidence and is taken as full."""
     amount = convert_sql("o.amount", "o.currency", config.currency, config.rates)
-    same = "coalesce(rf.same_currency, 0)"
-    converted = convert_sql(same, "o.currency", config.currency, config.rates)
     return f"""(CASE WHEN rf.order_id IS NULL THEN o.status = 'refunded'
-      WHEN rf.other_currency IS NULL THEN {same} >= o.amount
-      ELSE {converted} + rf.other_currency >= {amount} END)"""
+      WHEN rf.currency = o.currency THEN rf.total >= o.amount
+      ELSE coalesce(rf.converted >= {amount}, FALSE) END)"""
 
 
 def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
@@ -173,14 +171,21 @@ WHERE r.created_at < {cutoff}
 
 
 def pairs_sql() -> str:
-    """Per buyer–merchant pair: how many ratings rules 1–6 let through or held only by the
-    window (``n``: a change of rating may come after the window), and how many, with their
-    stars, they let through (the robust score's votes for pairs rated once)."""
+    """Per buyer–merchant pair, over the ratings rules 1–6 let through (``n_valid``, with their
+    ``stars``: the robust score's vote of a pair rated once) or held only by the window (``n``;
+    a change of rating may come after the window), whether the later rules can touch the pair
+    (``multi``): two ratings that count so far, or one and a late row that may be its change
+    (all of the pair's rows of one order, or three rows or more)."""
     return f"""
-SELECT {_PAIR}, count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS n_valid,
-  sum(rating) FILTER (WHERE reason IS NULL) AS stars
-FROM {BASE} WHERE reason IS NULL OR reason = 'outside_window'
-GROUP BY {_PAIR}"""
+SELECT {_PAIR}, n, n_valid, stars,
+  n_valid > 1 OR (n_valid = 1 AND n > 1 AND (n > 2 OR low = high)) AS multi
+FROM (
+  SELECT {_PAIR}, count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS n_valid,
+    sum(rating) FILTER (WHERE reason IS NULL) AS stars,
+    min(hash(order_id)) AS low, max(hash(order_id)) AS high
+  FROM {BASE} WHERE reason IS NULL OR reason = 'outside_window'
+  GROUP BY {_PAIR}
+) p"""
 
 
 def multi_sql(config: CreditConfig) -> str:
@@ -228,7 +233,7 @@ FROM (
           AS month_index,
         {month_sql("coalesce(k.completed_at, k.placed_at)", config)} AS dsr_month
       FROM {BASE} k
-      JOIN (SELECT {_PAIR} FROM {PAIRS} WHERE n > 1) g
+      JOIN (SELECT {_PAIR} FROM {PAIRS} WHERE multi) g
         ON g.buyer = k.buyer AND g.merchant = k.merchant
       WHERE k.reason IS NULL OR k.reason = 'outside_window'
     ) c
@@ -236,17 +241,30 @@ FROM (
 ) x"""
 
 
-def sequence_sql() -> str:
+def sequence_sql(config: CreditConfig) -> str:
     """The ratings rules 8 and 9 walk: sorted by pair and trade creation, with each pair's first
-    row marked and each item coded by its rank within the pair (−1: no listing)."""
+    row marked and each item coded by its rank within the pair (−1: no listing).
+
+    Only pairs either rule can touch are walked: a pair with two ratings of the same sign for one
+    item, or with more ratings in a month than the band's width (a hash collision only adds
+    pairs)."""
     by_pair = f"PARTITION BY {_EXACT}"
     return f"""
+WITH a AS (SELECT * FROM {MULTI} WHERE active),
+need AS (
+  SELECT DISTINCT {_PAIR} FROM (
+    SELECT {_PAIR} FROM a WHERE listing_id IS NOT NULL AND rating <> 3
+    GROUP BY {_PAIR}, listing_id, rating > 3 HAVING count(*) > 1
+    UNION ALL
+    SELECT {_PAIR} FROM a GROUP BY {_PAIR}, month_index HAVING count(*) > {int(config.monthly_cap)}
+  ) x
+)
 SELECT row_id,
   row_number() OVER ({by_pair} ORDER BY {ORDER_KEY}) = 1 AS start,
   CASE WHEN listing_id IS NULL THEN -1
        ELSE dense_rank() OVER ({by_pair} ORDER BY listing_id) - 1 END AS item,
   {points_sql("rating")} AS sign, placed_day AS day, month_index AS month
-FROM {MULTI} WHERE active
+FROM a WHERE EXISTS (SELECT 1 FROM need WHERE need.buyer = a.buyer AND need.merchant = a.merchant)
 ORDER BY buyer, {_EXACT}, {ORDER_KEY}"""
 
 
@@ -264,7 +282,7 @@ def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff
 def apply_sequence(backend: Backend, config: CreditConfig) -> int:
     """Rules 8 and 9 (same item within 14 days per sign, the monthly band) in one ordered pass
     over the pairs' active ratings; returns how many ratings they stopped."""
-    rows = backend.query(sequence_sql(), step="credit: 14 days and monthly cap")
+    rows = backend.query(sequence_sql(config), step="credit: 14 days and monthly cap")
 
     def column(name: str, dtype: type) -> np.ndarray:
         return np.asarray(rows.column(name).to_numpy(zero_copy_only=False), dtype=dtype)
