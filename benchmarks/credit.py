@@ -5,8 +5,11 @@
 
 The store (a DuckDB file in a temp folder) gets, from DuckDB SQL alone: 100k merchants,
 2M buyers, orders with every status, several currencies, amounts down to ¥0.01, 30% of orders
-at a buyer's "usual" shop (so pairs repeat and the monthly cap and 14-day rule have work), and a
-review for every second order with detailed ratings. Then, in the same process:
+at a buyer's "usual" shop (so pairs repeat and the monthly cap and 14-day rule have work), a
+review for every second order with detailed ratings (1% of them second reviews of an order, three
+days after the first: a change of rating or a repeat), and refund payments (every refunded
+order, one in five only in part, and ¥0.01 back on 1% of completed orders). Then, in the same
+process:
   peer:        CREATE TABLE AS SELECT merchant_id, avg(rating), count(*) FROM reviews JOIN orders
   sentinella:  run_credit (every rule, DSR, defect rate, robust score, both result tables)
 Target (PRODUCT.md §5): 10M orders + 5M reviews <= 15 s.
@@ -71,7 +74,27 @@ FROM (
     CAST(2 + hash(merchant_id) % 4 AS INTEGER) AS q
   FROM orders
 ) o
-WHERE o.i % 2 = 0"""
+WHERE o.i % 2 = 0 AND o.i % 200 <> 100"""
+    )
+    # one reviewed order in a hundred is reviewed again three days later (a 1-3 star rating is
+    # raised by three: a change of rating; a 4-5 star one is a repeat), keeping 5M reviews in all
+    con.execute(
+        """
+INSERT INTO reviews (review_id, order_id, rating, created_at)
+SELECT 'S' || substr(review_id, 2), order_id, least(5, rating + 3), created_at + INTERVAL 3 DAY
+FROM reviews WHERE CAST(substr(order_id, 2) AS BIGINT) % 200 = 0"""
+    )
+    # refunds: every refunded order paid back, one in five of them only in part; and ¥0.01 back
+    # on 1% of the completed ones
+    con.execute(
+        """
+INSERT INTO payments (payment_id, payer_id, payee_id, amount, currency, kind, paid_at, order_id)
+SELECT 'P' || substr(o.order_id, 2), m.member_id, o.buyer_id,
+  CASE WHEN o.status = 'refunded' AND hash(o.order_id) % 5 <> 0 THEN o.amount
+       WHEN o.status = 'refunded' THEN round(o.amount / 2, 2) ELSE 0.01 END,
+  o.currency, 'refund', coalesce(o.completed_at, o.placed_at) + INTERVAL 2 DAY, o.order_id
+FROM orders o JOIN merchants m ON m.merchant_id = o.merchant_id
+WHERE o.status = 'refunded' OR (o.status = 'completed' AND hash(o.order_id) % 100 = 0)"""
     )
     con.execute("CHECKPOINT")
     return store

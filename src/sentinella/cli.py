@@ -400,6 +400,20 @@ def credit(
         str | None,
         typer.Option("--as-of", help="Score as of this date (YYYY-MM-DD); default: the last day with data."),
     ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="TOML file of the rules' numbers (an edited copy of --show-config; keys it omits keep "
+            "the bundled values). Checked before any work starts.",
+        ),
+    ] = None,
+    show_config: Annotated[
+        bool,
+        typer.Option(
+            "--show-config", help="Print the bundled rules (taobao.toml, each citing its rule) and exit."
+        ),
+    ] = False,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
@@ -408,14 +422,18 @@ def credit(
     import datetime as dt
 
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
-    from sentinella.credit import run_credit
+    from sentinella.credit import bundled_text, load_config, run_credit
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
     except ValueError:
         raise ConfigError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+    if show_config:
+        print(bundled_text(), end="")
+        return
+    rules = load_config(config)
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_credit(store.backend, as_of=day)
+        summary = run_credit(store.backend, as_of=day, config=rules)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return

@@ -1,9 +1,8 @@
-"""The 20-level table at every threshold, in Python and in the SQL the results use."""
+"""The 20-level table at every threshold, in Python and in SQL; the credit SQL parses for Spark."""
 
 from __future__ import annotations
 
 import duckdb
-import numpy as np
 import pytest
 import sqlglot
 
@@ -12,11 +11,10 @@ from sentinella.credit._config import level_sql
 from sentinella.credit._merchants import merchants_sql, universe_sql, votes_sql
 from sentinella.credit._rules import (
     base_sql,
-    cap_sql,
-    clamp_running,
     details_sql,
     multi_sql,
     pairs_sql,
+    sequence_sql,
     settle_sql,
 )
 
@@ -64,28 +62,6 @@ def test_negative_points_have_no_level() -> None:
     assert level_for(-50) is None and level_for(3) is None
 
 
-def _clamp_reference(groups: list[int], steps: list[int], cap: int) -> list[bool]:
-    out, totals = [], {}
-    for g, s in zip(groups, steps, strict=True):
-        proposed = totals.get(g, 0) + s
-        ok = abs(proposed) <= cap
-        out.append(ok)
-        if ok:
-            totals[g] = proposed
-    return out
-
-
-def test_clamped_running_sum_matches_a_step_by_step_reference() -> None:
-    rng = np.random.default_rng(5)
-    for _ in range(50):
-        n = int(rng.integers(1, 300))
-        groups = np.sort(rng.integers(0, 8, n))
-        steps = rng.choice([-1, 0, 1], n, p=[0.3, 0.1, 0.6])
-        cap = int(rng.integers(0, 7))
-        got = clamp_running(groups, steps, cap)
-        assert got.tolist() == _clamp_reference(groups.tolist(), steps.tolist(), cap)
-
-
 def test_the_sql_parses_for_spark() -> None:
     import datetime as dt
 
@@ -96,7 +72,7 @@ def test_the_sql_parses_for_spark() -> None:
         base_sql(config, day, cutoff),
         pairs_sql(),
         multi_sql(config),
-        cap_sql(config),
+        sequence_sql(config),
         settle_sql(),
         details_sql(config),
         universe_sql(cutoff),

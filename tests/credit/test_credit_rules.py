@@ -233,8 +233,11 @@ def test_every_exclusion_is_explained() -> None:
     case.rated(5, amount=1)
     order = case.order(listing_id="SAME")
     case.review(order, 5)
-    case.review(order, 4)
+    case.review(order, 4)  # a positive cannot be changed: a repeat
     case.rated(5, listing_id="SAME", placed_at=T0 + 2 * DAY)
+    changed = case.order(buyer_id="B5")
+    case.review(changed, 1)
+    case.review(changed, 5, created_at=T0 + 5 * DAY)  # the 1★ changed within 30 days: revised
     flagged = case.order(buyer_id="B7")
     case.review(flagged, 5)
     # the capped ratings live at S2; move them to S1's explanation by merchant
@@ -252,12 +255,12 @@ def test_every_exclusion_is_explained() -> None:
     assert unverified == (1,)
 
 
-def test_dsr_first_three_per_pair_per_month_over_180_days_with_a_dirichlet_prior() -> None:
+def test_dsr_first_three_per_pair_per_month_over_6_months_with_a_dirichlet_prior() -> None:
     case = Case()
     hour = dt.timedelta(hours=1)
     for k, score in enumerate([5, 5, 5, 1]):  # the 4th of the month does not count for DSR
         case.review(case.order(placed_at=T0 + k * hour), 5, dsr_described=score, dsr_service=score)
-    old = dt.datetime(2023, 6, 1, tzinfo=UTC)  # over 180 days before the as-of date
+    old = dt.datetime(2023, 6, 1, tzinfo=UTC)  # more than 6 months before the as-of date
     case.review(case.order(buyer_id="B2", placed_at=old), 5, dsr_described=1, dsr_service=1)
     store = case.run()
     row = merchant(store)

@@ -125,7 +125,12 @@ ORDERS = TableSpec(
 
 REVIEWS = TableSpec(
     name="reviews",
-    description="Ratings buyers gave; only reviews of completed orders count toward credit.",
+    description=(
+        "Ratings buyers gave; only reviews of completed orders count toward credit. A rating changed "
+        "later is a further row for the same order (its own review_id, created_at and rating); credit "
+        "counts it in place of a neutral or negative rating changed once within 30 days, and keeps the "
+        "detailed ratings first given (docs/legal-credit.md)."
+    ),
     key=("review_id",),
     needed_by=("credit", "rings"),
     columns=(

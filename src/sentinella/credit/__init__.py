@@ -19,6 +19,10 @@ neutral, negative, positive_rate, positive_rate_smoothed, not_counted_<reason> f
 dsr_<described|service|shipping>_<avg|count|smoothed>, orders_60d, defect_orders_60d,
 refunded_60d, disputed_60d, negative_60d, defect_rate_60d, robust_score, robust_raters,
 robust_effective_raters, flagged_orders, brushing_flagged, explanation.
+
+``load_config`` reads the rules' numbers from TOML (the bundled ``taobao.toml``, each number
+with the rule paragraph it comes from, or an edited copy), checked before any work starts. The
+rules are quoted in docs/legal-credit.md.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from ._analysis import RESULT_TABLES, CreditSummary, merchant_credit, run_credit
 from ._config import LEVELS, CreditConfig, Level, level_for
 from ._errors import CreditError, MissingTableError
 from ._rules import REASONS
+from ._settings import bundled_text, load_config
 
 __all__ = [
     "LEVELS",
@@ -37,7 +42,9 @@ __all__ = [
     "CreditSummary",
     "Level",
     "MissingTableError",
+    "bundled_text",
     "level_for",
+    "load_config",
     "merchant_credit",
     "run_credit",
 ]

@@ -15,7 +15,17 @@ from ._config import CreditConfig
 from ._errors import CreditError
 from ._inputs import cutoff_sql, literal, register_flagged, register_refunds, require_tables, resolve_as_of
 from ._merchants import ROBUST, build_robust, build_universe, merchants_sql
-from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, apply_cap, build_ratings, settle_sql, write_ratings
+from ._rules import (
+    BASE,
+    MULTI,
+    PAIRS,
+    REASONS,
+    UNIVERSE,
+    apply_sequence,
+    build_ratings,
+    settle_sql,
+    write_ratings,
+)
 
 RESULT_TABLES = ("credit_merchants", "credit_ratings", "credit_rating_details")
 
@@ -64,9 +74,9 @@ def run_credit(
         clock = lap(timings, "merchants", clock)
         build_ratings(backend, cfg, day, cutoff)
         clock = lap(timings, "rules", clock)
-        apply_cap(backend, cfg)
+        apply_sequence(backend, cfg)
         backend.execute(settle_sql(), step="credit: settle")
-        clock = lap(timings, "cap and settle", clock)
+        clock = lap(timings, "14 days, cap and settle", clock)
         write_ratings(backend, cfg)
         clock = lap(timings, "credit_ratings", clock)
         build_robust(backend, cfg)

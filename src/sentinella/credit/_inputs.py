@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 
 from sentinella.engine import Backend
+from sentinella.money import convert_sql
 
 from ._config import CreditConfig
 from ._errors import MissingTableError
@@ -154,12 +155,25 @@ def _from_arrow(backend: Backend, table: pa.Table) -> None:
 
 
 def register_refunds(backend: Backend, cutoff: str, config: CreditConfig) -> None:
-    """Orders with a refund payment dated by the as-of date: refunded even if status lags."""
+    """Per order, the refund payments dated by the as-of date: their exact total and currency
+    when they are all in one currency, and their total converted to ``config.currency``.
+
+    A rating is void only when the refunds reach the order amount (``_rules.refund_sql``); any
+    refund at all makes the order a defect. A refund in a currency missing from the rate table
+    adds nothing to the converted total (the rating stands). The orders are not joined here:
+    the rules' pass joins them anyway.
+    """
     if backend.table_exists("payments"):
-        sql = (
-            "SELECT DISTINCT order_id FROM payments WHERE kind = 'refund' AND order_id IS NOT NULL "
-            f"AND paid_at < {cutoff}"
-        )
+        converted = convert_sql("amount", "currency", config.currency, config.rates)
+        sql = f"""
+SELECT order_id, sum(amount) AS total,
+  CASE WHEN min(currency) = max(currency) THEN min(currency) END AS currency, sum({converted}) AS converted
+FROM payments
+WHERE kind = 'refund' AND order_id IS NOT NULL AND paid_at < {cutoff}
+GROUP BY order_id"""
     else:
-        sql = "SELECT CAST(NULL AS VARCHAR) AS order_id WHERE FALSE"
+        sql = (
+            "SELECT CAST(NULL AS VARCHAR) AS order_id, CAST(NULL AS DECIMAL(18,4)) AS total, "
+            "CAST(NULL AS VARCHAR) AS currency, CAST(NULL AS DOUBLE) AS converted WHERE FALSE"
+        )
     backend.execute(f"CREATE OR REPLACE TEMP TABLE {REFUNDS} AS {sql}", step="credit: refunds")

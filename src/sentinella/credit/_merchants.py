@@ -24,7 +24,7 @@ from sentinella.engine import Backend
 from ._config import CreditConfig, level_sql
 from ._inputs import FLAGGED, REFUNDS, literal, utc_midnight
 from ._robust import RobustParams, robust_scores
-from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, points_sql, reason_text
+from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, dsr_start, points_sql, reason_text
 
 ROBUST = "__credit_robust"
 DSR = ("described", "service", "shipping")
@@ -96,20 +96,18 @@ def build_universe(backend: Backend, cutoff: str) -> None:
 
 
 def votes_sql() -> str:
-    """One vote per (buyer, merchant): the mean of the pair's ratings rules 1–6 let through,
-    less its repeat reviews (the only later rule that takes a rating out of the votes).
+    """One vote per (buyer, merchant): the mean of the pair's ratings rules 1–7 let through
+    (a changed rating votes with its final value; duplicates and capped ratings still vote).
 
     Raters are coded by the rank of their buyer hash and the votes come sorted by merchant and
     rater: a fixed order, so the floating-point sums (and the scores) are the same on every run.
     DuckDB sorts on both cores; numpy's unique and argsort took a second more on one."""
     return f"""
 SELECT CAST(dense_rank() OVER (ORDER BY buyer) - 1 AS INTEGER) AS rater, merchant, vote FROM (
-  SELECT p.buyer, p.merchant,
-    CAST(p.stars - coalesce(x.stars, 0) AS DOUBLE) / (p.n - coalesce(x.n, 0)) AS vote
-  FROM {PAIRS} p
-  LEFT JOIN (SELECT buyer, merchant, count(*) AS n, sum(rating) AS stars FROM {MULTI}
-             WHERE repeat GROUP BY buyer, merchant) x
-    ON x.buyer = p.buyer AND x.merchant = p.merchant
+  SELECT buyer, merchant, CAST(stars AS DOUBLE) / n_valid AS vote
+  FROM {PAIRS} WHERE NOT multi AND n_valid = 1
+  UNION ALL
+  SELECT buyer, merchant, avg(rating) AS vote FROM {MULTI} WHERE active GROUP BY buyer, merchant
 ) ORDER BY merchant, buyer"""
 
 
@@ -164,7 +162,7 @@ def _explanation(config: CreditConfig, as_of: dt.date) -> str:
     CAST(neutral AS VARCHAR), ' neutral, ', CAST(negative AS VARCHAR), ' negative) = ',
     CAST(points AS VARCHAR), ' points.'),
   CASE WHEN level > 0 THEN concat('Level ', CAST(level AS VARCHAR), ': ', level_name, ' ', level_symbol, '.')
-       ELSE 'No level yet (4 points reach the first heart).' END,
+       ELSE 'No level yet ({config.level_minima[0]} points reach the first heart).' END,
   CASE WHEN positive_rate IS NOT NULL THEN concat('Positive rate ',
     CAST(round(100 * positive_rate, 2) AS VARCHAR), '% (smoothed ',
     CAST(round(100 * positive_rate_smoothed, 2) AS VARCHAR), '%).') END,
@@ -179,7 +177,8 @@ def _explanation(config: CreditConfig, as_of: dt.date) -> str:
     CAST(orders_60d AS VARCHAR), ' orders: ', CAST(refunded_60d AS VARCHAR), ' refunded, ',
     CAST(disputed_60d AS VARCHAR), ' disputed, ', CAST(negative_60d AS VARCHAR), ' rated negative).') END,
   CASE WHEN dsr_described_count + dsr_service_count + dsr_shipping_count > 0 THEN
-    concat('Detailed ratings over {config.dsr_days} days: ', concat_ws('; ', {dsr}), '.') END
+    concat('Detailed ratings since {dsr_start(as_of, config).isoformat()} ({config.dsr_months} months): ',
+      concat_ws('; ', {dsr}), '.') END
 )"""
 
 
@@ -211,6 +210,7 @@ def merchants_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
         for d in DSR
     )
     stars = points_sql("rating")
+    levels = config.levels()
     return f"""
 WITH r AS (
   SELECT merchant, count(*) AS ratings,
@@ -229,7 +229,7 @@ p AS (
 ),
 negative_orders AS (
   SELECT DISTINCT order_id FROM {BASE}
-  WHERE rating <= 2 AND coalesce(reason NOT IN ('flagged', 'unverified'), TRUE)
+  WHERE rating <= 2 AND coalesce(reason NOT IN ('flagged', 'unverified', 'revised'), TRUE)
     AND placed_at >= {start} AND placed_at < {cutoff}
 ),
 recent AS (
@@ -289,10 +289,10 @@ joined AS (
 ),
 levelled AS (
   SELECT DATE '{as_of.isoformat()}' AS as_of, {literal(config.timezone)} AS timezone, *,
-    {level_sql("points", "level")} AS level,
-    {level_sql("points", "tier")} AS level_tier,
-    {level_sql("points", "name")} AS level_name,
-    {level_sql("points", "symbol")} AS level_symbol
+    {level_sql("points", "level", levels)} AS level,
+    {level_sql("points", "tier", levels)} AS level_tier,
+    {level_sql("points", "name", levels)} AS level_name,
+    {level_sql("points", "symbol", levels)} AS level_symbol
   FROM joined
 )
 SELECT {", ".join(MERCHANT_COLUMNS[:-1])},

@@ -1,30 +1,35 @@
-"""The per-rating rules as one SQL pipeline: which review counts, and if not, why.
+"""The per-rating rules as one SQL pipeline and one sequential pass: which rating counts, and
+if not, why.
 
-Taobao's rules, in the order a rating meets them (the first that applies is its reason):
+The rules, in the order a rating meets them (the first that applies is its reason); the texts
+they implement are quoted in docs/legal-credit.md:
 
 1. ``flagged``: its order was flagged as brushing (removed with its points).
-2. ``unverified``: the order is unknown, or not completed as of the date (placed, paid,
-   shipped, delivered, cancelled, or completed later).
-3. ``refunded``: the order was refunded, by status or by a dated refund payment, even after the
-   rating was written; ``disputed``: the order's latest status is an open or upheld dispute.
+2. ``unverified``: the order is unknown, or the trade had not succeeded by the as-of date
+   (placed, paid, shipped, delivered, cancelled, completed later, or refunded before success).
+3. ``refunded``: the trade was fully refunded by the as-of date (refund payments of the order
+   total at least its amount; or, where no refund payment is recorded, its status is
+   ``refunded``), even after the rating; a partial refund leaves the rating standing.
+   ``disputed``: the order's latest status is an open or upheld dispute.
 4. ``self_rating``: the buyer owns the shop.
-5. ``outside_window``: written before the order was placed, or more than
-   ``rating_window_days`` calendar days after completion.
+5. ``outside_window``: the first rating of an order written before the order was placed, or
+   more than ``rating_window_days`` calendar days after the trade succeeded.
 6. ``unknown_currency`` / ``tiny_order``: the order, converted with the rate table, is not
    known or is worth ``tiny_amount`` or less.
-7. ``repeat_review``: a later review of an order already reviewed.
-8. ``duplicate``: the same buyer rated the same listing at the same shop for an order placed
-   at most ``duplicate_days`` calendar days after their previous eligible order of it (a rolling
-   window: each repeat purchase restarts it, which is stricter than fixed 14-day blocks and
-   needs no recursion).
-9. ``capped``: per buyer–merchant pair and calendar month of the order the counted net stays
-   within ±``monthly_cap``; a rating that would push it outside does not count.
+7. ``revised``: a neutral or negative rating its rater changed within ``revision_days`` (a
+   second review row of the same order): the change counts in its place, once. ``repeat_review``:
+   any other further review of an order already rated.
+8. ``duplicate``: the same buyer rated the same listing at the same shop with the same sign
+   within ``duplicate_days`` calendar days of the last rating of that sign that counted (each
+   sign keeps its own window, anchored on the ratings that counted).
+9. ``capped``: per buyer–merchant pair and calendar month the counted net stays within
+   ±``monthly_cap``; a rating that would push it outside does not count.
 
-Like Taobao, the month and the 14 days are those of the order's placement. Calendar days and
-months are taken in ``CreditConfig.timezone``.
+As the text says, the 14 days and the month are those of the trade's creation (the order's
+placement); the DSR's months are those of trade success. Calendar days and months are taken in
+``CreditConfig.timezone``.
 
-How it runs (each step one SQL statement; no row goes through Python except the few capped
-pair-months):
+How it runs (each step one SQL statement; no per-row Python):
 
 - ``UNIVERSE`` (built first): every merchant with a dense integer code and its owner; the same
   join gives each rating its merchant code and settles self-ratings.
@@ -32,14 +37,14 @@ pair-months):
   column the later steps need), with the reason as an ENUM, the merchant as its code and the
   buyer also as a 64-bit hash of the ID.
 - ``PAIRS``: one hash aggregate per (buyer hash, merchant code) over the ratings rules 1–6 let
-  through (count and sum of stars: the robust score's votes). Rules 7–9 and the DSR's first
-  three per month all compare ratings of one pair, so only pairs with two or more such ratings
-  can be touched by them (a hash collision only adds candidates: the windows partition by the
-  buyer ID itself).
+  through or held only by the window (a change of rating may come after the window). Rules 7–9
+  and the DSR's first three per month all compare ratings of one pair, so only pairs with two or
+  more such ratings can be touched by them (a hash collision only adds candidates: the windows
+  partition by the buyer ID itself).
 - ``MULTI``: the ratings of those pairs (a fraction of all), where SQL window functions settle
-  repeats, duplicates and the DSR rank; the cap is a bounded running sum (skipping a ±1 step
-  that would leave the band is the same as clamping a running sum, which no SQL window
-  expresses), clamped in numpy on the pair-months with more ratings than the cap.
+  changes, repeats and the DSR rank.
+- rules 8 and 9 depend on which earlier ratings counted under both, so the pairs' remaining
+  ratings are walked once in time order by a compiled loop (``_sequence.count_sequence``).
 - the few ratings whose reason changed are written back into ``BASE`` by row id, and
   ``credit_ratings`` is written from it once: the review, its order, the reason (ENUM), points
   and two flags. Everything else about a rating is in ``reviews`` and ``orders``; the view
@@ -48,6 +53,7 @@ pair-months):
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 
 import numpy as np
@@ -58,24 +64,26 @@ from sentinella.money import convert_sql
 
 from ._config import CreditConfig
 from ._inputs import FLAGGED, REFUNDS, day_number, literal, local_day
+from ._sequence import count_sequence
 
 UNIVERSE = "__credit_universe"
 BASE = "__credit_base"
 PAIRS = "__credit_pairs"
 MULTI = "__credit_multi"
-CAPPED = "__credit_capped"
+SEQUENCE = "__credit_sequence"
 DETAILS = "credit_rating_details"
 REASONS: dict[str, str] = {
     "flagged": "order flagged as brushing, removed with its points",
-    "unverified": "order unknown, not completed, or completed after the as-of date",
-    "refunded": "order refunded, even if after the rating",
+    "unverified": "order unknown, or the trade had not succeeded by the as-of date",
+    "refunded": "trade fully refunded, even if after the rating",
     "disputed": "order under dispute",
     "self_rating": "the shop's owner rating their own shop",
-    "outside_window": "written before the order or too long after completion",
+    "outside_window": "written before the order or too long after the trade succeeded",
     "unknown_currency": "order currency missing from the rate table",
     "tiny_order": "order too small to count",
-    "repeat_review": "a further review of an order already reviewed",
-    "duplicate": "the same listing from the same buyer again within the duplicate window",
+    "revised": "changed later by its rater: the changed rating counts instead",
+    "repeat_review": "a further review of an order already rated, not an allowed change",
+    "duplicate": "the same item and sign from the same buyer again within the 14-day window",
     "capped": "beyond the net a buyer can give a shop in one calendar month",
 }
 REASON_TYPE = f"ENUM({', '.join(literal(reason) for reason in REASONS)})"
@@ -88,10 +96,32 @@ def points_sql(rating: str) -> str:
     return f"(CASE WHEN {rating} >= 4 THEN 1 WHEN {rating} = 3 THEN 0 ELSE -1 END)"
 
 
-def month_sql(placed_at: str, config: CreditConfig) -> str:
-    """The local calendar month of an order's placement, as the DATE of its first day."""
-    day = local_day(placed_at, config)
+def month_sql(instant: str, config: CreditConfig) -> str:
+    """The local calendar month of an instant, as the DATE of its first day."""
+    day = local_day(instant, config)
     return f"CAST(date_trunc('month', DATE '1970-01-01' + CAST({day} AS INTEGER)) AS DATE)"
+
+
+def months_before(day: dt.date, months: int) -> dt.date:
+    """The same day ``months`` calendar months earlier (the month's last day if it is shorter)."""
+    year, month0 = divmod(day.year * 12 + day.month - 1 - months, 12)
+    last = calendar.monthrange(year, month0 + 1)[1]
+    return dt.date(year, month0 + 1, min(day.day, last))
+
+
+def dsr_start(as_of: dt.date, config: CreditConfig) -> dt.date:
+    """The first local day of the DSR window: the ``dsr_months`` months up to and including as_of."""
+    return months_before(as_of, int(config.dsr_months)) + dt.timedelta(days=1)
+
+
+def refund_sql(config: CreditConfig) -> str:
+    """True when the trade was fully refunded: refund payments all in the order's currency reach
+    its amount (exact decimals); refunds in other currencies are compared converted. Where no
+    refund payment is recorded, the status ``refunded`` is the only evidence and is taken as full."""
+    amount = convert_sql("o.amount", "o.currency", config.currency, config.rates)
+    return f"""(CASE WHEN rf.order_id IS NULL THEN o.status = 'refunded'
+      WHEN rf.currency = o.currency THEN rf.total >= o.amount
+      ELSE coalesce(rf.converted >= {amount}, FALSE) END)"""
 
 
 def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
@@ -103,24 +133,27 @@ def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
     """
     amount = convert_sql("o.amount", "o.currency", config.currency, config.rates)
     review_day = local_day("r.created_at", config)
-    dsr_from = as_of - dt.timedelta(days=int(config.dsr_days) - 1)
     return f"""
 SELECT review_id, order_id, merchant, buyer, buyer_id, listing_id, rating, created_at, placed_at,
+  completed_at,
   CAST(pre_reason AS {REASON_TYPE}) AS reason,
   CAST(CASE WHEN pre_reason IS NULL THEN {points_sql("rating")} ELSE 0 END AS TINYINT) AS points,
-  (pre_reason IS NULL AND review_day >= {day_number(dsr_from)}) AS dsr_counted,
+  (pre_reason IS NULL AND review_day >= {day_number(dsr_start(as_of, config))}
+   AND coalesce(dsr_described, dsr_service, dsr_shipping) IS NOT NULL) AS dsr_counted,
   dsr_described, dsr_service, dsr_shipping
 FROM (
 SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_at,
   r.dsr_described, r.dsr_service, r.dsr_shipping,
-  u.code AS merchant, hash(o.buyer_id) AS buyer, o.buyer_id, o.listing_id, o.placed_at,
+  u.code AS merchant, hash(o.buyer_id) AS buyer, o.buyer_id, o.listing_id, o.placed_at, o.completed_at,
   {review_day} AS review_day,
   CASE
     WHEN f.order_id IS NOT NULL THEN 'flagged'
     WHEN o.order_id IS NULL OR o.placed_at >= {cutoff} THEN 'unverified'
-    WHEN o.status = 'refunded' OR rf.order_id IS NOT NULL THEN 'refunded'
+    WHEN {refund_sql(config)} THEN 'refunded'
     WHEN o.status = 'disputed' THEN 'disputed'
-    WHEN coalesce(o.status, '') <> 'completed' OR o.completed_at >= {cutoff} THEN 'unverified'
+    WHEN coalesce(o.status, '') NOT IN ('completed', 'refunded')
+      OR (o.status = 'refunded' AND o.completed_at IS NULL)
+      OR o.completed_at >= {cutoff} THEN 'unverified'
     WHEN u.owner = o.buyer_id THEN 'self_rating'
     WHEN r.created_at < o.placed_at
       OR {review_day} - {local_day("coalesce(o.completed_at, o.placed_at)", config)}
@@ -138,128 +171,167 @@ WHERE r.created_at < {cutoff}
 
 
 def pairs_sql() -> str:
-    """Per buyer–merchant pair, the ratings rules 1–6 let through: how many, and their stars."""
+    """Per buyer–merchant pair, over the ratings rules 1–6 let through (``n_valid``, with their
+    ``stars``: the robust score's vote of a pair rated once) or held only by the window (``n``;
+    a change of rating may come after the window), whether the later rules can touch the pair
+    (``multi``): two ratings that count so far, or one and a late row that may be its change
+    (all of the pair's rows of one order, or three rows or more)."""
     return f"""
-SELECT {_PAIR}, count(*) AS n, sum(rating) AS stars
-FROM {BASE} WHERE reason IS NULL
-GROUP BY {_PAIR}"""
+SELECT {_PAIR}, n, n_valid, stars,
+  n_valid > 1 OR (n_valid = 1 AND n > 1 AND (n > 2 OR low = high)) AS multi
+FROM (
+  SELECT {_PAIR}, count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS n_valid,
+    sum(rating) FILTER (WHERE reason IS NULL) AS stars,
+    min(hash(order_id)) AS low, max(hash(order_id)) AS high
+  FROM {BASE} WHERE reason IS NULL OR reason = 'outside_window'
+  GROUP BY {_PAIR}
+) p"""
 
 
 def multi_sql(config: CreditConfig) -> str:
-    """Ratings of pairs rated more than once, with rules 7, 8 and the DSR rank settled.
+    """Ratings of pairs rated more than once, with rule 7 and the DSR rank settled.
 
-    ``repeat``: a later review of the same order. ``duplicate``: among the others, the same
-    listing within ``duplicate_days`` of the previous order of it. ``dsr_late``: among the
-    others, after the first ``dsr_per_pair_month`` of the pair and month. Windows partition by
-    ``repeat`` too, so repeats take no place in the others' sequences.
+    Per order, reviews in time order: the first is the rating; a second one within
+    ``revision_days`` of a neutral or negative first one that counted so far is its change
+    (``revision``; the first becomes ``revised``); anything else later is a ``repeat``.
+    ``active``: the ratings rules 8 and 9 then walk. ``dsr_late``: among the first ratings with
+    detailed scores, after the first ``dsr_per_pair_month`` of the pair and month of trade success.
     """
-    day = "placed_day"
+    days = int(config.revision_days)
+    by_order = "PARTITION BY order_id ORDER BY created_at, review_id"
+    dsr_first = "(rn = 1 AND reason0 IS NULL AND has_dsr)"
     return f"""
 SELECT row_id, review_id, order_id, {_PAIR}, buyer_id, listing_id, rating, created_at, placed_at,
-  month, repeat,
-  coalesce(NOT repeat AND listing_id IS NOT NULL AND {day} - lag({day}) OVER (
-    PARTITION BY {_EXACT}, listing_id, repeat ORDER BY {ORDER_KEY}) <= {int(config.duplicate_days)}, FALSE)
-    AS duplicate,
-  NOT repeat AND row_number() OVER (
-    PARTITION BY {_EXACT}, month, repeat ORDER BY {ORDER_KEY}) > {int(config.dsr_per_pair_month)} AS dsr_late,
-  FALSE AS capped
+  placed_day, month_index, revised, revision, repeat,
+  (rn = 1 AND reason0 IS NULL AND NOT revised) OR revision AS active,
+  {dsr_first} AND row_number() OVER (
+    PARTITION BY {_EXACT}, dsr_month, {dsr_first} ORDER BY created_at, review_id)
+    > {int(config.dsr_per_pair_month)} AS dsr_late,
+  FALSE AS duplicate, FALSE AS capped
 FROM (
-  SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY created_at, review_id) > 1 AS repeat
+  SELECT *,
+    coalesce(rn = 1 AND reason0 IS NULL AND rating <= 3 AND next_day - review_day <= {days}, FALSE)
+      AS revised,
+    coalesce(rn = 2 AND prev_reason IS NULL AND prev_rating <= 3
+             AND review_day - prev_day <= {days}, FALSE) AS revision,
+    rn > 1 AND NOT coalesce(rn = 2 AND prev_reason IS NULL AND prev_rating <= 3
+             AND review_day - prev_day <= {days}, FALSE) AS repeat
   FROM (
-    SELECT k.rowid AS row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id, k.listing_id,
-      k.rating, k.created_at, k.placed_at,
-      {local_day("k.placed_at", config)} AS placed_day, {month_sql("k.placed_at", config)} AS month
-    FROM {BASE} k
-    JOIN (SELECT {_PAIR} FROM {PAIRS} WHERE n > 1) g
-      ON g.buyer = k.buyer AND g.merchant = k.merchant
-    WHERE k.reason IS NULL
-  ) c
+    SELECT *,
+      row_number() OVER ({by_order}) AS rn,
+      lag(rating) OVER ({by_order}) AS prev_rating,
+      lag(CAST(reason0 AS VARCHAR)) OVER ({by_order}) AS prev_reason,
+      lag(review_day) OVER ({by_order}) AS prev_day,
+      lead(review_day) OVER ({by_order}) AS next_day
+    FROM (
+      SELECT k.rowid AS row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id, k.listing_id,
+        k.rating, k.created_at, k.placed_at, k.reason AS reason0,
+        coalesce(k.dsr_described, k.dsr_service, k.dsr_shipping) IS NOT NULL AS has_dsr,
+        {local_day("k.created_at", config)} AS review_day,
+        {local_day("k.placed_at", config)} AS placed_day,
+        year({month_sql("k.placed_at", config)}) * 12 + month({month_sql("k.placed_at", config)})
+          AS month_index,
+        {month_sql("coalesce(k.completed_at, k.placed_at)", config)} AS dsr_month
+      FROM {BASE} k
+      JOIN (SELECT {_PAIR} FROM {PAIRS} WHERE multi) g
+        ON g.buyer = k.buyer AND g.merchant = k.merchant
+      WHERE k.reason IS NULL OR k.reason = 'outside_window'
+    ) c
+  ) o
 ) x"""
 
 
-def settle_sql() -> str:
-    """Write the reasons (and DSR exclusions) rules 7–9 found back into the working table."""
-    changed = "m.repeat OR m.duplicate OR m.capped"
+def sequence_sql(config: CreditConfig) -> str:
+    """The ratings rules 8 and 9 walk: sorted by pair and trade creation, with each pair's first
+    row marked and each item coded by its rank within the pair (−1: no listing).
+
+    Only pairs either rule can touch are walked: a pair with two ratings of the same sign for one
+    item, or with more ratings in a month than the band's width (a hash collision only adds
+    pairs)."""
+    by_pair = f"PARTITION BY {_EXACT}"
     return f"""
-UPDATE {BASE} SET
-  reason = CASE WHEN m.repeat THEN 'repeat_review' WHEN m.duplicate THEN 'duplicate'
-                WHEN m.capped THEN 'capped' END,
-  points = CASE WHEN {changed} THEN 0 ELSE {BASE}.points END,
-  dsr_counted = {BASE}.dsr_counted AND NOT m.repeat AND NOT m.dsr_late
-FROM {MULTI} m
-WHERE {BASE}.rowid = m.row_id AND ({changed} OR m.dsr_late)"""
+WITH a AS (SELECT * FROM {MULTI} WHERE active),
+need AS (
+  SELECT DISTINCT {_PAIR} FROM (
+    SELECT {_PAIR} FROM a WHERE listing_id IS NOT NULL AND rating <> 3
+    GROUP BY {_PAIR}, listing_id, rating > 3 HAVING count(*) > 1
+    UNION ALL
+    SELECT {_PAIR} FROM a GROUP BY {_PAIR}, month_index HAVING count(*) > {int(config.monthly_cap)}
+  ) x
+)
+SELECT row_id,
+  row_number() OVER ({by_pair} ORDER BY {ORDER_KEY}) = 1 AS start,
+  CASE WHEN listing_id IS NULL THEN -1
+       ELSE dense_rank() OVER ({by_pair} ORDER BY listing_id) - 1 END AS item,
+  {points_sql("rating")} AS sign, placed_day AS day, month_index AS month
+FROM a WHERE EXISTS (SELECT 1 FROM need WHERE need.buyer = a.buyer AND need.merchant = a.merchant)
+ORDER BY buyer, {_EXACT}, {ORDER_KEY}"""
 
 
 def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff: str) -> None:
-    """Rules 1–6 in one pass, then 7, 8 and the DSR rank on the pairs rated more than once."""
+    """Rules 1–6 in one pass, then 7 and the DSR rank on the pairs rated more than once."""
     backend.execute(
         f"CREATE OR REPLACE TEMP TABLE {BASE} AS\n{base_sql(config, as_of, cutoff)}", step="credit: rules"
     )
     backend.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} AS\n{pairs_sql()}", step="credit: pairs")
     backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {MULTI} AS\n{multi_sql(config)}", step="credit: repeats and duplicates"
+        f"CREATE OR REPLACE TEMP TABLE {MULTI} AS\n{multi_sql(config)}", step="credit: changes and repeats"
     )
 
 
-def clamp_running(group: np.ndarray, step: np.ndarray, cap: int) -> np.ndarray:
-    """Which steps count when a running sum per group may not leave [-cap, cap].
+def apply_sequence(backend: Backend, config: CreditConfig) -> int:
+    """Rules 8 and 9 (same item within 14 days per sign, the monthly band) in one ordered pass
+    over the pairs' active ratings; returns how many ratings they stopped."""
+    rows = backend.query(sequence_sql(config), step="credit: 14 days and monthly cap")
 
-    ``group`` is sorted (rows of a group are contiguous and in time order). A step that would
-    push the sum outside the band is skipped. Vectorised across groups: one numpy step per
-    position within a group.
-    """
-    n = group.size
-    counted = np.zeros(n, dtype=bool)
-    if n == 0:
-        return counted
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    lengths = np.diff(np.r_[starts, n])
-    position = np.arange(n) - np.repeat(starts, lengths)
-    by_position = np.argsort(position, kind="stable")
-    edges = np.searchsorted(position[by_position], np.arange(int(lengths.max()) + 1))
-    group_index = np.repeat(np.arange(starts.size), lengths)
-    total = np.zeros(starts.size, dtype=np.int64)
-    for k in range(int(lengths.max())):
-        rows = by_position[edges[k] : edges[k + 1]]
-        gi = group_index[rows]
-        proposed = total[gi] + step[rows]
-        ok = np.abs(proposed) <= cap
-        counted[rows] = ok
-        total[gi] = np.where(ok, proposed, total[gi])
-    return counted
+    def column(name: str, dtype: type) -> np.ndarray:
+        return np.asarray(rows.column(name).to_numpy(zero_copy_only=False), dtype=dtype)
 
-
-def cap_sql(config: CreditConfig) -> str:
-    """The ratings still counted in pair-months with more of them than the cap, in time order."""
-    cap = int(config.monthly_cap)
-    return f"""
-WITH k AS (SELECT * FROM {MULTI} WHERE NOT repeat AND NOT duplicate),
-g AS (SELECT {_EXACT}, month FROM k GROUP BY {_EXACT}, month HAVING count(*) > {cap})
-SELECT k.row_id, {points_sql("k.rating")} AS step,
-  dense_rank() OVER (ORDER BY k.buyer_id, k.merchant, k.month) AS grp
-FROM k JOIN g ON g.buyer_id = k.buyer_id AND g.merchant = k.merchant AND g.month = k.month
-ORDER BY k.buyer_id, k.merchant, k.month, k.{ORDER_KEY.replace(", ", ", k.")}"""
-
-
-def apply_cap(backend: Backend, config: CreditConfig) -> int:
-    """Clamp the pair-months with more counted ratings than the cap; returns how many were capped."""
-    cap = int(config.monthly_cap)
-    rows = backend.query(cap_sql(config), step="credit: monthly cap")
-    group = np.asarray(rows.column("grp").to_numpy(zero_copy_only=False), dtype=np.int64)
-    step = np.asarray(rows.column("step").to_numpy(zero_copy_only=False), dtype=np.int64)
-    counted = clamp_running(group, step, cap)
-    if counted.all():
+    duplicate, capped = count_sequence(
+        column("start", np.bool_),
+        column("item", np.int64),
+        column("sign", np.int64),
+        column("day", np.int64),
+        column("month", np.int64),
+        window=int(config.duplicate_days),
+        cap=int(config.monthly_cap),
+    )
+    stopped = duplicate | capped
+    if not stopped.any():
         return 0
-    capped = rows.column("row_id").filter(pa.array(~counted))
-    backend.register_arrow(f"{CAPPED}_arrow", pa.table({"row_id": capped}))
+    mask = pa.array(stopped)
+    table = pa.table(
+        {
+            "row_id": rows.column("row_id").filter(mask),
+            "duplicate": pa.array(duplicate[stopped]),
+            "capped": pa.array(capped[stopped]),
+        }
+    )
+    backend.register_arrow(f"{SEQUENCE}_arrow", table)
     try:
         backend.execute(
-            f"UPDATE {MULTI} SET capped = TRUE WHERE row_id IN (SELECT row_id FROM {CAPPED}_arrow)",
-            step="credit: monthly cap",
+            f"UPDATE {MULTI} SET duplicate = s.duplicate, capped = s.capped "
+            f"FROM {SEQUENCE}_arrow s WHERE {MULTI}.row_id = s.row_id",
+            step="credit: 14 days and monthly cap",
         )
     finally:
-        backend.unregister(f"{CAPPED}_arrow")
-    return int((~counted).sum())
+        backend.unregister(f"{SEQUENCE}_arrow")
+    return int(stopped.sum())
+
+
+def settle_sql() -> str:
+    """Write the reasons (and DSR exclusions) rules 7–9 found back into the working table."""
+    stopped = "m.revised OR m.repeat OR m.duplicate OR m.capped"
+    return f"""
+UPDATE {BASE} SET
+  reason = CASE WHEN m.revised THEN 'revised' WHEN m.repeat THEN 'repeat_review'
+                WHEN m.duplicate THEN 'duplicate' WHEN m.capped THEN 'capped'
+                WHEN m.revision THEN NULL ELSE {BASE}.reason END,
+  points = CASE WHEN {stopped} THEN 0 WHEN m.revision THEN {points_sql(f"{BASE}.rating")}
+                ELSE {BASE}.points END,
+  dsr_counted = {BASE}.dsr_counted AND NOT m.repeat AND NOT m.revision AND NOT m.dsr_late
+FROM {MULTI} m
+WHERE {BASE}.rowid = m.row_id AND ({stopped} OR m.revision OR m.dsr_late)"""
 
 
 def ratings_table_sql(dialect: str) -> str:
@@ -301,9 +373,15 @@ def reason_text(config: CreditConfig) -> dict[str, str]:
     """REASONS with the configured numbers filled in, for explanations."""
     text = dict(REASONS)
     text["outside_window"] = (
-        f"written before the order or more than {config.rating_window_days} days after completion"
+        f"written before the order or more than {config.rating_window_days} days after the trade succeeded"
     )
     text["tiny_order"] = f"order of {config.tiny_amount:.2f} {config.currency} or less"
-    text["duplicate"] = f"the same listing from the same buyer again within {config.duplicate_days} days"
+    text["revised"] = (
+        f"a neutral or negative rating changed by its rater within {config.revision_days} days: "
+        "the changed rating counts instead"
+    )
+    text["duplicate"] = (
+        f"the same item and sign from the same buyer within {config.duplicate_days} days of one that counted"
+    )
     text["capped"] = f"beyond the ±{config.monthly_cap} net a buyer can give a shop in one calendar month"
     return text
