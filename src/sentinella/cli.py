@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -110,6 +111,14 @@ def ingest(
         ),
     ] = None,
     show: Annotated[int, typer.Option("--show", help="Bad rows to print per table.")] = 20,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Encoding of the CSV and JSON-lines files: utf-8 (default; a UTF-16 byte order mark "
+            "is followed), gb18030, gbk, big5, latin-1, utf-16, ...",
+        ),
+    ] = None,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
 ) -> None:
@@ -126,7 +135,9 @@ def ingest(
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
         try:
             with progress_bar(not as_json and sys.stderr.isatty()) as progress:
-                report = ingest_case(store, case_dir, identity_salt=salt, progress=progress)
+                report = ingest_case(
+                    store, case_dir, identity_salt=salt, encoding=encoding, progress=progress
+                )
         except StoreError as error:
             raise _fail(str(error)) from error
     if as_json:
@@ -141,19 +152,25 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if report.tables:
         table = Table(title=f"Imported {report.case_dir} into {db}", title_justify="left")
-        for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "status"):
-            table.add_column(column, justify="left" if column in ("table", "status") else "right")
+        # records = imported + duplicate + conflict + rejected, per file and per table.
+        for column in ("table", "records", "imported", "duplicate", "conflict", "rejected", "status"):
+            table.add_column(
+                column, justify="left" if column in ("table", "status") else "right", overflow="fold"
+            )
         for t in report.tables:
             colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
             table.add_row(
                 t.table,
-                f"{t.read:,}",
+                f"{t.records:,}",
                 f"{t.imported:,}",
                 f"{t.duplicate:,}",
                 f"{t.conflict:,}",
                 f"{t.rejected:,}",
                 f"[{colour}]{t.status}[/]",
             )
+            for f in t.per_file if len(t.per_file) > 1 else []:
+                counts = (f.records, f.imported, f.duplicate, f.conflict, f.rejected)
+                table.add_row(f"  {escape(f.file)}", *(f"[dim]{n:,}[/]" for n in counts), "")
         console.print(table)
     for t in report.tables:
         for message in t.errors:
@@ -173,6 +190,8 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
             highlight=False,
             soft_wrap=True,
         )
+    for warning in [*(w for t in report.tables for w in t.warnings), *report.warnings]:
+        console.print(f"  [magenta]warning[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if report.ignored:
         console.print(
             f"  [dim]ignored (not contract tables): {', '.join(report.ignored)}[/]", highlight=False

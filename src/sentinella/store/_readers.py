@@ -392,16 +392,18 @@ def _encoding_warning(
     """Suggest ``--encoding gb18030`` when every undecodable record reads as GB18030; never guess."""
     if encoding != "utf_8" or not undecodable:
         return []
+    records = f"{len(undecodable):,} record{'s are' if len(undecodable) != 1 else ' is'}"
     if not all(decodes_as(raw, "gb18030") for raw in undecodable):
         return [
-            f"{display}: {len(undecodable):,} record(s) are not valid UTF-8 and were refused; "
-            "if the file is in another encoding, import it again with --encoding ENCODING"
+            f"{display}: {records} not valid UTF-8 and refused; if the file is in another "
+            "encoding, import it again with --encoding ENCODING (e.g. latin-1, big5)"
         ]
     first = next(p for p in problems if p.raw is not None)
+    sample = (first.raw or b"").rstrip(b"\r\n").decode("gb18030")
     return [
-        f"{display}: {len(undecodable):,} record(s) are not valid UTF-8 but read as GB18030 "
-        f"(line {first.row}: {_clip(first.raw.decode('gb18030') if first.raw else '', 60)!r}); if the file "
-        "comes from a Chinese tool, import it again with --encoding gb18030"
+        f"{display}: {records} not valid UTF-8 but read as GB18030 (line {first.row}: "
+        f"{_clip(sample, 60)!r}); if the file comes from a Chinese tool, import it again with "
+        "--encoding gb18030"
     ]
 
 
