@@ -437,7 +437,7 @@ def stage_jsonl(
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE {parsed} AS SELECT _line_no, line AS _raw, "
         f"CASE WHEN json_valid(line) THEN line END AS _valid FROM {lines} "
-        "WHERE line IS NOT NULL AND trim(line) <> ''"
+        "WHERE line IS NOT NULL AND trim(line, chr(32) || chr(9)) <> ''"
     )
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE {relation} AS SELECT _line_no, _raw, "

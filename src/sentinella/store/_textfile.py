@@ -208,10 +208,10 @@ def csv_records(
     """The records after the header, each with the editor line it starts on.
 
     Empty lines are skipped (they are lines, not records). A quoted field may hold line ends;
-    a quote that is still open at the end of the file, or that closes into text, rejects the
-    record's first line only, and reading goes on from the next line. A record with too few or
-    too many fields is rejected whole. Bytes that do not decode reject their record, which
-    keeps its bytes.
+    a quote that is still open at the end of the file, that closes into text, or that closes
+    lines later into a record of the wrong width, rejects the record's first line only, and
+    reading goes on from the next line. A one-line record with too few or too many fields is
+    rejected. Bytes that do not decode reject their record, which keeps its bytes.
     """
     csv.field_size_limit(max(max_record_bytes, 1 << 20))
     window = _Window(physical_lines(path, max_record_bytes))
@@ -238,7 +238,7 @@ def csv_records(
             text, _ = _decode(data, encoding)
             fields, error = _parse(text, delimiter)
         if error is not None:
-            raw = first.data
+            raw = strip_line_end(first.data)
             reason = (
                 f"is longer than {max_record_bytes >> 20} MB"
                 if len(data) > max_record_bytes and error == "unexpected end of data"
@@ -251,10 +251,18 @@ def csv_records(
             continue
         assert fields is not None
         _, clean = _decode(data, encoding)
+        data = strip_line_end(data)
         if not clean:
             yield Record(first.number, span, None, f"is not valid {_label(encoding)}", data)
         elif len(data) > max_record_bytes:
             yield Record(first.number, span, None, f"is longer than {max_record_bytes >> 20} MB", data)
+        elif len(fields) != width and span > 1:
+            # Most likely a quote left open that paired with one on a later line: refuse the
+            # line it opened on and read the following lines again.
+            raw = strip_line_end(first.data)
+            yield Record(first.number, 1, None, "opens a quote that is never closed", raw)
+            window.drop(1)
+            continue
         elif len(fields) != width:
             word = "fewer" if len(fields) < width else "more"
             yield Record(first.number, span, None, f"has {word} fields than the header", data)
@@ -264,12 +272,15 @@ def csv_records(
 
 
 def text_lines(path: Path, *, encoding: str, max_line_bytes: int) -> Iterator[tuple[int, str | None, bytes]]:
-    """JSON lines: (editor line, text or None when it does not decode, bytes); empty lines skipped."""
+    """JSON lines: (editor line, text or None when it does not decode, bytes).
+
+    Lines of nothing but spaces and tabs are blank: skipped, as the DuckDB path skips them.
+    """
     for index, line in enumerate(physical_lines(path, max_line_bytes)):
         data = strip_line_end(line.data)
         if index == 0:
             data = data.removeprefix(UTF8_BOM) if encoding == "utf_8" else data
-        if not data.strip():
+        if not data.strip(b" \t"):
             continue
         text, clean = _decode(data, encoding)
         yield line.number, (text if clean else None), data
