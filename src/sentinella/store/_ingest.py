@@ -26,7 +26,7 @@ from sentinella.contract import TABLES, TableSpec
 from ._checks import CheckOptions, quote_identifier, sql_string
 from ._db import count
 from ._load import SAMPLE_PROBLEMS, CheckedFile, FileCounts, FileReport, check_staged, load_checked
-from ._problems import SourceError, first_line
+from ._problems import SourceError, first_line, raise_if_interrupted
 from ._readers import STAGERS, ReadContext, StagedFile
 from ._sources import SourceFile, find_case_files
 from ._store import NOTICES_TABLE, RUNS_TABLE, Store, StoreError
@@ -218,6 +218,9 @@ def _ingest_table(
                 checked_files.append(check_staged(connection, spec, staged, options))
             except SourceError as error:
                 report.errors.append(str(error))
+            except duckdb.Error as error:
+                raise_if_interrupted(error)
+                report.errors.append(f"{source.display}: could not be read: {first_line(error)}")
         if report.errors:
             report.notes.append("nothing imported for this table: a file could not be read")
             return report
