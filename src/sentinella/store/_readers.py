@@ -235,7 +235,7 @@ def stage_csv(
         decimal_comma=delimiter == ";",
     )
     if readable.encoding == "utf_8":
-        scan = scan_lines(readable.path)
+        scan = scan_lines(readable.path, find_blank_lines=len(names) == 1)
         if (
             scan.uniform_endings
             and not scan.blank_lines
@@ -273,22 +273,24 @@ def _stage_csv_fast(
         return False  # mixed line ends and the like: the tolerant reader will say where
     _drop(connection, [rejects, scans])
     rows = count(connection, f"SELECT count(*) FROM {relation}")
+    # Lines the records must fill: all but the header and any empty lines at the very end.
+    lines = scan.lines - 1 - scan.trailing_blank_lines
     embedded: npt.NDArray[np.int64] | None = None
-    if rejected == 0 and scan.lines != rows + 1 and scan.has_quote and rows:
+    if rejected == 0 and lines != rows and scan.has_quote and rows:
         embedded = _embedded_line_ends(connection, relation, width)
-        embedded = None if scan.lines != rows + 1 + int(embedded[-1]) else embedded[:-1]
-    if rejected or (scan.lines != rows + 1 and embedded is None):
+        embedded = embedded[:-1] if lines == rows + int(embedded[-1]) else None
+    if rejected or (lines != rows and embedded is None):
         _drop(connection, [relation])
         return False
     staged.rows = rows
     staged.cleanup.append(relation)
     before = embedded
 
-    def lines(recs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+    def line_numbers(recs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
         recs = np.asarray(recs, dtype=np.int64)
         return recs + 2 + (before[recs] if before is not None else 0)
 
-    staged.row_numbers = lines
+    staged.row_numbers = line_numbers
     return True
 
 
@@ -332,24 +334,24 @@ def _stage_csv_tolerant(
         max_record_bytes=MAX_RECORD_BYTES,
     )
     for batch in _batches(records):
-        columns: list[list[str]] = [[] for _ in range(width)]
+        good: list[list[str]] = []
         batch_lines: list[int] = []
         for record in batch:
-            if record.fields is None:
-                text = shown_text(record.raw, readable.encoding)
-                raw = None if decodes_as(record.raw, readable.encoding) else record.raw
-                if raw is not None:
-                    undecodable.append(raw)
-                reason = record.reason or "cannot be parsed as CSV"
-                if reason.startswith("is not valid"):
-                    reason += _encoding_advice(readable.encoding)
-                staged.structural.append(
-                    Problem(staged.source.display, record.line, None, _clip(text), reason, text, raw)
-                )
+            if record.fields is not None:
+                good.append(record.fields)
+                batch_lines.append(record.line)
                 continue
-            for index, value in enumerate(record.fields):
-                columns[index].append(value)
-            batch_lines.append(record.line)
+            text = shown_text(record.raw, readable.encoding)
+            raw = None if decodes_as(record.raw, readable.encoding) else record.raw
+            if raw is not None:
+                undecodable.append(raw)
+            reason = record.reason or "cannot be parsed as CSV"
+            if reason.startswith("is not valid"):
+                reason += _encoding_advice(readable.encoding)
+            staged.structural.append(
+                Problem(staged.source.display, record.line, None, _clip(text), reason, text, raw)
+            )
+        columns = [list(column) for column in zip(*good, strict=True)] if good else []
         if not batch_lines:
             continue
         lines.extend(batch_lines)
