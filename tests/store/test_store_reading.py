@@ -232,3 +232,23 @@ def test_ctrl_c_while_reading_stops_the_run(
         ingest_case(store, folder)
     assert store.row_count("members") == 1  # committed before the interruption
     assert store.row_count("orders") == 0 and store.row_count("reviews") == 0
+
+
+def test_references_to_an_absent_table_are_one_notice_per_column(ingest: Ingest, store: Store) -> None:
+    report = ingest(
+        {
+            "members.csv": "member_id\nm1\n",
+            "orders.csv": ORDERS_HEADER + "o1,m1,s1,1,CNY,2024-01-01,paid\no2,m1,s2,1,CNY,2024-01-01,paid\n",
+        }
+    )
+    assert report.notices["orders.merchant_id → merchants.merchant_id"] == 2
+    notices = store.connection.execute(
+        "SELECT table_name, column_name, reason FROM ingest_notices WHERE column_name = 'merchant_id'"
+    ).fetchall()
+    assert notices == [
+        (
+            "orders",
+            "merchant_id",
+            "refers to merchants, which is empty: all 2 values point to nothing in the store",
+        )
+    ]

@@ -265,7 +265,8 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
     """Dangling references are kept and listed (recomputed each run, so never duplicated).
 
     A reference into an empty or absent table dangles like any other (orders of merchants the
-    case does not hold are orders of unknown merchants).
+    case does not hold are orders of unknown merchants); it is counted like any other and
+    listed as one notice for the column.
     """
     connection = store.connection
     counts: dict[str, int] = {}
@@ -280,14 +281,29 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
                 if not column.references:
                     continue
                 target_table, target_column = column.references.split(".")
-                empty = "" if rows[target_table] else f" (the {target_table} table is empty)"
+                key = f"{spec.name}.{column.name} → {column.references}"
                 col, target = quote_identifier(column.name), quote_identifier(target_column)
+                if not rows[target_table]:
+                    # Every reference dangles: one notice for the column, not one per row
+                    # (10M orders of an absent merchants table would be 10M notices).
+                    dangling = count(connection, f"SELECT count({col}) FROM {spec.name}")
+                    if dangling:
+                        reason = (
+                            f"refers to {target_table}, which is empty: all {dangling:,} values "
+                            "point to nothing in the store"
+                        )
+                        connection.execute(
+                            f"INSERT INTO {NOTICES_TABLE} VALUES (?, ?, NULL, ?, NULL, ?)",
+                            [run_id, spec.name, column.name, reason],
+                        )
+                        counts[key] = dangling
+                    continue
                 key_value = " || '/' || ".join(f"coalesce(t.{quote_identifier(k)}, '')" for k in spec.key)
                 connection.execute(
                     f"INSERT INTO {NOTICES_TABLE} SELECT {sql_string(run_id)}, "
                     f"{sql_string(spec.name)}, {key_value}, {sql_string(column.name)}, t.{col}, "
                     f"'refers to {target_table} ''' || t.{col} || ''', which is not in the store' "
-                    f"|| {sql_string(empty)} FROM {spec.name} t WHERE t.{col} IS NOT NULL AND NOT EXISTS "
+                    f"FROM {spec.name} t WHERE t.{col} IS NOT NULL AND NOT EXISTS "
                     f"(SELECT 1 FROM {target_table} r WHERE r.{target} = t.{col})"
                 )
                 found = count(
@@ -297,7 +313,7 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
                     [spec.name, column.name],
                 )
                 if found:
-                    counts[f"{spec.name}.{column.name} → {column.references}"] = found
+                    counts[key] = found
         connection.execute("COMMIT")
     except BaseException:
         _rollback(store)
