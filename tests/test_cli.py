@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -65,3 +66,32 @@ def test_every_analysis_command_runs_on_the_sample(tmp_path: Path) -> None:
     assert "cn-2013-opinions-s1" in report.read_text(encoding="utf-8")
     bad_date = run("credit", "--db", str(db), "--as-of", "yesterday")
     assert bad_date.returncode == 2 and "is not a date" in bad_date.stderr
+
+
+def test_ingest_summary_adds_up_per_file_and_shows_warnings(tmp_path: Path) -> None:
+    """records = imported + duplicate + conflict + rejected, for the table and each part file."""
+    case = tmp_path / "case"
+    (case / "orders").mkdir(parents=True)
+    header = "order_id,buyer_id,merchant_id,amount,currency,placed_at,status\n"
+    (case / "members.csv").write_text("member_id,sponser_id\nm1,\n")
+    (case / "orders" / "part-0.csv").write_text(header + "o1,m1,s1,1,CNY,2024-01-01,paid\n")
+    (case / "orders" / "part-1.csv").write_bytes(
+        (header + "o1,m1,s1,1,CNY,2024-01-01,paid\r\no2,m1,s1,-1,CNY,2024-01-01,paid\n").encode()
+    )
+    (case / "order.csv").write_text(header)
+    done = subprocess.run(
+        [sys.executable, "-m", "sentinella.cli", "ingest", str(case), "--db", str(tmp_path / "x.duckdb")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "160"},
+    )
+    assert done.returncode == 1, done.stderr
+    rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 7}
+    numbers = {name: [int(n.strip()) for n in line.split("│")[2:7]] for name, line in rows.items()}
+    assert numbers["orders"] == [3, 1, 1, 0, 1]
+    assert numbers["orders/part-1.csv"] == [2, 0, 1, 0, 1]
+    for records, *outcomes in numbers.values():
+        assert records == sum(outcomes)
+    assert "orders/part-1.csv row 3, column amount" in done.stdout  # a CRLF file read past a LF line
+    assert "did you mean sponsor_id?" in done.stdout and "did you mean orders.csv?" in done.stdout

@@ -22,7 +22,7 @@ from sentinella._cli_errors import SentinellaGroup, print_error
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
 from sentinella.errors import ConfigError
-from sentinella.store import IngestReport, Store, ingest_case
+from sentinella.store import IngestReport, Store, check_encoding, ingest_case
 
 # Errors: every command runs inside SentinellaGroup.invoke (sentinella/_cli_errors.py), which
 # turns any SentinellaError into one line on stderr and exit status 2, Ctrl-C into 130 and
@@ -125,6 +125,14 @@ def ingest(
         ),
     ] = None,
     show: Annotated[int, typer.Option("--show", min=0, help="Bad rows to print per table.")] = 20,
+    encoding: Annotated[
+        str | None,
+        typer.Option(
+            "--encoding",
+            help="Encoding of the CSV and JSON-lines files: utf-8 (default; a UTF-16 byte order mark "
+            "is followed), gb18030, gbk, big5, latin-1, utf-16, ...",
+        ),
+    ] = None,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
 ) -> None:
@@ -140,11 +148,13 @@ def ingest(
         raise ConfigError(f"{case_dir}: {reason}")
     if salt is not None and not salt.strip():
         raise ConfigError("--salt is empty: give a secret phrase, or leave --salt out")
+    if encoding is not None:
+        check_encoding(encoding)
     with (
         _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json and sys.stderr.isatty()) as progress,
     ):
-        report = ingest_case(store, case_dir, identity_salt=salt, progress=progress)
+        report = ingest_case(store, case_dir, identity_salt=salt, encoding=encoding, progress=progress)
     if as_json:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -157,19 +167,25 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         print_error(message)
     if report.tables:
         table = Table(title=Text(f"Imported {report.case_dir} into {db}"), title_justify="left")
-        for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "status"):
-            table.add_column(column, justify="left" if column in ("table", "status") else "right")
+        # records = imported + duplicate + conflict + rejected, per file and per table.
+        for column in ("table", "records", "imported", "duplicate", "conflict", "rejected", "status"):
+            table.add_column(
+                column, justify="left" if column in ("table", "status") else "right", overflow="fold"
+            )
         for t in report.tables:
             colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
             table.add_row(
                 Text(t.table),
-                f"{t.read:,}",
+                f"{t.records:,}",
                 f"{t.imported:,}",
                 f"{t.duplicate:,}",
                 f"{t.conflict:,}",
                 f"{t.rejected:,}",
                 f"[{colour}]{t.status}[/]",
             )
+            for f in t.per_file if len(t.per_file) > 1 else []:
+                counts = (f.records, f.imported, f.duplicate, f.conflict, f.rejected)
+                table.add_row(f"  {escape(f.file)}", *(f"[dim]{n:,}[/]" for n in counts), "")
         console.print(table)
     for t in report.tables:
         for message in t.errors:
@@ -189,6 +205,8 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
             "(see table ingest_notices)",
             soft_wrap=True,
         )
+    for warning in [*(w for t in report.tables for w in t.warnings), *report.warnings]:
+        console.print(f"  [magenta]warning[/] {escape(warning)}", highlight=False, soft_wrap=True)
     if report.ignored:
         console.print(Text(f"  ignored (not contract tables): {', '.join(report.ignored)}", style="dim"))
     console.print(f"done in {report.seconds:.2f} s, exit status {report.exit_code}", markup=False)

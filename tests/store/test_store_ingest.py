@@ -79,10 +79,17 @@ def test_broken_case_names_every_bad_row(store: Store) -> None:
 
 
 def test_reimport_changes_nothing(store: Store) -> None:
+    logs = ("ingest_runs", QUARANTINE_TABLE)
     first = ingest_case(store, EXAMPLES / "broken-case")
-    counts = {t.name: t.rows for t in store.tables() if t.name != "ingest_runs"}
+    counts = {t.name: t.rows for t in store.tables() if t.name not in logs}
     second = ingest_case(store, EXAMPLES / "broken-case")
-    assert {t.name: t.rows for t in store.tables() if t.name != "ingest_runs"} == counts
+    assert {t.name: t.rows for t in store.tables() if t.name not in logs} == counts
+    # The quarantine keeps each run's refusals: the same ones again, under the second run's id.
+    per_run = store.connection.execute(
+        f"SELECT run_id, count(*) FROM {QUARANTINE_TABLE} GROUP BY run_id ORDER BY min(rowid)"
+    ).fetchall()
+    assert [n for _, n in per_run] == [12, 12]
+    assert [r for r, _ in per_run] == [first.run_id, second.run_id]
     assert second.imported == 0
     assert second.exit_code == first.exit_code == 1
     for before, after in zip(first.tables, second.tables, strict=True):

@@ -6,7 +6,7 @@ returns an :class:`IngestReport` whose ``exit_code`` the CLI uses.
 
 from __future__ import annotations
 
-from ._ingest import IngestReport, TableReport, ingest_case
+from ._ingest import IngestReport, TableReport, check_encoding, ingest_case
 from ._problems import Problem
 from ._store import (
     NOTICES_TABLE,
@@ -31,5 +31,6 @@ __all__ = [
     "StoreLockedError",
     "TableInfo",
     "TableReport",
+    "check_encoding",
     "ingest_case",
 ]

@@ -3,12 +3,14 @@
 Per file: stage the raw rows (:mod:`._readers`), type and check every column in one SQL pass
 (:mod:`._checks`), quarantine the bad rows with their reasons, set aside rows whose key is
 already in the store (identical: a duplicate; different: a conflict, never overwritten), and
-insert the rest. Each table is one transaction: an unreadable file, a crash or Ctrl-C leaves
-the table as it was.
+insert the rest. Every file's records add up: records = imported + duplicate + conflict +
+rejected. Each table is one transaction: an unreadable file or a crash leaves the table as it
+was; Ctrl-C rolls the table back and stops the run.
 """
 
 from __future__ import annotations
 
+import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -22,11 +24,12 @@ from sentinella.contract import TABLES, TableSpec
 
 from ._checks import CheckOptions, quote_identifier, sql_string
 from ._db import count, rollback_quietly
-from ._load import SAMPLE_PROBLEMS, CheckedFile, FileCounts, check_staged, load_checked
-from ._problems import SourceError, first_line
-from ._readers import STAGERS, StagedFile
+from ._load import SAMPLE_PROBLEMS, CheckedFile, FileCounts, FileReport, check_staged, load_checked
+from ._problems import SourceError, first_line, raise_if_interrupted
+from ._readers import STAGERS, ReadContext, StagedFile
 from ._sources import SourceFile, find_case_files
 from ._store import NOTICES_TABLE, RUNS_TABLE, Store, StoreError
+from ._textfile import canonical_encoding
 
 Progress = Callable[[str, int, int], None]
 
@@ -37,13 +40,16 @@ class TableReport(FileCounts):
 
     table: str
     files: list[str] = field(default_factory=list)
+    per_file: list[FileReport] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     def clear_counts(self) -> None:
         """After a rollback nothing of this run is in the store."""
         self.imported = self.duplicate = self.conflict = self.rejected = 0
         self.problems.clear()
+        self.per_file.clear()
 
     @property
     def status(self) -> str:
@@ -58,12 +64,15 @@ class TableReport(FileCounts):
             "table": self.table,
             "files": self.files,
             "status": self.status,
+            "records": self.records,
             "read": self.read,
             "imported": self.imported,
             "duplicate": self.duplicate,
             "conflict": self.conflict,
             "rejected": self.rejected,
+            "per_file": [f.to_dict() for f in self.per_file],
             "errors": self.errors,
+            "warnings": self.warnings,
             "notes": self.notes,
             "problems": [p.sentence() for p in self.problems[:SAMPLE_PROBLEMS]],
         }
@@ -79,6 +88,7 @@ class IngestReport:
     errors: list[str] = field(default_factory=list)
     notices: dict[str, int] = field(default_factory=dict)
     ignored: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -91,6 +101,12 @@ class IngestReport:
             return 2
         if self.tables and all(t.errors for t in self.tables):
             return 2
+        if (
+            self.tables
+            and not any(t.imported or t.duplicate or t.conflict for t in self.tables)
+            and any(t.rejected for t in self.tables)
+        ):
+            return 2  # every record was refused: nothing of the case is in the store
         if self.errors or any(t.status != "ok" for t in self.tables):
             return 1
         return 0
@@ -105,6 +121,7 @@ class IngestReport:
             "tables": [t.to_dict() for t in self.tables],
             "notices": self.notices,
             "ignored": self.ignored,
+            "warnings": self.warnings,
         }
 
 
@@ -114,10 +131,17 @@ def ingest_case(
     *,
     identity_salt: str | None = None,
     max_text_bytes: int | None = None,
+    encoding: str | None = None,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Import every table file of ``case_dir``; never raises for bad data, only reports it."""
+    """Import every table file of ``case_dir``; never raises for bad data, only reports it.
+
+    ``encoding`` names the text files' encoding (default UTF-8; a UTF-16 byte order mark is
+    followed). Raises :class:`StoreError` for an unknown encoding, KeyboardInterrupt on Ctrl-C
+    after rolling back the table being written.
+    """
     started = time.perf_counter()
+    codec = None if encoding is None else check_encoding(encoding)
     report = IngestReport(run_id=_run_id(), case_dir=str(case_dir))
     if not case_dir.exists():
         report.errors.append(f"{case_dir}: no such folder")
@@ -127,6 +151,7 @@ def ingest_case(
         return report
     found = find_case_files(case_dir)
     report.ignored = found.ignored
+    report.warnings.extend(found.warnings)
     report.errors.extend(f"{name}: {reason}" for name, reason in found.unsupported)
     if not found.by_table:
         report.errors.append(
@@ -141,17 +166,32 @@ def ingest_case(
     if "members" not in found.by_table and store.row_count("members") == 0:
         report.errors.append(f"{case_dir}: no members file; members is the one required table")
     names = [name for name in TABLES if name in found.by_table]
-    for index, name in enumerate(names):
-        if progress:
-            progress(name, index, len(names))
-        table_report = _ingest_table(store, TABLES[name], found.by_table[name], options, report.run_id)
-        report.tables.append(table_report)
-        _log_run(store, report, table_report, started)
+    with tempfile.TemporaryDirectory(prefix="sentinella-ingest-") as scratch:
+        context = ReadContext(scratch=Path(scratch), encoding=codec)
+        for index, name in enumerate(names):
+            if progress:
+                progress(name, index, len(names))
+            table_report = _ingest_table(
+                store, TABLES[name], found.by_table[name], options, report.run_id, context
+            )
+            report.tables.append(table_report)
+            _log_run(store, report, table_report, started)
     if progress:
         progress("references", len(names), len(names))
     report.notices = _check_references(store, report.run_id)
+    report.warnings.extend(_missing_column_warnings(store))
     report.seconds = time.perf_counter() - started
     return report
+
+
+def check_encoding(encoding: str) -> str:
+    """Python's name for an encoding the user named; refused before any work if unknown."""
+    try:
+        return canonical_encoding(encoding)
+    except LookupError as error:
+        raise StoreError(
+            f"--encoding: unknown encoding {encoding!r} (e.g. utf-8, gb18030, gbk, big5, latin-1, utf-16)"
+        ) from error
 
 
 def _run_id() -> str:
@@ -159,7 +199,12 @@ def _run_id() -> str:
 
 
 def _ingest_table(
-    store: Store, spec: TableSpec, files: list[SourceFile], options: CheckOptions, run_id: str
+    store: Store,
+    spec: TableSpec,
+    files: list[SourceFile],
+    options: CheckOptions,
+    run_id: str,
+    context: ReadContext,
 ) -> TableReport:
     """Check every file first (temp tables only), then load them all in one transaction."""
     report = TableReport(table=spec.name, files=[f.display for f in files])
@@ -169,11 +214,15 @@ def _ingest_table(
     try:
         for index, source in enumerate(files):
             try:
-                staged = STAGERS[source.fmt](connection, source, spec, f"{spec.name}_{index}")
+                staged = STAGERS[source.fmt](connection, source, spec, f"{spec.name}_{index}", context)
                 staged_files.append(staged)
+                report.warnings.extend(staged.warnings)
                 checked_files.append(check_staged(connection, spec, staged, options))
             except SourceError as error:
                 report.errors.append(str(error))
+            except duckdb.Error as error:
+                raise_if_interrupted(error)
+                report.errors.append(f"{source.display}: could not be read: {first_line(error)}")
         if report.errors:
             report.notes.append("nothing imported for this table: a file could not be read")
             return report
@@ -181,7 +230,12 @@ def _ingest_table(
         try:
             for checked in checked_files:
                 counts = load_checked(connection, spec, checked, run_id)
+                if counts.records != counts.accounted:
+                    raise RuntimeError(
+                        f"{counts.file}: {counts.records:,} records but {counts.accounted:,} accounted for"
+                    )
                 report.add(counts)
+                report.per_file.append(counts)
                 if checked.staged.extra_columns:
                     report.notes.append(
                         f"{checked.staged.source.display}: ignored columns not in the contract: "
@@ -191,8 +245,10 @@ def _ingest_table(
         except BaseException as error:
             rollback_quietly(connection)
             report.clear_counts()
-            if isinstance(error, KeyboardInterrupt | SystemExit | duckdb.InterruptException):
+            if isinstance(error, KeyboardInterrupt | SystemExit):
                 raise  # Ctrl-C stops the whole run, not just this table
+            if isinstance(error, duckdb.InterruptException):
+                raise KeyboardInterrupt from error
             report.errors.append(f"{spec.name}: import failed and was rolled back: {first_line(error)}")
     finally:
         for staged in staged_files:
@@ -202,22 +258,42 @@ def _ingest_table(
 
 
 def _check_references(store: Store, run_id: str) -> dict[str, int]:
-    """Dangling references are kept and listed (recomputed each run, so never duplicated)."""
+    """Dangling references are kept and listed (recomputed each run, so never duplicated).
+
+    A reference into an empty or absent table dangles like any other (orders of merchants the
+    case does not hold are orders of unknown merchants); it is counted like any other and
+    listed as one notice for the column.
+    """
     connection = store.connection
     counts: dict[str, int] = {}
+    rows = _row_counts(store)
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(f"DELETE FROM {NOTICES_TABLE} WHERE reason LIKE 'refers to %'")
         for spec in TABLES.values():
-            if not store.row_count(spec.name):
+            if not rows[spec.name]:
                 continue
             for column in spec.columns:
                 if not column.references:
                     continue
                 target_table, target_column = column.references.split(".")
-                if not store.row_count(target_table):
-                    continue
+                key = f"{spec.name}.{column.name} → {column.references}"
                 col, target = quote_identifier(column.name), quote_identifier(target_column)
+                if not rows[target_table]:
+                    # Every reference dangles: one notice for the column, not one per row
+                    # (10M orders of an absent merchants table would be 10M notices).
+                    dangling = count(connection, f"SELECT count({col}) FROM {spec.name}")
+                    if dangling:
+                        reason = (
+                            f"refers to {target_table}, which is empty: all {dangling:,} values "
+                            "point to nothing in the store"
+                        )
+                        connection.execute(
+                            f"INSERT INTO {NOTICES_TABLE} VALUES (?, ?, NULL, ?, NULL, ?)",
+                            [run_id, spec.name, column.name, reason],
+                        )
+                        counts[key] = dangling
+                    continue
                 key_value = " || '/' || ".join(f"coalesce(t.{quote_identifier(k)}, '')" for k in spec.key)
                 connection.execute(
                     f"INSERT INTO {NOTICES_TABLE} SELECT {sql_string(run_id)}, "
@@ -233,7 +309,7 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
                     [spec.name, column.name],
                 )
                 if found:
-                    counts[f"{spec.name}.{column.name} → {column.references}"] = found
+                    counts[key] = found
         connection.execute("COMMIT")
     except BaseException as error:
         rollback_quietly(connection)
@@ -241,6 +317,34 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
             raise StoreError(f"checking references failed, rolled back: {first_line(error)}") from error
         raise
     return counts
+
+
+def _row_counts(store: Store) -> dict[str, int]:
+    """Rows of every contract table, in one query (the store creates them all when it opens)."""
+    parts = " UNION ALL ".join(f"SELECT {sql_string(name)}, count(*) FROM {name}" for name in TABLES)
+    return {str(name): int(n) for name, n in store.connection.execute(parts).fetchall()}
+
+
+def _missing_column_warnings(store: Store) -> list[str]:
+    """A column the pyramid analysis relies on is empty while the data says it should not be."""
+    connection = store.connection
+    if not count(connection, "SELECT count(*) FROM members") or count(
+        connection, "SELECT count(sponsor_id) FROM members"
+    ):
+        return []
+    fees = count(connection, "SELECT count(*) FROM payments WHERE kind = 'entry_fee'")
+    deep = count(connection, "SELECT count(*) FROM payments WHERE kind = 'commission' AND level > 1")
+    if not fees and not deep:
+        return []
+    parts = []
+    if fees:
+        parts.append(f"{fees:,} entry fee{'s' if fees != 1 else ''}")
+    if deep:
+        parts.append(f"{deep:,} commission{'s' if deep != 1 else ''} above level 1")
+    return [
+        f"members has no sponsor_id in any row, but payments holds {' and '.join(parts)}: the pyramid "
+        "analysis can then only infer sponsors from level-1 commissions; add the sponsor_id column"
+    ]
 
 
 def _log_run(store: Store, report: IngestReport, table: TableReport, started: float) -> None:

@@ -20,7 +20,7 @@ from sentinella.contract import ColumnKind, TableSpec
 
 from ._checks import CheckOptions, ColumnCheck, column_check, quote_identifier, sql_string
 from ._db import arrow, count, one
-from ._problems import Problem, SourceError, first_line
+from ._problems import Problem, SourceError, first_line, raise_if_interrupted
 from ._readers import StagedFile
 from ._store import QUARANTINE_TABLE
 
@@ -30,20 +30,53 @@ _MAX_OBSERVED_VALUES = 256
 
 @dataclass
 class FileCounts:
-    read: int = 0
+    """Records of a file (or, added up, of a table) and what became of each.
+
+    The accounting invariant: ``records == imported + duplicate + conflict + rejected``.
+    """
+
+    records: int = 0
     imported: int = 0
     duplicate: int = 0
     conflict: int = 0
     rejected: int = 0
     problems: list[Problem] = field(default_factory=list)
 
+    @property
+    def read(self) -> int:
+        """The records read (the same number as ``records``; kept for older callers)."""
+        return self.records
+
+    @property
+    def accounted(self) -> int:
+        return self.imported + self.duplicate + self.conflict + self.rejected
+
     def add(self, counts: FileCounts) -> None:
-        self.read += counts.read
+        self.records += counts.records
         self.imported += counts.imported
         self.duplicate += counts.duplicate
         self.conflict += counts.conflict
         self.rejected += counts.rejected
         self.problems.extend(counts.problems)
+
+
+@dataclass(kw_only=True)
+class FileReport(FileCounts):
+    """One file's counts; ``reader`` says whether DuckDB's reader or the tolerant one read it."""
+
+    file: str
+    reader: str = "duckdb"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "reader": self.reader,
+            "records": self.records,
+            "imported": self.imported,
+            "duplicate": self.duplicate,
+            "conflict": self.conflict,
+            "rejected": self.rejected,
+        }
 
 
 @dataclass
@@ -137,6 +170,7 @@ def check_staged(
                 f"WHERE _rec IN (SELECT _rec FROM {bad})"
             )
     except duckdb.Error as error:
+        raise_if_interrupted(error)
         raise SourceError(
             staged.source.display, f"could not be read to the end: {first_line(error)}"
         ) from error
@@ -145,10 +179,10 @@ def check_staged(
 
 def load_checked(
     connection: duckdb.DuckDBPyConnection, spec: TableSpec, checked: CheckedFile, run_id: str
-) -> FileCounts:
+) -> FileReport:
     """Passes 2–4 and the quarantine, inside the caller's transaction."""
     staged = checked.staged
-    counts = FileCounts(read=staged.rows + len(staged.structural))
+    counts = FileReport(records=staged.records, file=staged.source.display, reader=staged.reader)
     problems = f"_problems_{staged.tag}"
     skip = f"_skip_{staged.tag}"
     staged.cleanup.extend([problems, skip])
@@ -284,6 +318,7 @@ def _quarantine(
             "value": pa.array([p.value for p in staged.structural], pa.string()),
             "reason": pa.array([p.reason for p in staged.structural], pa.string()),
             "record": pa.array([p.record for p in staged.structural], pa.string()),
+            "raw": pa.array([p.raw for p in staged.structural], pa.binary()),
         }
     )
     rowmap_name, structural_name = f"_rowmap_{staged.tag}", f"_structural_{staged.tag}"
@@ -294,16 +329,17 @@ def _quarantine(
     try:
         connection.execute(
             f"CREATE OR REPLACE TEMP TABLE {new} AS "
-            f"SELECT m.row_number, p.column_name, p.value, p.reason, p.record, p.kind "
-            f"FROM {problems} p JOIN {rowmap_name} m USING (_rec) "
-            f"UNION ALL SELECT row_number, NULL, value, reason, record, 'structural' FROM {structural_name}"
+            f"SELECT m.row_number, p.column_name, p.value, p.reason, p.record, CAST(NULL AS BLOB) AS raw, "
+            f"p.kind FROM {problems} p JOIN {rowmap_name} m USING (_rec) "
+            f"UNION ALL SELECT row_number, NULL, value, reason, record, raw, 'structural' "
+            f"FROM {structural_name}"
         )
+        # Every problem of every run is kept: the run id and the file's path in the case tell
+        # two cases (or two runs) apart, so nothing is de-duplicated away.
         connection.execute(
-            f"INSERT INTO {QUARANTINE_TABLE} SELECT {sql_string(run_id)}, {table}, {file}, n.row_number, "
-            f"n.column_name, n.value, n.reason, n.record FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM "
-            f"{QUARANTINE_TABLE} q WHERE q.table_name = {table} AND q.file = {file} "
-            "AND q.row_number = n.row_number AND q.column_name IS NOT DISTINCT FROM n.column_name "
-            "AND q.reason = n.reason)"
+            f"INSERT INTO {QUARANTINE_TABLE} (run_id, table_name, file, row_number, column_name, value, "
+            f"reason, record, raw) SELECT {sql_string(run_id)}, {table}, {file}, n.row_number, "
+            f"n.column_name, n.value, n.reason, n.record, n.raw FROM {new} n"
         )
         sample = connection.execute(
             f"SELECT row_number, column_name, value, reason FROM {new} "

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import duckdb
+
 from sentinella.errors import SentinellaError
 
 
@@ -17,6 +19,7 @@ class Problem:
     value: str | None
     reason: str
     record: str | None = None
+    raw: bytes | None = None  # the record's bytes, kept when they do not decode
 
     def sentence(self) -> str:
         where = self.file if self.row is None else f"{self.file} row {self.row}"
@@ -38,3 +41,9 @@ def first_line(error: BaseException, limit: int = 200) -> str:
     """An engine error, shortened to its first line, for a one-line message."""
     text = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def raise_if_interrupted(error: BaseException) -> None:
+    """DuckDB turns Ctrl-C into an error of its own; it must stop the run, not fail one file."""
+    if isinstance(error, duckdb.InterruptException):
+        raise KeyboardInterrupt from error
