@@ -483,6 +483,11 @@ def _root(
         raise typer.Exit(0)
 
 
+from sentinella._service_cli import register as _register_service  # noqa: E402
+
+_register_service(app)  # risk, cases, keys, serve
+
+
 def main() -> None:
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()
