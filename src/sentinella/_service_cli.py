@@ -21,8 +21,27 @@ DbOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
+ActorOption = Annotated[
+    str,
+    typer.Option("--actor", envvar="SENTINELLA_ACTOR", help="Who makes the change (default: your login)."),
+]
+cases_app = typer.Typer(help="The case queue: open, list, show, update, note, attach, labels.")
+
+
 def register(app: typer.Typer) -> None:
     app.command()(risk)
+    app.add_typer(cases_app, name="cases")
+
+
+def _actor(actor: str) -> str:
+    if actor:
+        return actor
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def risk(
@@ -59,3 +78,233 @@ def risk(
     for analysis, why in summary.skipped.items():
         console.print(f"  [yellow]skipped[/] {analysis}: {why}", highlight=False)
     console.print("  results: risk_scores", highlight=False)
+
+
+def _print_case(case: dict[str, object]) -> None:
+    from sentinella.cli import console
+
+    score = case.get("score")
+    console.print(
+        f"{case['case_id']}  {case['status']:13} {case['subject_kind']} {case['subject_id']}"
+        f"{'' if score is None else f'  risk {float(score):.2f}'}"  # type: ignore[arg-type]
+        f"  assignee {case['assignee'] or '-'}  {case['title'] or ''}",
+        highlight=False,
+        markup=False,
+    )
+
+
+@cases_app.command("open")
+def cases_open(
+    db: DbOption = Path(DEFAULT_DB),
+    subject: Annotated[str | None, typer.Option("--subject", help="Member or merchant ID.")] = None,
+    kind: Annotated[str, typer.Option("--kind", help="member or merchant.")] = "member",
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee")] = None,
+    from_risk: Annotated[
+        bool, typer.Option("--from-risk", help="Open a case for every subject at or above --threshold.")
+    ] = False,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", min=0.0, max=1.0, help="Risk score (default: weights.toml's case)."),
+    ] = None,
+    actor: ActorOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Open a case by hand (--subject) or from risk scores (--from-risk)."""
+    from sentinella.cases import CaseError, open_case, open_from_risk
+    from sentinella.cli import _fail, _open_store, console
+    from sentinella.risk import load_config
+
+    if from_risk == (subject is not None):
+        raise _fail("give either --subject ID or --from-risk")
+    with _open_store(db, read_only=False) as store:
+        try:
+            if from_risk:
+                limit = load_config().case_threshold if threshold is None else threshold
+                cases = open_from_risk(store.connection, threshold=limit, actor=_actor(actor))
+            else:
+                assert subject is not None
+                case, _ = open_case(
+                    store.connection,
+                    subject_kind=kind,
+                    subject_id=subject,
+                    actor=_actor(actor),
+                    title=title,
+                    assignee=assignee,
+                )
+                cases = [case]
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps([c.as_dict() for c in cases]))
+        return
+    if from_risk:
+        console.print(f"{len(cases):,} cases opened at risk >= {limit:g}", highlight=False)
+    for case in cases[:20]:
+        _print_case(case.as_dict())
+    if len(cases) > 20:
+        console.print(f"... and {len(cases) - 20:,} more (sentinella cases list)", highlight=False)
+
+
+@cases_app.command("list")
+def cases_list(
+    db: DbOption = Path(DEFAULT_DB),
+    status: Annotated[str | None, typer.Option("--status")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee")] = None,
+    subject: Annotated[str | None, typer.Option("--subject")] = None,
+    limit: Annotated[int, typer.Option("--limit", min=1)] = 100,
+    as_json: JsonOption = False,
+) -> None:
+    """Cases, highest risk first."""
+    from sentinella.cases import CaseError, list_cases
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=True) as store:
+        try:
+            cases = list_cases(
+                store.connection, status=status, assignee=assignee, subject_id=subject, limit=limit
+            )
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps([c.as_dict() for c in cases]))
+        return
+    for case in cases:
+        _print_case(case.as_dict())
+    if not cases:
+        console.print("no cases", highlight=False)
+
+
+@cases_app.command("show")
+def cases_show(
+    case_id: Annotated[str, typer.Argument(help="The case, e.g. C0000001.")],
+    db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
+) -> None:
+    """One case with its notes, evidence and audit trail."""
+    from sentinella.cases import CaseError, case_detail
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=True) as store:
+        try:
+            detail = case_detail(store.connection, case_id)
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps(detail, default=str))
+        return
+    _print_case(detail)
+    for note in detail["notes"]:
+        console.print(
+            f"  note {note['note_no']} by {note['author']} at {note['written_at']}: {note['text']}",
+            highlight=False,
+            markup=False,
+        )
+    for item in detail["evidence"]:
+        console.print(
+            f"  evidence {item['table_name']} {json.dumps(item['key'])}", highlight=False, markup=False
+        )
+    for event in detail["audit"]:
+        change = f"{event['field']}: {event['before']} -> {event['after']}" if event["field"] else ""
+        console.print(
+            f"  {event['occurred_at']} {event['actor']} {event['action']} {change}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@cases_app.command("update")
+def cases_update(
+    case_id: Annotated[str, typer.Argument()],
+    db: DbOption = Path(DEFAULT_DB),
+    status: Annotated[
+        str | None, typer.Option("--status", help="open, investigating, actioned or dismissed.")
+    ] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee")] = None,
+    title: Annotated[str | None, typer.Option("--title")] = None,
+    actor: ActorOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Change a case's status, assignee or title (each change goes to the audit trail)."""
+    from sentinella.cases import CaseError, update_case
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=False) as store:
+        try:
+            case = update_case(
+                store.connection, case_id, actor=_actor(actor), status=status, assignee=assignee, title=title
+            )
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps(case.as_dict()))
+        return
+    _print_case(case.as_dict())
+
+
+@cases_app.command("note")
+def cases_note(
+    case_id: Annotated[str, typer.Argument()],
+    text: Annotated[str, typer.Argument(help="The note.")],
+    db: DbOption = Path(DEFAULT_DB),
+    actor: ActorOption = "",
+) -> None:
+    """Add a note to a case."""
+    from sentinella.cases import CaseError, add_note
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=False) as store:
+        try:
+            number = add_note(store.connection, case_id, actor=_actor(actor), text=text)
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    console.print(f"{case_id}: note {number} added", highlight=False)
+
+
+@cases_app.command("attach")
+def cases_attach(
+    case_id: Annotated[str, typer.Argument()],
+    table: Annotated[str, typer.Option("--table", help="Any store table, e.g. ring_groups.")],
+    key: Annotated[str, typer.Option("--key", help='The row\'s key as JSON, e.g. {"ring_id": "R000001"}.')],
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    actor: ActorOption = "",
+) -> None:
+    """Attach a row of any store table to a case as evidence."""
+    from sentinella.cases import CaseError, attach_evidence
+    from sentinella.cli import _fail, _open_store, console
+
+    try:
+        parsed = json.loads(key)
+    except json.JSONDecodeError as error:
+        raise _fail(f"--key: not JSON: {error}") from error
+    if not isinstance(parsed, dict):
+        raise _fail('--key: must be a JSON object such as {"ring_id": "R000001"}')
+    with _open_store(db, read_only=False) as store:
+        try:
+            attach_evidence(
+                store.connection, case_id, actor=_actor(actor), table=table, key=parsed, note=note
+            )
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    console.print(f"{case_id}: evidence {table} attached", highlight=False)
+
+
+@cases_app.command("labels")
+def cases_labels(
+    out: Annotated[Path, typer.Option("--out", help="CSV to write.")],
+    by: Annotated[
+        str, typer.Option("--by", help="order (for rings --labels), member or merchant.")
+    ] = "order",
+    db: DbOption = Path(DEFAULT_DB),
+) -> None:
+    """Closed cases as labels: actioned = 1, dismissed = 0 (rings --labels reads --by order)."""
+    from sentinella.cases import CaseError, export_labels
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=True) as store:
+        try:
+            rows = export_labels(store.connection, out, by=by)
+        except CaseError as error:
+            raise _fail(str(error)) from error
+    console.print(f"wrote {rows:,} labels to {out}", highlight=False)
