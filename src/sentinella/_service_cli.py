@@ -26,11 +26,15 @@ ActorOption = Annotated[
     typer.Option("--actor", envvar="SENTINELLA_ACTOR", help="Who makes the change (default: your login)."),
 ]
 cases_app = typer.Typer(help="The case queue: open, list, show, update, note, attach, labels.")
+keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.")
 
 
 def register(app: typer.Typer) -> None:
+    """Add risk, cases, keys and serve to the ``sentinella`` command."""
     app.command()(risk)
     app.add_typer(cases_app, name="cases")
+    app.add_typer(keys_app, name="keys")
+    app.command()(serve)
 
 
 def _actor(actor: str) -> str:
@@ -308,3 +312,94 @@ def cases_labels(
         except CaseError as error:
             raise _fail(str(error)) from error
     console.print(f"wrote {rows:,} labels to {out}", highlight=False)
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option("--role", help="public, analyst or ingest.")],
+    label: Annotated[str | None, typer.Option("--label", help="What the key is for.")] = None,
+    db: DbOption = Path(DEFAULT_DB),
+    actor: ActorOption = "",
+    as_json: JsonOption = False,
+) -> None:
+    """Create an API key; it is printed once and stored only as a salted hash."""
+    from sentinella.api import ApiKeyError, create_key
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=False) as store:
+        try:
+            secret, record = create_key(store.connection, role=role, actor=_actor(actor), label=label)
+        except ApiKeyError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps({"key": secret, **record.__dict__}))
+        return
+    console.print(f"key {record.key_id} ({record.role}): {secret}", highlight=False, markup=False)
+    console.print("  shown once: the store keeps only a salted hash", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None:
+    """Keys with role and state (never the secrets)."""
+    from sentinella.api import list_keys
+    from sentinella.cli import _open_store, console
+
+    with _open_store(db, read_only=True) as store:
+        keys = list_keys(store.connection)
+    if as_json:
+        console.print_json(json.dumps([k.__dict__ for k in keys]))
+        return
+    for key in keys:
+        state = f"revoked {key.revoked_at}" if key.revoked_at else "live"
+        console.print(
+            f"{key.key_id}  {key.role:8} {state:12} by {key.created_by} at {key.created_at}  "
+            f"{key.label or ''}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's ID (the part after sk_).")],
+    db: DbOption = Path(DEFAULT_DB),
+    actor: ActorOption = "",
+) -> None:
+    """Revoke a key: it stops working at once; its record stays."""
+    from sentinella.api import ApiKeyError, revoke_key
+    from sentinella.cli import _fail, _open_store, console
+
+    with _open_store(db, read_only=False) as store:
+        try:
+            revoke_key(store.connection, key_id, actor=_actor(actor))
+        except ApiKeyError as error:
+            raise _fail(str(error)) from error
+    console.print(f"key {key_id} revoked", highlight=False)
+
+
+def serve(
+    db: DbOption = Path(DEFAULT_DB),
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535)] = 8000,
+    public_rate: Annotated[
+        float,
+        typer.Option("--public-rate", min=0.0, help="Public requests a second per client (0: no limit)."),
+    ] = 50.0,
+    max_body: Annotated[int, typer.Option("--max-body", min=1, help="Largest request body in bytes.")] = 1
+    << 20,
+) -> None:
+    """Serve the REST API (OpenAPI at /openapi.json, docs at /docs); the server is the store's writer."""
+    import uvicorn
+
+    from sentinella.api import Service, ServiceError, create_app
+    from sentinella.cli import _fail, console
+
+    try:
+        service = Service.open(db, public_rate=public_rate, max_body=max_body)
+    except ServiceError as error:
+        raise _fail(str(error)) from error
+    console.print(
+        f"serving {db} at http://{host}:{port} (docs: /docs); this process is the store's only writer",
+        highlight=False,
+    )
+    uvicorn.run(create_app(service, close_on_shutdown=True), host=host, port=port, log_level="warning")
