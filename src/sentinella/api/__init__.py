@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from ._app import create_app
 from ._errors import ApiKeyError, Problem, ServiceError
+from ._http import RateLimiter
 from ._keys import ROLES, ApiKey, create_key, list_keys, revoke_key, verify_key
 from ._service import Service
 
@@ -19,6 +20,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyError",
     "Problem",
+    "RateLimiter",
     "Service",
     "ServiceError",
     "create_app",

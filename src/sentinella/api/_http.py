@@ -211,8 +211,9 @@ def require(role: str) -> Callable[[Request], Caller]:
 class RateLimiter:
     """A token bucket per client address: ``rate`` requests a second, bursts of ``2 × rate``."""
 
-    def __init__(self, rate: float) -> None:
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
+        self.clock = clock
         self.burst = max(1.0, 2 * rate)
         self._buckets: dict[str, tuple[float, float]] = {}
         self._lock = threading.Lock()
@@ -221,7 +222,7 @@ class RateLimiter:
         """0 when allowed, else the seconds until a request would be."""
         if self.rate <= 0:
             return 0.0
-        now = time.monotonic()
+        now = self.clock()
         with self._lock:
             tokens, last = self._buckets.get(client, (self.burst, now))
             tokens = min(self.burst, tokens + (now - last) * self.rate)
