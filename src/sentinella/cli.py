@@ -315,6 +315,9 @@ def demo(
     timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
     console.print(f"done: {timings}", highlight=False)
     console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", highlight=False)
+    console.print(
+        f"serve it: sentinella serve --db {out / 'sentinella.duckdb'}", highlight=False, soft_wrap=True
+    )
 
 
 @app.command()

@@ -221,3 +221,15 @@ def test_public_routes_never_return_personal_data(client: TestClient, service: S
             assert not leaked, (url, leaked[:3])
             walked += 1
     assert walked >= len(merchants)
+
+
+def test_credit_cards_are_cached_until_the_server_changes_the_store(
+    client: TestClient, service: Service
+) -> None:
+    url = "/v1/public/merchants/S00000000/credit"
+    first = client.get(url).json()
+    with service.writing() as connection:
+        connection.execute("UPDATE credit_merchants SET points = points + 1 WHERE merchant_id = 'S00000000'")
+    assert client.get(url).json() == first  # the cached card
+    service.changed()
+    assert client.get(url).json()["points"] == first["points"] + 1

@@ -235,7 +235,7 @@ class RateLimiter:
             return (1 - tokens) / self.rate
 
 
-def public_caller(request: Request) -> Caller:
+async def public_caller(request: Request) -> Caller:
     limiter: RateLimiter = request.app.state.limiter
     client = request.client.host if request.client else "unknown"
     wait = limiter.allow(client)

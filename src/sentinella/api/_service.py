@@ -11,6 +11,7 @@ lock, each in its own transaction.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,12 +27,40 @@ from ._errors import ServiceError
 from ._keys import ensure_keys
 
 
+class Cache:
+    """A bounded least-recently-used map of serialised answers, safe across threads."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: bytes) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
 class Service:
     def __init__(self, store: Store, *, public_rate: float = 50.0, max_body: int = 1 << 20) -> None:
         self.store = store
         self.public_rate = public_rate
         self.max_body = max_body
         self._write_lock = threading.Lock()
+        self.cards = Cache(50_000)  # public credit cards, serialised
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
@@ -93,6 +122,10 @@ class Service:
         )
 
     # -- writes --------------------------------------------------------------------------------
+    def changed(self) -> None:
+        """Call after the server changes analysis results: cached answers are dropped."""
+        self.cards.clear()
+
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """The write connection (a cursor of its own), one writer at a time."""
