@@ -27,13 +27,15 @@ ActorOption = Annotated[
 ]
 cases_app = typer.Typer(help="The case queue: open, list, show, update, note, attach, labels.")
 keys_app = typer.Typer(help="API keys: create (shown once), list, revoke.")
+rules_app = typer.Typer(help="Analyst rules: backtest a rules file on the store, apply its enabled rules.")
 
 
 def register(app: typer.Typer) -> None:
-    """Add risk, cases, keys and serve to the ``sentinella`` command."""
+    """Add risk, cases, rules, keys and serve to the ``sentinella`` command."""
     app.command()(risk)
     app.add_typer(cases_app, name="cases")
     app.add_typer(keys_app, name="keys")
+    app.add_typer(rules_app, name="rules")
     app.command()(serve)
 
 
@@ -403,3 +405,67 @@ def serve(
         highlight=False,
     )
     uvicorn.run(create_app(service, close_on_shutdown=True), host=host, port=port, log_level="warning")
+
+
+@rules_app.command("backtest")
+def rules_backtest(
+    rules_file: Annotated[Path, typer.Argument(help="TOML file of [[rule]] and [[list]].")],
+    db: DbOption = Path(DEFAULT_DB),
+    truth: Annotated[
+        Path | None, typer.Option("--truth", help="A generated world's truth/ folder, to count planted hits.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """What each rule (drafts too) would hit on the stored history, beside truth and case outcomes."""
+    from sentinella.cli import _fail, _open_store, console
+    from sentinella.rules import RuleError, backtest, load_rules
+
+    try:
+        ruleset = load_rules(rules_file)
+    except RuleError as error:
+        raise _fail(str(error)) from error
+    with _open_store(db, read_only=True) as store:
+        try:
+            results = [backtest(store.connection, rule, ruleset.lists, truth=truth) for rule in ruleset.rules]
+        except RuleError as error:
+            raise _fail(str(error)) from error
+    if as_json:
+        console.print_json(json.dumps([r.as_dict() for r in results]))
+        return
+    for result in results:
+        console.print(
+            f"{result.rule_id} v{result.version}: {result.hits:,} {result.subject}s", highlight=False
+        )
+        if result.truth:
+            planted = ", ".join(f"{kind} {count:,}" for kind, count in result.truth.items() if count)
+            console.print(f"  among planted: {planted or 'none'}", highlight=False)
+        if result.cases:
+            console.print(
+                f"  with cases: {', '.join(f'{k} {v:,}' for k, v in result.cases.items())}", highlight=False
+            )
+
+
+@rules_app.command("apply")
+def rules_apply(
+    rules_file: Annotated[Path, typer.Argument(help="TOML file of [[rule]] and [[list]].")],
+    db: DbOption = Path(DEFAULT_DB),
+    actor: ActorOption = "",
+) -> None:
+    """Write the enabled rules' hits (and deny lists) to rule_hits; open cases where a rule says so."""
+    from sentinella.cli import _fail, _open_store, console
+    from sentinella.rules import RuleError, apply_rules, load_rules
+
+    try:
+        ruleset = load_rules(rules_file)
+    except RuleError as error:
+        raise _fail(str(error)) from error
+    with _open_store(db, read_only=False) as store:
+        try:
+            applied = apply_rules(store.connection, ruleset, actor=_actor(actor))
+        except RuleError as error:
+            raise _fail(str(error)) from error
+    for rule, hits in applied.rules.items():
+        console.print(f"{rule}: {hits:,} hits", highlight=False)
+    console.print(
+        f"{applied.cases_opened:,} cases opened; results: rule_hits, rule_versions", highlight=False
+    )

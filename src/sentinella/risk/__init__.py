@@ -14,7 +14,7 @@ from __future__ import annotations
 from ._analysis import RESULT_TABLES, RiskSummary, run_risk
 from ._config import RiskConfig, load_config, parse_config
 from ._errors import RiskError
-from ._evaluate import KindMetric, evaluate_risk
+from ._evaluate import KindMetric, evaluate_risk, planted_sets
 from ._sources import SIGNALS, SOURCES, Source
 
 __all__ = [
@@ -29,5 +29,6 @@ __all__ = [
     "evaluate_risk",
     "load_config",
     "parse_config",
+    "planted_sets",
     "run_risk",
 ]

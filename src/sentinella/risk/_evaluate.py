@@ -35,7 +35,7 @@ def _truth(folder: Path, name: str) -> str:
     return f"read_parquet('{str(folder / f'{name}.parquet').replace(chr(39), chr(39) * 2)}')"
 
 
-def _sets(truth: Path) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, dict[str, str]]]:
+def planted_sets(truth: Path) -> tuple[dict[str, dict[str, str]], dict[str, str], dict[str, dict[str, str]]]:
     """SQL for the IDs of each kind: bad actors, ambiguous subjects, look-alikes (kind -> SQL)."""
     tm, tn = _truth(truth, "pyramid_members"), _truth(truth, "pyramid_networks")
     bad = {
@@ -77,7 +77,7 @@ def _one(backend: Backend, sql: str) -> tuple[Any, ...]:
 
 def evaluate_risk(backend: Backend, truth: Path, *, case_threshold: float = 0.5) -> list[KindMetric]:
     """One line per kind of bad actor, of look-alike, and for all honest subjects."""
-    bad, ambiguous, lookalikes = _sets(truth)
+    bad, ambiguous, lookalikes = planted_sets(truth)
     has_scores = backend.table_exists("risk_scores")
     metrics: list[KindMetric] = []
     threshold = float(case_threshold)
