@@ -233,3 +233,21 @@ def test_credit_cards_are_cached_until_the_server_changes_the_store(
     assert client.get(url).json() == first  # the cached card
     service.changed()
     assert client.get(url).json()["points"] == first["points"] + 1
+
+
+def test_rules_backtest_over_the_api(client: TestClient, keys: Keys) -> None:
+    head = _auth(keys.analyst)
+    text = (
+        "[[rule]]\nid = 'boosted'\nversion = 1\nauthor = 'ana'\nreason = 'rings'\nsubject = 'merchant'\n"
+        "[[rule.when]]\nsignal = 'ring_boosted_shop'\n"
+    )
+    answer = client.post("/v1/rules/backtest", json={"rules": text}, headers=head)
+    boosted = {ring["merchant_id"] for ring in client.get("/v1/rings", headers=head).json()}
+    assert answer.status_code == 200 and answer.json()[0]["hits"] == len(boosted) > 0
+    bad = client.post("/v1/rules/backtest", json={"rules": "[[rule]]\nid = 'x'\n"}, headers=head)
+    assert (
+        bad.status_code == 422
+        and bad.json()["field"] == "rules"
+        and "version is required" in bad.json()["detail"]
+    )
+    assert client.get("/v1/rules/hits", headers=head).status_code == 503  # nothing applied yet

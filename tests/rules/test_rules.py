@@ -165,7 +165,8 @@ def test_rules_commands(world: World, tmp_path: Path) -> None:
     assert tested.exit_code == 0, tested.output
     assert "brushed-shop v1:" in tested.output and "boosted_shop" in tested.output
     applied = runner.invoke(app, ["rules", "apply", str(rules), "--db", str(db), "--actor", "ana"])
-    assert applied.exit_code == 0, applied.output and "list:banned: 1 hits" in applied.output
+    assert applied.exit_code == 0, applied.output
+    assert "list:banned: 1 hits" in applied.output
     rules.write_text("[[rule]]\nid = 'x'\n", encoding="utf-8")
     bad = runner.invoke(app, ["rules", "backtest", str(rules), "--db", str(db)])
     assert (

@@ -233,6 +233,41 @@ def search(
     return {"id": id, "found": found}
 
 
+# -- rules ---------------------------------------------------------------------------------------
+class RulesText(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    rules: str = Field(min_length=1, max_length=100_000, description="A rules file's TOML text.")
+
+
+@router.post("/rules/backtest", summary="Backtest a rules file's rules (drafts too) on the stored history")
+def backtest_rules(body: RulesText, request: Request, caller: Analyst) -> list[dict[str, Any]]:
+    from sentinella.rules import RuleError, backtest, parse_rules
+
+    try:
+        ruleset = parse_rules(body.rules, "rules")
+        cursor = service_of(request).cursor()
+        return [backtest(cursor, rule, ruleset.lists).as_dict() for rule in ruleset.rules]
+    except RuleError as error:
+        raise Problem(422, "Invalid rules", str(error), field="rules") from error
+
+
+@router.get("/rules/hits", summary="What the applied rules flagged (rule_hits)")
+def applied_hits(
+    request: Request,
+    caller: Analyst,
+    rule_id: Annotated[str | None, Query(max_length=128)] = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
+) -> list[dict[str, Any]]:
+    service = service_of(request)
+    _need(service, "rule_hits", "rules apply")
+    where, params = ("WHERE rule_id = ?", [rule_id]) if rule_id is not None else ("", [])
+    return service.rows(
+        f"SELECT * FROM rule_hits {where} ORDER BY rule_id, subject_kind, subject_id LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+
+
 # -- cases ---------------------------------------------------------------------------------------
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
