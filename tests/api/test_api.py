@@ -250,4 +250,5 @@ def test_rules_backtest_over_the_api(client: TestClient, keys: Keys) -> None:
         and bad.json()["field"] == "rules"
         and "version is required" in bad.json()["detail"]
     )
-    assert client.get("/v1/rules/hits", headers=head).status_code == 503  # nothing applied yet
+    missing = client.get("/v1/rules/hits", headers=head)  # nothing applied yet: not a server failure
+    assert missing.status_code == 404 and "rules apply has not been run" in missing.json()["detail"]

@@ -30,7 +30,7 @@ Status = Literal["open", "investigating", "actioned", "dismissed"]
 
 def _need(service: Service, table: str, analysis: str) -> None:
     if not service.has_table(table):
-        raise Problem(503, "Not available", f"{analysis} has not been run on this store ({table} is missing)")
+        raise Problem(404, "Not computed", f"{analysis} has not been run on this store ({table} is missing)")
 
 
 def _risk(service: Service, kind: str, subject: str) -> dict[str, Any]:

@@ -92,7 +92,7 @@ def credit_card(row: dict[str, Any]) -> dict[str, Any]:
 def _card_bytes(request: Request, merchant_id: str) -> bytes | None:
     service = service_of(request)
     if not service.has_table("credit_merchants"):
-        raise Problem(503, "Not available", "merchant credit has not been computed on this store yet")
+        raise Problem(404, "Not computed", "merchant credit has not been computed on this store yet")
     row = service.one(_CARD, [merchant_id])
     if row is None:
         return None
