@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from sentinella.store import IngestReport, Store, ingest_case
+from service_world import World, analysed_world
 from support import CaseWriter, Ingest
 
 
@@ -46,3 +47,9 @@ def ingest(store: Store, write_case: CaseWriter) -> Ingest:
         return ingest_case(store, write_case(files))
 
     return run
+
+
+@pytest.fixture(scope="session")
+def world(tmp_path_factory: pytest.TempPathFactory) -> World:
+    """A generated world run through every analysis and risk (risk, cases and API tests)."""
+    return analysed_world(tmp_path_factory.mktemp("service-world"))

@@ -184,6 +184,14 @@ def _arguments(case: Case, files: dict[str, Path], scratch: Path) -> list[str]:
     return args
 
 
+@pytest.fixture(autouse=True)
+def _no_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`serve` with working values would serve until stopped: everything up to uvicorn runs."""
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *args, **kwargs: None)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_bad_input_never_gives_a_traceback(case: Case, files: dict[str, Path], tmp_path: Path) -> None:
     args = _arguments(case, files, tmp_path)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from sentinella.demo import run_demo
+from sentinella.store import Store
 
 
 def test_demo_finds_what_was_planted(tmp_path: Path) -> None:
@@ -26,6 +27,8 @@ def test_demo_finds_what_was_planted(tmp_path: Path) -> None:
     html = result.report.read_text(encoding="utf-8")
     assert "Found vs planted" in html and "Pyramid forensics" in html
     assert (tmp_path / "demo" / "sentinella.duckdb").exists()
+    with Store.open(tmp_path / "demo" / "sentinella.duckdb", read_only=True) as store:
+        assert store.row_count("risk_scores") > 0  # the demo's store is ready to serve
     assert list((tmp_path / "demo" / "evidence").glob("network-*.html"))
 
 
@@ -48,3 +51,4 @@ def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Found vs planted" in done.stdout and "report:" in done.stdout
+    assert f"serve it: sentinella serve --db {tmp_path / 'd' / 'sentinella.duckdb'}\n" in done.stdout

@@ -378,6 +378,9 @@ def demo(
     timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
     console.print(f"done: {timings}", markup=False)
     console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", markup=False)
+    console.print(
+        f"serve it: sentinella serve --db {out / 'sentinella.duckdb'}", markup=False, soft_wrap=True
+    )
 
 
 @app.command()
@@ -572,6 +575,11 @@ def _root(
     if version:
         console.print(f"sentinella {__version__}")
         raise typer.Exit(0)
+
+
+from sentinella._service_cli import register as _register_service  # noqa: E402
+
+_register_service(app)  # risk, cases, keys, serve
 
 
 def main() -> None:

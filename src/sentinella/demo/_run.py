@@ -15,6 +15,7 @@ from sentinella import __version__
 from sentinella.credit import CreditSummary, run_credit
 from sentinella.pyramid import PyramidSummary, render_report, run_pyramid
 from sentinella.rings import RingsSummary, run_rings
+from sentinella.risk import run_risk
 from sentinella.store import IngestReport, Store, ingest_case
 from sentinella.synth import WorldSummary, generate_world
 
@@ -65,6 +66,7 @@ def run_demo(
         credit = run_credit(store.backend)  # after rings: brushing orders are removed from credit
         report("credit", 1, 1)
         seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
+        run_risk(store.backend)  # every analysis's findings as one score per member and merchant
         scores = score_all(store.backend, case / "truth")
         evidence = _evidence_reports(store, out / "evidence", str(db))
         html = _render(world, ingested, pyramid, rings, credit, scores, evidence, out)

@@ -1,0 +1,205 @@
+"""The public credit endpoint under load, beside the same lookup straight through DuckDB.
+
+    python benchmarks/api_load.py                        # 20,000-member world, 10 s of load
+    python benchmarks/api_load.py --db my.duckdb --seconds 30 --concurrency 64
+
+The store is a generated world (no media) ingested and run through credit, or --db (which
+must hold credit_merchants). Then:
+  floor:       the card's query (sentinella.api's _CARD) on a DuckDB cursor in this process,
+               one merchant at a time, random merchants: lookups/s, p50, p99
+  sentinella:  `sentinella serve --public-rate 0` in its own process on loopback; this process
+               (the second one) first asks for every merchant once (cache misses: DuckDB behind
+               HTTP), then sends GET /v1/public/merchants/{id}/credit for random merchants (cards
+               now cached) from an httpx async client with --concurrency requests in flight, for
+               --seconds: requests/s, p50, p99, and how many answers were not 200
+Target (issue 14): >= 1,000 requests/s with p99 <= 20 ms on this machine. The client shares the
+machine's cores with the server, so the figure is a floor for a server on its own machine.
+The server's and the client's CPU time per request are printed too: on a crowded machine the
+wall-clock rate says more about the neighbours than about the server.
+Not measured: load while an ingest batch runs (there is no ingest route yet).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+from sentinella.api._public import _CARD
+from sentinella.credit import run_credit
+from sentinella.store import Store, ingest_case
+from sentinella.synth import generate_world
+
+
+def _store(folder: Path, members: int) -> Path:
+    case, db = folder / "case", folder / "s.duckdb"
+    generate_world(case, members=members, seed=7, media=False)
+    with Store.open(db) as store:
+        ingest_case(store, case)
+        run_credit(store.backend)
+    return db
+
+
+def _floor(db: Path, merchants: list[str], lookups: int) -> np.ndarray:
+    with Store.open(db, read_only=True) as store:
+        cursor = store.connection.cursor()
+        times = np.empty(lookups)
+        for i in range(lookups):
+            merchant = random.choice(merchants)
+            start = time.perf_counter()
+            cursor.execute(_CARD, [merchant]).fetchall()
+            times[i] = time.perf_counter() - start
+    return times
+
+
+async def _first(url: str, merchants: list[str], concurrency: int) -> tuple[np.ndarray, float]:
+    """Every merchant once (each a cache miss: DuckDB behind HTTP)."""
+    latencies: list[float] = []
+    queue = list(merchants)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=30) as client:
+
+        async def worker() -> None:
+            while queue:
+                merchant = queue.pop()
+                start = time.perf_counter()
+                await client.get(f"/v1/public/merchants/{merchant}/credit")
+                latencies.append(time.perf_counter() - start)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return np.array(latencies), time.perf_counter() - began
+
+
+async def _load(
+    url: str, merchants: list[str], seconds: float, concurrency: int
+) -> tuple[np.ndarray, int, float]:
+    latencies: list[float] = []
+    errors = 0
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, limits=limits, timeout=10) as client:
+        stop = time.perf_counter() + seconds
+
+        async def worker() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                merchant = random.choice(merchants)
+                start = time.perf_counter()
+                response = await client.get(f"/v1/public/merchants/{merchant}/credit")
+                latencies.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    errors += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - began
+    return np.array(latencies), errors, elapsed
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (Linux /proc), to tell server cost from machine load."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _ms(values: np.ndarray, q: float) -> str:
+    return f"{np.percentile(values, q) * 1000:.2f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--db", type=Path)
+    parser.add_argument("--members", type=int, default=20_000)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--concurrency", type=int, default=32)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        if args.db is None:
+            db = _store(Path(folder), args.members)
+        else:
+            db = Path(folder) / "s.duckdb"
+            shutil.copyfile(args.db, db)
+        with Store.open(db, read_only=True) as store:
+            merchants = [
+                r[0] for r in store.connection.execute("SELECT merchant_id FROM credit_merchants").fetchall()
+            ]
+        print(
+            f"api load: {len(merchants):,} merchants; load average {os.getloadavg()[0]:.2f} (shared machine)"
+        )
+        floor = _floor(db, merchants, 20_000)
+        print(
+            f"  floor (DuckDB cursor, one process): {len(floor) / floor.sum():,.0f} lookups/s, "
+            f"p50 {_ms(floor, 50)}, p99 {_ms(floor, 99)}"
+        )
+        port = _port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sentinella.cli",
+                "serve",
+                "--db",
+                str(db),
+                "--port",
+                str(port),
+                "--public-rate",
+                "0",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            first, first_elapsed = asyncio.run(_first(url, merchants, args.concurrency))
+            print(
+                f"  first lookup of every merchant (cache misses, {args.concurrency} in flight): "
+                f"{len(first) / first_elapsed:,.0f} requests/s, p50 {_ms(first, 50)}, p99 {_ms(first, 99)}"
+            )
+            server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
+            latencies, errors, elapsed = asyncio.run(_load(url, merchants, args.seconds, args.concurrency))
+            server_cpu = _cpu_seconds(server.pid) - server_cpu
+            client_cpu = time.process_time() - client_cpu
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        rate = len(latencies) / elapsed
+        print(
+            f"  sentinella serve over loopback ({args.concurrency} in flight, {args.seconds:g} s): "
+            f"{rate:,.0f} requests/s, p50 {_ms(latencies, 50)}, p99 {_ms(latencies, 99)}, {errors} not 200"
+        )
+        per = server_cpu / len(latencies) * 1000
+        print(
+            f"  CPU per request: server {per:.2f} ms ({1000 / per:,.0f} requests/s per free core), "
+            f"client {client_cpu / len(latencies) * 1000:.2f} ms"
+        )
+        print(f"  ratio: the HTTP path serves {rate / (len(floor) / floor.sum()):.2f}x the floor's lookups/s")
+        print(f"  load average after: {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()

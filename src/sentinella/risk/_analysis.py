@@ -1,0 +1,125 @@
+"""One risk score per member and merchant from every analysis that has run."""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+
+from sentinella.engine import Backend
+
+from ._config import RiskConfig, load_config
+from ._sources import SOURCES, Source
+
+RESULT_TABLES = ("risk_scores",)
+# a contribution of 1 would make the product 0 whatever else holds; weights stay below 1
+_MAX_CONTRIBUTION = 0.999
+
+
+@dataclass
+class RiskSummary:
+    """What a run scored, and from which analyses."""
+
+    analyses: list[str]
+    skipped: dict[str, str]  # analysis -> why it was left out
+    members: int
+    merchants: int
+    at_or_above_case: int
+    case_threshold: float
+    weights: str
+    seconds: float
+    by_signal: dict[str, int] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def _missing(backend: Backend, source: Source) -> list[str]:
+    return [table for table in source.tables if not backend.table_exists(table)]
+
+
+def signals_sql(backend: Backend, config: RiskConfig) -> tuple[str, list[str], dict[str, str]]:
+    """The union of every available source's signals, weighted; and which sources were used."""
+    used: list[str] = []
+    skipped: dict[str, str] = {}
+    parts: list[str] = []
+    for source in SOURCES:
+        missing = _missing(backend, source)
+        if missing:
+            skipped[source.analysis] = f"not run (no {', '.join(missing)})"
+            continue
+        if not any(config.weights.get(signal, 0.0) > 0 for signal in source.signals):
+            skipped[source.analysis] = "every signal weighs 0"
+            continue
+        used.append(source.analysis)
+        parts.append(f"SELECT '{source.analysis}' AS analysis, * FROM ({source.sql()})")
+    weights = ", ".join(
+        f"('{signal}', {float(weight)!r})" for signal, weight in sorted(config.weights.items()) if weight > 0
+    )
+    if not parts or not weights:
+        empty = (
+            "SELECT CAST(NULL AS VARCHAR) AS analysis, CAST(NULL AS VARCHAR) AS subject_kind, "
+            "CAST(NULL AS VARCHAR) AS subject_id, CAST(NULL AS VARCHAR) AS signal, "
+            "CAST(NULL AS DOUBLE) AS strength, CAST(NULL AS VARCHAR) AS evidence_table, "
+            "CAST(NULL AS VARCHAR) AS evidence_key, CAST(NULL AS VARCHAR) AS detail, "
+            "CAST(NULL AS DOUBLE) AS weight, CAST(NULL AS DOUBLE) AS contribution WHERE FALSE"
+        )
+        return empty, used, skipped
+    union = "\nUNION ALL ".join(parts)
+    sql = (
+        f"SELECT s.*, w.weight, least({_MAX_CONTRIBUTION}, w.weight * greatest(0.0, least(1.0, s.strength))) "
+        f"AS contribution FROM ({union}) s JOIN (VALUES {weights}) w(signal, weight) USING (signal) "
+        "WHERE s.subject_id IS NOT NULL AND s.strength > 0"
+    )
+    return sql, used, skipped
+
+
+def scores_sql(signals: str, analyses: list[str]) -> str:
+    """Noisy-OR per subject; reasons ranked by contribution, each with its evidence's table and key."""
+    used = json.dumps(analyses).replace("'", "''")
+    return (
+        "SELECT subject_kind, subject_id, "
+        "round(1 - exp(sum(ln(1 - contribution))), 6) AS score, "
+        "CAST(to_json(list(struct_pack(signal := signal, analysis := analysis, weight := weight, "
+        "strength := round(strength, 6), contribution := round(contribution, 6), detail := detail, "
+        'evidence := struct_pack("table" := evidence_table, "key" := json(evidence_key))) '
+        "ORDER BY contribution DESC, signal)) AS VARCHAR) AS reasons, "
+        f"CAST('{used}' AS VARCHAR) AS analyses "
+        f"FROM ({signals}) GROUP BY subject_kind, subject_id"
+    )
+
+
+def run_risk(backend: Backend, *, config: RiskConfig | None = None) -> RiskSummary:
+    """Replace ``risk_scores`` in one transaction: readers see the old scores or the new, never half."""
+    started = time.perf_counter()
+    config = config or load_config()
+    signals, used, skipped = signals_sql(backend, config)
+    with backend.transaction("risk"):
+        backend.execute(
+            f"CREATE OR REPLACE TABLE risk_scores AS {scores_sql(signals, used)} "
+            "ORDER BY subject_kind, score DESC, subject_id",
+            step="risk_scores",
+        )
+    counts = backend.query(
+        "SELECT count(*) FILTER (WHERE subject_kind = 'member'), "
+        "count(*) FILTER (WHERE subject_kind = 'merchant'), "
+        f"count(*) FILTER (WHERE score >= {float(config.case_threshold)!r}) FROM risk_scores",
+        step="risk counts",
+    )
+    members, merchants, above = (int(column[0].as_py() or 0) for column in counts.columns)
+    by_signal = backend.query(
+        "SELECT r.signal, count(*) AS n FROM risk_scores, "
+        'unnest(from_json(reasons, \'[{"signal": "VARCHAR"}]\')) AS t(r) GROUP BY ALL ORDER BY n DESC',
+        step="risk signals",
+    ).to_pylist()
+    return RiskSummary(
+        analyses=used,
+        skipped=skipped,
+        members=members,
+        merchants=merchants,
+        at_or_above_case=above,
+        case_threshold=config.case_threshold,
+        weights=config.source,
+        seconds=round(time.perf_counter() - started, 3),
+        by_signal={str(row["signal"]): int(row["n"]) for row in by_signal},
+    )
