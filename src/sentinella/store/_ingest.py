@@ -47,7 +47,7 @@ class TableReport(FileCounts):
     def status(self) -> str:
         if self.errors:
             return "failed"
-        if self.rejected or self.conflict:
+        if self.rejected or self.conflict or self.fields_cleared:
             return "partial"
         return "ok"
 
@@ -61,6 +61,9 @@ class TableReport(FileCounts):
             "duplicate": self.duplicate,
             "conflict": self.conflict,
             "rejected": self.rejected,
+            "fields_cleared": self.fields_cleared,
+            "naive_times": self.counters.get("naive_times", {}),
+            "ids_cleaned": self.counters.get("ids_cleaned", {}),
             "errors": self.errors,
             "notes": self.notes,
             "problems": [p.sentence() for p in self.problems[:SAMPLE_PROBLEMS]],

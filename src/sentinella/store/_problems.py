@@ -15,6 +15,7 @@ class Problem:
     value: str | None
     reason: str
     record: str | None = None
+    kind: str | None = None  # invalid (row rejected), field (value cleared), conflict, structural
 
     def sentence(self) -> str:
         where = self.file if self.row is None else f"{self.file} row {self.row}"

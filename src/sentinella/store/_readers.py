@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import numpy.typing as npt
 
-from sentinella.contract import TableSpec
+from sentinella.contract import ColumnKind, TableSpec
 
 from ._checks import quote_identifier, sql_string
 from ._db import arrow, count
@@ -64,6 +64,7 @@ class StagedFile:
     row_numbers: RowMapper = field(default=lambda recs: recs + 1)
     cleanup: list[str] = field(default_factory=list)
     rec: str = "rowid"  # the expression giving a row's index in the file
+    json_types: dict[str, str] = field(default_factory=dict)  # ID column -> its JSON type column
 
 
 def _match_columns(spec: TableSpec, names: list[str], display: str) -> tuple[dict[str, int], list[str]]:
@@ -330,6 +331,16 @@ def stage_jsonl(
         f", json_extract_string(_object, {sql_string('$.' + json_path_key(keys[index]))}) AS {columns[name]}"
         for name, index in positions.items()
     )
+    # IDs must be JSON strings or whole numbers: keep each one's JSON type for the checks.
+    json_types = {
+        name: quote_identifier(f"{name}__jtype")
+        for name in positions
+        if spec.column(name).kind is ColumnKind.ID
+    }
+    extracts += "".join(
+        f", json_type(_object, {sql_string('$.' + json_path_key(keys[positions[name]]))}) AS {typ}"
+        for name, typ in json_types.items()
+    )
     rejected = connection.execute(
         f"SELECT line_byte_position, error_type, csv_line FROM {rejects} ORDER BY line_byte_position"
     ).fetchall()
@@ -365,6 +376,7 @@ def stage_jsonl(
         extra_columns=extra,
         row_numbers=rows_to_lines,
         cleanup=[lines, parsed, relation, staged_rel, rejects, scans],
+        json_types=json_types,
     )
 
 
