@@ -18,7 +18,7 @@ from rich.table import Table
 from sentinella import __version__
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
-from sentinella.store import IngestReport, Store, StoreError, ingest_case
+from sentinella.store import TIMEZONE_META, IngestReport, Store, StoreError, check_timezone, ingest_case
 
 app = typer.Typer(
     name="sentinella",
@@ -112,12 +112,25 @@ def ingest(
     show: Annotated[int, typer.Option("--show", help="Bad rows to print per table.")] = 20,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="IANA zone (e.g. Asia/Shanghai) for times written without an offset; "
+            "without it they are read as UTC and counted in the summary.",
+        ),
+    ] = None,
 ) -> None:
     """Validate and load a case folder into the store.
 
-    Exit status: 0 all rows imported; 1 some rows quarantined or a table failed (good rows are
-    in); 2 nothing could be imported.
+    Exit status: 0 all rows imported; 1 some rows quarantined, some optional fields cleared or
+    a table failed (good rows are in); 2 nothing could be imported.
     """
+    if timezone is not None:
+        try:
+            check_timezone(timezone)
+        except StoreError as error:
+            raise _fail(str(error)) from error
     if not case_dir.is_dir():  # before the store is created: a typo must not leave an empty store
         reason = (
             "no such folder" if not case_dir.exists() else "is a file; give the case folder that holds it"
@@ -126,7 +139,9 @@ def ingest(
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
         try:
             with progress_bar(not as_json and sys.stderr.isatty()) as progress:
-                report = ingest_case(store, case_dir, identity_salt=salt, progress=progress)
+                report = ingest_case(
+                    store, case_dir, identity_salt=salt, progress=progress, timezone=timezone
+                )
         except StoreError as error:
             raise _fail(str(error)) from error
     if as_json:
@@ -141,7 +156,7 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     if report.tables:
         table = Table(title=f"Imported {report.case_dir} into {db}", title_justify="left")
-        for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "status"):
+        for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "cleared", "status"):
             table.add_column(column, justify="left" if column in ("table", "status") else "right")
         for t in report.tables:
             colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
@@ -152,6 +167,7 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
                 f"{t.duplicate:,}",
                 f"{t.conflict:,}",
                 f"{t.rejected:,}",
+                f"{t.fields_cleared:,}",
                 f"[{colour}]{t.status}[/]",
             )
         console.print(table)
@@ -159,8 +175,9 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         for message in t.errors:
             errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
         for problem in t.problems[:show]:
-            console.print(f"  [yellow]rejected[/] {problem.sentence()}", highlight=False, soft_wrap=True)
-        hidden = t.rejected + t.conflict - min(len(t.problems), show)
+            label = "cleared" if problem.kind == "field" else "rejected"
+            console.print(f"  [yellow]{label}[/] {problem.sentence()}", highlight=False, soft_wrap=True)
+        hidden = t.rejected + t.conflict + t.fields_cleared - min(len(t.problems), show)
         if hidden > 0 and t.problems:
             console.print(f"  … and more in table ingest_quarantine ({t.table})", highlight=False)
         for note in t.notes:
@@ -185,6 +202,7 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     """List the store's tables with their row counts."""
     with _open_store(db, read_only=True) as store:
         infos = store.tables()
+        zones = store.get_meta(TIMEZONE_META)
     if as_json:
         console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
         return
@@ -195,6 +213,8 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     for info in infos:
         table.add_row(info.name, f"{info.rows:,}", info.kind)
     console.print(table)
+    if zones:
+        console.print(f"times without an offset were read as: {zones}", highlight=False)
 
 
 @app.command()

@@ -6,7 +6,7 @@ returns an :class:`IngestReport` whose ``exit_code`` the CLI uses.
 
 from __future__ import annotations
 
-from ._ingest import IngestReport, TableReport, ingest_case
+from ._ingest import TIMEZONE_META, IngestReport, TableReport, check_timezone, ingest_case
 from ._problems import Problem
 from ._store import (
     NOTICES_TABLE,
@@ -22,6 +22,7 @@ __all__ = [
     "NOTICES_TABLE",
     "QUARANTINE_TABLE",
     "RUNS_TABLE",
+    "TIMEZONE_META",
     "IngestReport",
     "Problem",
     "Store",
@@ -29,5 +30,6 @@ __all__ = [
     "StoreLockedError",
     "TableInfo",
     "TableReport",
+    "check_timezone",
     "ingest_case",
 ]

@@ -384,10 +384,12 @@ def _build_timestamp(column: Column, src: _Source, options: CheckOptions, _curre
         return branches
 
     def counters(v: str, t: str, a: str, r: str) -> list[tuple[str, str]]:
+        # Only the values kept: those inside the plausible range.
+        kept = f"{v} BETWEEN TIMESTAMPTZ '{earliest}' AND TIMESTAMPTZ '{latest}+00'"
         if src.is_text:
-            return [("naive_times", f"{a} = '' AND {v} IS NOT NULL")]
+            return [("naive_times", f"{a} = '' AND {kept}")]
         if naive_source:
-            return [("naive_times", f"{r} IS NOT NULL")]
+            return [("naive_times", kept)]
         return []
 
     return _Built(typed, rules, aux=aux, counters=counters)
@@ -405,25 +407,35 @@ def _symbol_pattern() -> str:
     return f"^([+-]?)({escaped}) ?"
 
 
-def _money_parts(shown: str, decimal_comma: bool) -> tuple[str, str, str]:
-    """SQL for (symbol, body without the symbol, canonical number text or NULL)."""
-    pattern = sql_string(_symbol_pattern())
-    symbol = f"regexp_extract({shown}, {pattern}, 2)"
-    body = f"regexp_replace({shown}, {pattern}, '\\1')"
-    ambiguous_dot = f"regexp_full_match({body}, '[+-]?[1-9][0-9]{{0,2}}\\.[0-9]{{3}}')"
-    ambiguous_comma = f"regexp_full_match({body}, '[+-]?[1-9][0-9]{{0,2}},[0-9]{{3}}')"
-    dot_case = f"CASE WHEN {ambiguous_dot} THEN NULL ELSE {body} END" if decimal_comma else body
-    number = (
-        f"CASE WHEN regexp_full_match({body}, '[+-]?[0-9]+') THEN {body} "
-        f"WHEN regexp_full_match({body}, '[+-]?[0-9]+\\.[0-9]+') THEN {dot_case} "
-        f"WHEN regexp_full_match({body}, '[+-]?[0-9]+,[0-9]+') THEN "
-        f"CASE WHEN {ambiguous_comma} THEN NULL ELSE replace({body}, ',', '.') END "
-        f"WHEN regexp_full_match({body}, '[+-]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?') "
-        f"THEN replace({body}, ',', '') "
-        f"WHEN regexp_full_match({body}, '[+-]?[0-9]{{1,3}}(\\.[0-9]{{3}})+(,[0-9]+)?') "
-        f"THEN replace(replace({body}, '.', ''), ',', '.') END"
+def _let(value: str, name: str, body: str) -> str:
+    """``body`` with ``name`` bound to ``value``, computed once (a one-element list lambda): keeps
+    the SQL of a many-step parse small, so it binds fast and evaluates each step once."""
+    return f"list_transform([{value}], lambda {name}: {body})[1]"
+
+
+def _money_number(b: str, decimal_comma: bool) -> str:
+    """Canonical number text (digits, an optional sign and '.') of an amount body ``b``, or NULL."""
+    ambiguous_dot = f"regexp_full_match({b}, '[+-]?[1-9][0-9]{{0,2}}\\.[0-9]{{3}}')"
+    ambiguous_comma = f"regexp_full_match({b}, '[+-]?[1-9][0-9]{{0,2}},[0-9]{{3}}')"
+    dot_case = f"CASE WHEN {ambiguous_dot} THEN NULL ELSE {b} END" if decimal_comma else b
+    return (
+        f"CASE WHEN regexp_full_match({b}, '[+-]?[0-9]+') THEN {b} "
+        f"WHEN regexp_full_match({b}, '[+-]?[0-9]+\\.[0-9]+') THEN {dot_case} "
+        f"WHEN regexp_full_match({b}, '[+-]?[0-9]+,[0-9]+') THEN "
+        f"CASE WHEN {ambiguous_comma} THEN NULL ELSE replace({b}, ',', '.') END "
+        f"WHEN regexp_full_match({b}, '[+-]?[0-9]{{1,3}}(,[0-9]{{3}})+(\\.[0-9]+)?') "
+        f"THEN replace({b}, ',', '') "
+        f"WHEN regexp_full_match({b}, '[+-]?[0-9]{{1,3}}(\\.[0-9]{{3}})+(,[0-9]+)?') "
+        f"THEN replace(replace({b}, '.', ''), ',', '.') END"
     )
-    return symbol, body, number
+
+
+def _symbol(shown: str) -> str:
+    return f"regexp_extract({shown}, {sql_string(_symbol_pattern())}, 2)"
+
+
+def _body(shown: str) -> str:
+    return f"regexp_replace({shown}, {sql_string(_symbol_pattern())}, '\\1')"
 
 
 def _decimals(number: str) -> str:
@@ -447,37 +459,35 @@ def money_text_sql(shown: str, decimal_comma: bool, currency: str | None) -> str
     else:
         fast = f"regexp_full_match({shown}, '[0-9]{{1,{_MONEY_DIGITS}}}(\\.[0-9]{{1,{MONEY_SCALE}}})?')"
         fast_value = f"CAST({shown} AS {_MONEY_TYPE})"
-    symbol, _, number = _money_parts(shown, decimal_comma)
-    slow = (
-        f"CASE WHEN {_symbol_agrees(symbol, currency)} AND {_decimals(number)} <= {MONEY_SCALE} "
-        f"THEN TRY_CAST({number} AS {_MONEY_TYPE}) END"
-    )
+    read = f"CASE WHEN {_decimals('_n')} <= {MONEY_SCALE} THEN TRY_CAST(_n AS {_MONEY_TYPE}) END"
+    parsed = _let(_body(shown), "_b", _let(_money_number("_b", decimal_comma), "_n", read))
+    slow = f"CASE WHEN {_symbol_agrees(_symbol(shown), currency)} THEN {parsed} END"
     return f"CASE WHEN {fast} THEN {fast_value} ELSE {slow} END"
 
 
 def _money_reason(t: str, decimal_comma: bool, currency: str | None) -> str:
     """Why a text amount was refused, most specific first (only runs on bad rows)."""
-    symbol, body, number = _money_parts(t, decimal_comma)
-    separator = "CASE WHEN contains({b}, ',') THEN ',' ELSE '.' END".format(b=body)
-    mark = "'.'" if not decimal_comma else "','"
+    mark = sql_string("'.'" if not decimal_comma else "','")
     own = f"{currency}" if currency is not None else "NULL"
-    return (
-        f"{_shown(t)} || CASE "
-        f"WHEN regexp_full_match({body}, '[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+') "
+    symbol = _symbol(t)
+    why = (
+        "CASE "
+        "WHEN regexp_full_match(_b, '[+-]?[0-9.,]*[0-9][eE][+-]?[0-9]+') "
         "THEN ' is in exponent notation; write the amount out (e.g. 1000.00)' "
-        f"WHEN contains({body}, '_') THEN ' uses ''_'' between digits; write the amount without it' "
+        "WHEN contains(_b, '_') THEN ' uses ''_'' between digits; write the amount without it' "
         f"WHEN {symbol} <> '' AND NOT {_symbol_agrees(symbol, currency)} THEN ' is written with ' || "
         f"{symbol} || ', which does not match the row''s currency (' || coalesce({own}, 'none') || ')' "
-        f"WHEN regexp_full_match({body}, '[+-]?[1-9][0-9]{{0,2}}[.,][0-9]{{3}}') AND {number} IS NULL "
-        f"THEN ' is ambiguous: ''' || {separator} || ''' could be a thousands separator or the decimal "
-        f"mark (this file''s decimal mark is ' || {sql_string(mark)} || '); write it without a thousands "
-        "separator, or with two decimals' "
-        f"WHEN {number} IS NOT NULL AND {_decimals(number)} > {MONEY_SCALE} THEN ' has ' || "
-        f"{_decimals(number)} || ' decimal places; amounts are kept to {MONEY_SCALE}, not rounded' "
-        f"WHEN {number} IS NOT NULL THEN ' is too large for an amount (at most {_MONEY_DIGITS} digits before the "
-        "decimal mark)' "
+        "WHEN regexp_full_match(_b, '[+-]?[1-9][0-9]{0,2}[.,][0-9]{3}') AND _n IS NULL "
+        "THEN ' is ambiguous: ''' || CASE WHEN contains(_b, ',') THEN ',' ELSE '.' END || ''' could be "
+        f"a thousands separator or the decimal mark (this file''s decimal mark is ' || {mark} || "
+        "'); write it without a thousands separator, or with two decimals' "
+        f"WHEN _n IS NOT NULL AND {_decimals('_n')} > {MONEY_SCALE} THEN ' has ' || "
+        f"{_decimals('_n')} || ' decimal places; amounts are kept to {MONEY_SCALE}, not rounded' "
+        f"WHEN _n IS NOT NULL THEN ' is too large for an amount (at most {_MONEY_DIGITS} digits before "
+        "the decimal mark)' "
         "ELSE ' is not an amount (a decimal number such as 129.90, 1,299.00 or ¥1,980.00)' END"
     )
+    return f"{_shown(t)} || " + _let(_body(t), "_b", _let(_money_number("_b", decimal_comma), "_n", why))
 
 
 def _build_money(column: Column, src: _Source, options: CheckOptions, currency: str | None) -> _Built:
