@@ -127,6 +127,7 @@ class _Built:
     rules: Callable[[str, str, str, str, str | None], list[Branch]]
     aux: str | None = None
     counters: Callable[[str, str, str, str], list[tuple[str, str]]] | None = None
+    shown: str | None = None  # replaces the source's shown text (IDs: the cleaned ID)
 
 
 def _shown(value: str) -> str:
@@ -193,6 +194,7 @@ def column_check(
     shown = f"NULLIF(trim({text}), '')" if is_text or column.kind is ColumnKind.TEXT else raw
     source = _Source(raw=raw, text=text, shown=shown, type=base, json_type=json_type)
     built = _BUILDERS[column.kind](column, source, options, None if currency is None else currency[0])
+    shown = built.shown or shown
     if refs is not None:
         v, t, a, r = refs
     else:
@@ -217,11 +219,14 @@ def column_check(
 
 
 def _build_id(column: Column, src: _Source, options: CheckOptions, _currency: str | None) -> _Built:
+    shown: str | None = None
     if src.is_text:
-        invisible = sql_string(" " + INVISIBLE)
-        trimmed = f"trim({src.text}, {invisible})"
-        # ASCII needs neither the long trim set beyond spaces and controls nor normalisation.
-        typed = f"NULLIF(nfc_normalize({trimmed}), '')"
+        raw = src.text
+        # Printable ASCII with no space at either end (nearly every ID) is taken as it is;
+        # anything else is trimmed of spaces and invisible characters and normalised (NFC).
+        plain = f"strlen({raw}) = length({raw}) AND ascii({raw}) > 32 AND ascii({raw}[-1]) > 32"
+        cleaned = f"NULLIF(nfc_normalize(trim({raw}, {sql_string(' ' + INVISIBLE)})), '')"
+        typed = shown = f"CASE WHEN {plain} THEN {raw} ELSE {cleaned} END"
     elif src.type in _INTEGER_TYPES:
         typed = f"CAST({src.raw} AS VARCHAR)"
     else:
@@ -249,7 +254,10 @@ def _build_id(column: Column, src: _Source, options: CheckOptions, _currency: st
                 )
             )
         branches += [
-            (f"{t} IS NOT NULL AND {v} IS NULL", sql_string("is only invisible characters, not an ID")),
+            (
+                f"{v} IS NULL AND {r} IS NOT NULL AND {r} <> ''",
+                sql_string("is only spaces or invisible characters, not an ID"),
+            ),
             # strlen (bytes) costs nothing; length (characters) only runs on the rare long values.
             (
                 f"strlen({v}) > {MAX_ID_CHARS} AND length({v}) > {MAX_ID_CHARS}",
@@ -262,7 +270,7 @@ def _build_id(column: Column, src: _Source, options: CheckOptions, _currency: st
     def counters(v: str, t: str, a: str, r: str) -> list[tuple[str, str]]:
         return [("ids_cleaned", f"{v} <> {r}")] if src.is_text else []
 
-    return _Built(typed, rules, aux=json_type, counters=counters)
+    return _Built(typed, rules, aux=json_type, counters=counters, shown=shown)
 
 
 # -- text -------------------------------------------------------------------------------------
@@ -315,8 +323,10 @@ def _build_timestamp(column: Column, src: _Source, options: CheckOptions, _curre
     earliest = EARLIEST_TIME.isoformat()
     aux: str | None = None
     if src.is_text:
+        # UTC written as +00 or Z (the commonest export forms) skips the regular expression.
         aux = (
-            f"CASE WHEN strlen({src.shown}) > 10 THEN regexp_extract({src.shown}, '{_ZONE_SUFFIX}', 1) "
+            f"CASE WHEN ends_with({src.shown}, '+00') OR ends_with({src.shown}, 'Z') THEN 'Z' "
+            f"WHEN strlen({src.shown}) > 10 THEN regexp_extract({src.shown}, '{_ZONE_SUFFIX}', 1) "
             "ELSE '' END"
         )
         with_zone = f"TRY_CAST({src.shown} AS TIMESTAMPTZ)"

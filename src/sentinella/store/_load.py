@@ -143,23 +143,26 @@ def _column_checks(
     ]
 
 
-def _loadable_rows(checked: CheckedFile) -> str:
-    """The rows to load: good rows as projected, kept bad rows with their bad fields cleared."""
+def _loadable_rows(connection: duckdb.DuckDBPyConnection, checked: CheckedFile) -> str:
+    """The rows to load (``_rec`` and the typed columns): good rows as projected, and kept bad
+    rows with their bad optional fields cleared."""
     if not checked.bad_rows:
         return checked.projection
-    parts = ["_rec"]
+    good = f"(SELECT * FROM {checked.projection} q WHERE _rec NOT IN (SELECT _rec FROM {checked.bad}))"
+    if not count(connection, f"SELECT count(*) FROM {checked.bad} WHERE NOT ({checked.rejects})"):
+        return good
+    typed = ["_rec"]
+    cleared = ["_rec"]
     for check in checked.checks:
-        name = check.column.name
-        typed = _typed_name(name)
+        name = _typed_name(check.column.name)
+        typed.append(name)
         if not check.rejects_row and check.problem != "FALSE":
-            typed = f"CASE WHEN {check.problem} THEN NULL ELSE {typed} END"
-        parts.append(f"{typed} AS {_typed_name(name)}")
-        parts.extend([_shown_name(name), _raw_name(name)])
-        if check.aux is not None:
-            parts.append(_aux_name(name))
+            cleared.append(f"CASE WHEN {check.problem} THEN NULL ELSE {name} END AS {name}")
+        else:
+            cleared.append(name)
     return (
-        f"(SELECT * FROM {checked.projection} q WHERE _rec NOT IN (SELECT _rec FROM {checked.bad}) "
-        f"UNION ALL SELECT {', '.join(parts)} FROM {checked.bad} WHERE NOT ({checked.rejects}))"
+        f"(SELECT {', '.join(typed)} FROM {good} g UNION ALL SELECT {', '.join(cleared)} "
+        f"FROM {checked.bad} WHERE NOT ({checked.rejects}))"
     )
 
 
@@ -255,7 +258,7 @@ def check_staged(
         rejects=rejects,
         counters=found,
     )
-    checked.rows = _loadable_rows(checked)
+    checked.rows = _loadable_rows(connection, checked)
     return checked
 
 
