@@ -142,7 +142,9 @@ def test_semicolon_files_read_decimal_commas_exactly(values: list[Decimal]) -> N
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(amounts, min_size=1, max_size=10), st.integers(5, 8))
-def test_amounts_finer_than_the_stored_scale_are_refused_not_rounded(values: list[Decimal], places: int) -> None:
+def test_amounts_finer_than_the_stored_scale_are_refused_not_rounded(
+    values: list[Decimal], places: int
+) -> None:
     texts = [f"{v:.4f}" + "9" * (places - 4) for v in values]
     for text, (typed, problem, reason) in zip(texts, evaluate_full("amount", texts), strict=True):
         assert problem and typed is None
@@ -155,7 +157,9 @@ def test_ambiguous_separators_are_refused(whole: int, group: int, comma: bool) -
     text = f"{whole}{',' if comma else '.'}{group:03d}"
     # In a ';' file either separator is ambiguous; in a ',' file only the comma is.
     for decimal_comma in (True, False):
-        typed, problem, reason = evaluate_full("amount", [text], options=CheckOptions(decimal_comma=decimal_comma))[0]
+        typed, problem, reason = evaluate_full(
+            "amount", [text], options=CheckOptions(decimal_comma=decimal_comma)
+        )[0]
         if comma or decimal_comma:
             assert problem and "is ambiguous" in str(reason), (text, decimal_comma, reason)
         else:
@@ -310,7 +314,9 @@ cores = st.text(alphabet="abAB09-_éèe\u0301ñn\u0303", min_size=0, max_size=12
 
 @settings(max_examples=40, deadline=None)
 @given(st.lists(st.tuples(padding, cores, padding), min_size=1, max_size=20))
-def test_ids_are_trimmed_of_invisible_characters_and_nfc_normalised(parts: list[tuple[str, str, str]]) -> None:
+def test_ids_are_trimmed_of_invisible_characters_and_nfc_normalised(
+    parts: list[tuple[str, str, str]],
+) -> None:
     values = [left + core + right for left, core, right in parts]
     for value, (typed, problem, _) in zip(values, evaluate_full("order_id", values), strict=True):
         cleaned = unicodedata.normalize("NFC", value.strip(" " + INVISIBLE))

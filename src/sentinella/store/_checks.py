@@ -35,7 +35,11 @@ MAX_OFFSET_MINUTES = 14 * 60
 _SHOWN_CHARS = 60
 _CURRENCY_HINTS = {"RMB": "CNY", "YUAN": "CNY", "EURO": "EUR", "US$": "USD", "NTD": "TWD"}
 # Trimmed from IDs besides spaces: characters a copy-paste or an export leaves invisibly.
-INVISIBLE = "\t\n\r\x0b\x0c\x85\u00a0\u00ad\u1680\u180e\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u200b\u200c\u200d\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+INVISIBLE = (
+    "\t\n\r\x0b\x0c\x85\u00a0\u00ad\u1680\u180e"
+    + "".join(chr(c) for c in range(0x2000, 0x200E))  # en quad .. zero-width joiner
+    + "\u2028\u2029\u202f\u205f\u2060\u3000\ufeff"
+)
 _INTEGER_TYPES = frozenset(
     {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT", "UINTEGER", "UBIGINT"}
 )
@@ -172,8 +176,9 @@ def column_check(
 
     ``source_type`` is the DuckDB type of ``raw``; ``json_type`` an expression giving the JSON
     type of a value read from JSON lines; ``currency`` the row's currency code (for money written
-    with a symbol) as an expression over the raw row and as a name in the projection. ``rejects_row`` defaults to the column being required. ``refs`` names the
-    typed, shown, aux and raw values in an enclosing projection.
+    with a symbol) as an expression over the raw row and as a name in the projection.
+    ``rejects_row`` defaults to the column being required. ``refs`` names the typed, shown, aux
+    and raw values in an enclosing projection.
     """
     options = options or CheckOptions()
     rejects = column.required if rejects_row is None else rejects_row
@@ -253,11 +258,14 @@ def _build_id(column: Column, src: _Source, options: CheckOptions, _currency: st
                     "|| '; IDs are strings or whole numbers'",
                 )
             )
+        if src.is_text:
+            branches.append(
+                (
+                    f"{v} IS NULL AND {r} IS NOT NULL AND {r} <> ''",
+                    sql_string("is only spaces or invisible characters, not an ID"),
+                )
+            )
         branches += [
-            (
-                f"{v} IS NULL AND {r} IS NOT NULL AND {r} <> ''",
-                sql_string("is only spaces or invisible characters, not an ID"),
-            ),
             # strlen (bytes) costs nothing; length (characters) only runs on the rare long values.
             (
                 f"strlen({v}) > {MAX_ID_CHARS} AND length({v}) > {MAX_ID_CHARS}",
@@ -594,7 +602,8 @@ def _build_enum(column: Column, src: _Source, options: CheckOptions, _currency: 
 def _build_integer(column: Column, src: _Source, options: CheckOptions, _currency: str | None) -> _Built:
     if src.is_text:
         # Digits only: '2.0', '2.5' and '4.9999999' are refused, never rounded.
-        typed = f"CASE WHEN regexp_full_match({src.shown}, '[+-]?[0-9]{{1,10}}') THEN TRY_CAST({src.shown} AS INTEGER) END"
+        digits = f"regexp_full_match({src.shown}, '[+-]?[0-9]{{1,10}}')"
+        typed = f"CASE WHEN {digits} THEN TRY_CAST({src.shown} AS INTEGER) END"
     elif src.type in _INTEGER_TYPES:
         typed = f"TRY_CAST({src.raw} AS INTEGER)"
     elif src.type in _FLOAT_TYPES or src.type == "DECIMAL":

@@ -39,7 +39,9 @@ def _zone_names() -> frozenset[str]:
     """The IANA zone names DuckDB (ICU) knows: the ones it can read local times in."""
     connection = duckdb.connect()
     try:
-        return frozenset(str(row[0]) for row in connection.execute("SELECT name FROM pg_timezone_names()").fetchall())
+        return frozenset(
+            str(row[0]) for row in connection.execute("SELECT name FROM pg_timezone_names()").fetchall()
+        )
     finally:
         connection.close()
 
@@ -213,7 +215,9 @@ def _adjustment_notes(table: TableReport, timezone: str | None) -> list[str]:
                 "if they are local times, import again with --timezone ZONE (e.g. Asia/Shanghai)"
             )
         else:
-            notes.append(f"{total:,} time{'s' if total > 1 else ''} without an offset read as {timezone}: {where}")
+            notes.append(
+                f"{total:,} time{'s' if total > 1 else ''} without an offset read as {timezone}: {where}"
+            )
     cleaned = table.counters.get("ids_cleaned", {})
     if cleaned:
         where = ", ".join(f"{column} ({number:,})" for column, number in cleaned.items())

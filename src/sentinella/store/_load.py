@@ -416,8 +416,8 @@ def _quarantine(
         connection.execute(
             f"INSERT INTO {QUARANTINE_TABLE} (run_id, table_name, file, row_number, column_name, value, "
             f"reason, record, kind) SELECT {sql_string(run_id)}, {table}, {file}, n.row_number, "
-            f"n.column_name, n.value, n.reason, n.record, n.kind FROM {new} n WHERE NOT EXISTS (SELECT 1 FROM "
-            f"{QUARANTINE_TABLE} q WHERE q.table_name = {table} AND q.file = {file} "
+            f"n.column_name, n.value, n.reason, n.record, n.kind FROM {new} n WHERE NOT EXISTS "
+            f"(SELECT 1 FROM {QUARANTINE_TABLE} q WHERE q.table_name = {table} AND q.file = {file} "
             "AND q.row_number = n.row_number AND q.column_name IS NOT DISTINCT FROM n.column_name "
             "AND q.reason = n.reason)"
         )
