@@ -282,3 +282,13 @@ def test_parquet_float_ids_are_rejected_and_integer_ids_read_as_text(
     assert table.rejected == 2 and all("is a DOUBLE value" in p.reason for p in table.problems)
     ids = [r[0] for r in store.connection.execute("SELECT member_id FROM members ORDER BY 1").fetchall()]
     assert ids == ["10", "11"]
+
+
+def test_reimporting_a_cleared_field_counts_a_duplicate_not_a_second_clearing(
+    store: Store, write_case: CaseWriter
+) -> None:
+    case = write_case({"members.csv": "member_id,joined_at\nm1,02/01/2024\nm2,2024-01-02\n"})
+    first = _table(ingest_case(store, case), "members")
+    second = _table(ingest_case(store, case), "members")
+    assert (first.imported, first.fields_cleared) == (2, 1)
+    assert (second.imported, second.duplicate, second.fields_cleared) == (0, 2, 0)

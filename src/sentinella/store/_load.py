@@ -286,6 +286,13 @@ def load_checked(
     )
     counts.imported = int(inserted[0]) if inserted else 0
     invalid_rows = _quarantine(connection, spec, staged, problems, run_id, counts)
+    if checked.bad_rows:
+        # Values cleared in rows that were imported (not rejected, not a duplicate or conflict).
+        counts.fields_cleared = count(
+            connection,
+            f"SELECT count(*) FROM {problems} WHERE kind = 'field' AND _rec NOT IN "
+            f"(SELECT _rec FROM {problems} WHERE kind = 'invalid') AND _rec NOT IN (SELECT _rec FROM {skip})",
+        )
     counts.rejected = invalid_rows + len(staged.structural)
     return counts
 
@@ -429,11 +436,7 @@ def _quarantine(
             Problem(staged.source.display, int(r[0]), r[1], r[2], str(r[3]), kind=str(r[4])) for r in sample
         )
         invalid = count(connection, f"SELECT count(DISTINCT _rec) FROM {problems} WHERE kind = 'invalid'")
-        counts.fields_cleared = count(
-            connection,
-            f"SELECT count(*) FROM {problems} f WHERE kind = 'field' AND _rec NOT IN "
-            f"(SELECT _rec FROM {problems} WHERE kind = 'invalid')",
-        )
+
     finally:
         connection.unregister(rowmap_name)
         connection.unregister(structural_name)
