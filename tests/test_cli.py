@@ -95,3 +95,20 @@ def test_ingest_summary_adds_up_per_file_and_shows_warnings(tmp_path: Path) -> N
         assert records == sum(outcomes)
     assert "orders/part-1.csv row 3, column amount" in done.stdout  # a CRLF file read past a LF line
     assert "did you mean sponsor_id?" in done.stdout and "did you mean orders.csv?" in done.stdout
+
+
+def test_ingest_timezone_is_validated_recorded_and_shown(tmp_path: Path) -> None:
+    case = tmp_path / "case"
+    case.mkdir()
+    (case / "members.csv").write_text("member_id,joined_at\nm1,2024-03-31 20:00:00\n", encoding="utf-8")
+    db = tmp_path / "case.duckdb"
+    refused = run("ingest", str(case), "--db", str(db), "--timezone", "Asia/Shangai")
+    assert refused.returncode == 2 and "did you mean Asia/Shanghai?" in refused.stderr
+    assert not db.exists()  # refused before any work
+    done = run("ingest", str(case), "--db", str(db), "--timezone", "Asia/Shanghai", "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["timezone"] == "Asia/Shanghai"
+    assert summary["tables"][0]["naive_times"] == {"joined_at": 1}
+    listed = run("tables", "--db", str(db))
+    assert "times without an offset were read as: Asia/Shanghai" in listed.stdout

@@ -13,8 +13,10 @@ from sentinella.store import Store
 def test_demo_finds_what_was_planted(tmp_path: Path) -> None:
     result = run_demo(tmp_path / "demo", members=3000, seed=5, media=False)
     scores = {(s.capability, s.what): s for s in result.scores}
-    ingest = scores[("ingest", "bad rows quarantined with their row")]
+    ingest = scores[("ingest", "bad rows rejected with their row")]
     assert ingest.planted > 0 and ingest.found == ingest.planted and ingest.wrong == 0
+    fields = scores[("ingest", "bad optional fields cleared, rows kept")]
+    assert fields.planted > 0 and fields.found == fields.planted and fields.wrong == 0
     organizers = scores[("pyramid", "organizers and leaders (§1)")]
     assert organizers.planted > 0 and organizers.recall == 1.0 and organizers.wrong == 0
     networks = scores[("pyramid", "pyramid networks")]

@@ -22,7 +22,7 @@ from sentinella._cli_errors import SentinellaGroup, print_error
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
 from sentinella.errors import ConfigError
-from sentinella.store import IngestReport, Store, check_encoding, ingest_case
+from sentinella.store import TIMEZONE_META, IngestReport, Store, check_encoding, check_timezone, ingest_case
 
 # Errors: every command runs inside SentinellaGroup.invoke (sentinella/_cli_errors.py), which
 # turns any SentinellaError into one line on stderr and exit status 2, Ctrl-C into 130 and
@@ -135,12 +135,22 @@ def ingest(
     ] = None,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="IANA zone (e.g. Asia/Shanghai) for times written without an offset; "
+            "without it they are read as UTC and counted in the summary.",
+        ),
+    ] = None,
 ) -> None:
     """Validate and load a case folder into the store.
 
-    Exit status: 0 all rows imported; 1 some rows quarantined or a table failed (good rows are
-    in); 2 nothing could be imported.
+    Exit status: 0 all rows imported; 1 some rows quarantined, some optional fields cleared or
+    a table failed (good rows are in); 2 nothing could be imported.
     """
+    if timezone is not None:
+        check_timezone(timezone)
     if not case_dir.is_dir():  # before the store is created: a typo must not leave an empty store
         reason = (
             "no such folder" if not case_dir.exists() else "is a file; give the case folder that holds it"
@@ -154,7 +164,9 @@ def ingest(
         _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json and sys.stderr.isatty()) as progress,
     ):
-        report = ingest_case(store, case_dir, identity_salt=salt, encoding=encoding, progress=progress)
+        report = ingest_case(
+            store, case_dir, identity_salt=salt, encoding=encoding, timezone=timezone, progress=progress
+        )
     if as_json:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -168,7 +180,16 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
     if report.tables:
         table = Table(title=Text(f"Imported {report.case_dir} into {db}"), title_justify="left")
         # records = imported + duplicate + conflict + rejected, per file and per table.
-        for column in ("table", "records", "imported", "duplicate", "conflict", "rejected", "status"):
+        for column in (
+            "table",
+            "records",
+            "imported",
+            "duplicate",
+            "conflict",
+            "rejected",
+            "cleared",
+            "status",
+        ):
             table.add_column(
                 column, justify="left" if column in ("table", "status") else "right", overflow="fold"
             )
@@ -181,18 +202,20 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
                 f"{t.duplicate:,}",
                 f"{t.conflict:,}",
                 f"{t.rejected:,}",
+                f"{t.fields_cleared:,}",
                 f"[{colour}]{t.status}[/]",
             )
             for f in t.per_file if len(t.per_file) > 1 else []:
-                counts = (f.records, f.imported, f.duplicate, f.conflict, f.rejected)
+                counts = (f.records, f.imported, f.duplicate, f.conflict, f.rejected, f.fields_cleared)
                 table.add_row(f"  {escape(f.file)}", *(f"[dim]{n:,}[/]" for n in counts), "")
         console.print(table)
     for t in report.tables:
         for message in t.errors:
             print_error(message)
         for problem in t.problems[:show]:
-            console.print(f"  [yellow]rejected[/] {escape(problem.sentence())}", soft_wrap=True)
-        hidden = t.rejected + t.conflict - min(len(t.problems), show)
+            label = "cleared" if problem.kind == "field" else "rejected"
+            console.print(f"  [yellow]{label}[/] {escape(problem.sentence())}", soft_wrap=True)
+        hidden = t.rejected + t.conflict + t.fields_cleared - min(len(t.problems), show)
         if hidden > 0 and t.problems:
             console.print(f"  … and more in table ingest_quarantine ({t.table})", markup=False)
         for note in t.notes:
@@ -217,6 +240,7 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     """List the store's tables with their row counts."""
     with _open_store(db, read_only=True) as store:
         infos = store.tables()
+        zones = store.get_meta(TIMEZONE_META)
     if as_json:
         console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
         return
@@ -227,6 +251,8 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     for info in infos:
         table.add_row(Text(info.name), f"{info.rows:,}", info.kind)
     console.print(table)
+    if zones:
+        console.print(f"times without an offset were read as: {zones}", highlight=False)
 
 
 @app.command()

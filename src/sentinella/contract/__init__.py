@@ -6,9 +6,9 @@ from it.
 
 from __future__ import annotations
 
-from ._currencies import ISO_4217
+from ._currencies import CURRENCY_SYMBOLS, ISO_4217
 from ._docs import render_markdown
-from ._model import Column, ColumnKind, TableSpec
+from ._model import EARLIEST_TIME, MONEY_PRECISION, MONEY_SCALE, Column, ColumnKind, TableSpec
 from ._tables import (
     COMMISSION_BASES,
     MEDIA_CONTEXTS,
@@ -20,8 +20,12 @@ from ._tables import (
 
 __all__ = [
     "COMMISSION_BASES",
+    "CURRENCY_SYMBOLS",
+    "EARLIEST_TIME",
     "ISO_4217",
     "MEDIA_CONTEXTS",
+    "MONEY_PRECISION",
+    "MONEY_SCALE",
     "ORDER_STATUSES",
     "PAYMENT_KINDS",
     "TABLES",

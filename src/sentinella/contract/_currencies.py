@@ -162,3 +162,32 @@ ISO_4217: frozenset[str] = frozenset(
         "ZWG",
     ]
 )
+
+# Symbols an export may put before an amount, with the currencies each can stand for. An amount
+# written with a symbol is read only when the row's currency is one of them ('¥1,980.00' with
+# CNY or JPY; '$1,980.00' with USD but not with CNY). A bare '$' is shared by many dollars.
+CURRENCY_SYMBOLS: dict[str, frozenset[str]] = {
+    "$": frozenset({"USD", "AUD", "CAD", "HKD", "NZD", "SGD", "TWD", "MXN"}),
+    "US$": frozenset({"USD"}),
+    "HK$": frozenset({"HKD"}),
+    "NT$": frozenset({"TWD"}),
+    "A$": frozenset({"AUD"}),
+    "C$": frozenset({"CAD"}),
+    "S$": frozenset({"SGD"}),
+    "NZ$": frozenset({"NZD"}),
+    "R$": frozenset({"BRL"}),
+    "¥": frozenset({"CNY", "JPY"}),
+    "￥": frozenset({"CNY", "JPY"}),
+    "CN¥": frozenset({"CNY"}),
+    "JP¥": frozenset({"JPY"}),
+    "RMB": frozenset({"CNY"}),
+    "€": frozenset({"EUR"}),
+    "£": frozenset({"GBP"}),
+    "₩": frozenset({"KRW"}),
+    "₹": frozenset({"INR"}),
+    "฿": frozenset({"THB"}),
+    "₫": frozenset({"VND"}),
+    "₱": frozenset({"PHP"}),
+    "MOP$": frozenset({"MOP"}),
+    "RM": frozenset({"MYR"}),
+}

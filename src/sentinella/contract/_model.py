@@ -6,6 +6,7 @@ the three cannot disagree about what a case folder holds.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -34,6 +35,9 @@ class ColumnKind(StrEnum):
 
 MONEY_PRECISION = 18
 MONEY_SCALE = 4
+# No platform record a case holds (an account, an order, a review, a post) is older than this;
+# an earlier time is a wrong value (a 1970 'epoch', a two-digit year), not history.
+EARLIEST_TIME = dt.datetime(1990, 1, 1, tzinfo=dt.UTC)
 
 _SQL_TYPES = {
     ColumnKind.ID: "VARCHAR",
@@ -91,6 +95,11 @@ class TableSpec:
     columns: tuple[Column, ...]
     key: tuple[str, ...]
     needed_by: tuple[str, ...] = field(default=())
+
+    def rejects_row(self, column: Column) -> bool:
+        """Whether a bad value in ``column`` rejects its row: a key or required column. A bad
+        value elsewhere is cleared (stored empty) and reported, and the row is kept."""
+        return column.required or column.name in self.key
 
     def column(self, name: str) -> Column:
         for column in self.columns:

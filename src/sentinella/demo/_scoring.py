@@ -10,18 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sentinella.contract import TABLES
 from sentinella.engine import Backend
-
-REJECTED_KINDS = (
-    "nul_text",
-    "negative_amount",
-    "out_of_range",
-    "unknown_status",
-    "unknown_kind",
-    "bad_date",
-    "bad_number",
-    "duplicate_conflicting",
-)
 
 
 @dataclass(frozen=True)
@@ -51,21 +41,58 @@ def _one(backend: Backend, sql: str) -> tuple[Any, ...]:
 
 
 def score_ingest(backend: Backend, truth: Path) -> list[Score]:
+    """Planted bad rows against the quarantine, counted the way ingestion treats them: a row
+    rejected (bad key or required value, conflicting duplicate) is found by a rejection at its
+    file and row; a bad optional value is found by a field problem at its file, row and column
+    with the row itself kept in the store."""
     if not (truth / "dirty_rows.parquet").exists():
         return []
-    kinds = ", ".join(f"'{k}'" for k in REJECTED_KINDS)
+    dirty = _truth(truth, "dirty_rows")
+    quarantine = (
+        "(SELECT DISTINCT file, row_number, column_name, coalesce(kind, 'invalid') AS kind "
+        "FROM ingest_quarantine)"
+    )
     planted, caught = _one(
         backend,
-        f"SELECT count(*), count(q.file) FROM {_truth(truth, 'dirty_rows')} d "
-        "LEFT JOIN (SELECT DISTINCT file, row_number FROM ingest_quarantine) q "
-        f"ON q.file = d.file AND q.row_number = d.row_number WHERE d.kind IN ({kinds})",
+        f"SELECT count(*), count(q.file) FROM {dirty} d LEFT JOIN (SELECT DISTINCT file, row_number "
+        f"FROM {quarantine} WHERE kind <> 'field') q "
+        "ON q.file = d.file AND q.row_number = d.row_number WHERE d.effect = 'row'",
     )
     wrong = _one(
         backend,
-        f"SELECT count(*) FROM (SELECT DISTINCT file, row_number FROM ingest_quarantine) q "
-        f"ANTI JOIN {_truth(truth, 'dirty_rows')} d ON q.file = d.file AND q.row_number = d.row_number",
+        f"SELECT count(*) FROM (SELECT DISTINCT file, row_number FROM {quarantine} WHERE kind <> 'field') q "
+        f"ANTI JOIN (SELECT * FROM {dirty} WHERE effect = 'row') d "
+        "ON q.file = d.file AND q.row_number = d.row_number",
     )[0]
-    return [Score("ingest", "bad rows quarantined with their row", planted, caught, wrong)]
+    spoiled = backend.query(f"SELECT DISTINCT \"table\" FROM {dirty} WHERE effect = 'field'", step="score")
+    names = sorted(str(v) for v in spoiled.column(0).to_pylist() if v in TABLES)
+    keys = (
+        " UNION ALL ".join(
+            f"SELECT '{name}' AS tbl, CAST({TABLES[name].key[0]} AS VARCHAR) AS id FROM {name}"
+            for name in names
+        )
+        or "SELECT NULL AS tbl, NULL AS id"
+    )
+    fields_planted, fields_caught = _one(
+        backend,
+        f"SELECT count(*), count(*) FILTER (WHERE q.file IS NOT NULL AND k.id IS NOT NULL) FROM {dirty} d "
+        f"LEFT JOIN (SELECT * FROM {quarantine} WHERE kind = 'field') q ON q.file = d.file "
+        'AND q.row_number = d.row_number AND q.column_name = d."column" '
+        f'LEFT JOIN (SELECT DISTINCT tbl, id FROM ({keys})) k ON k.tbl = d."table" AND k.id = d.row_id '
+        "WHERE d.effect = 'field'",
+    )
+    fields_wrong = _one(
+        backend,
+        f"SELECT count(*) FROM (SELECT * FROM {quarantine} WHERE kind = 'field') q "
+        f"ANTI JOIN (SELECT * FROM {dirty} WHERE effect = 'field') d ON q.file = d.file "
+        'AND q.row_number = d.row_number AND q.column_name = d."column"',
+    )[0]
+    return [
+        Score("ingest", "bad rows rejected with their row", planted, caught, wrong),
+        Score(
+            "ingest", "bad optional fields cleared, rows kept", fields_planted, fields_caught, fields_wrong
+        ),
+    ]
 
 
 def score_pyramid(backend: Backend, truth: Path) -> list[Score]:

@@ -6,7 +6,7 @@ returns an :class:`IngestReport` whose ``exit_code`` the CLI uses.
 
 from __future__ import annotations
 
-from ._ingest import IngestReport, TableReport, check_encoding, ingest_case
+from ._ingest import TIMEZONE_META, IngestReport, TableReport, check_encoding, check_timezone, ingest_case
 from ._problems import Problem
 from ._store import (
     NOTICES_TABLE,
@@ -23,6 +23,7 @@ __all__ = [
     "NOTICES_TABLE",
     "QUARANTINE_TABLE",
     "RUNS_TABLE",
+    "TIMEZONE_META",
     "Export",
     "IngestReport",
     "Problem",
@@ -32,5 +33,6 @@ __all__ = [
     "TableInfo",
     "TableReport",
     "check_encoding",
+    "check_timezone",
     "ingest_case",
 ]

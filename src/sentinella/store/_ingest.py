@@ -10,6 +10,8 @@ was; Ctrl-C rolls the table back and stops the run.
 
 from __future__ import annotations
 
+import difflib
+import functools
 import tempfile
 import time
 import uuid
@@ -32,6 +34,38 @@ from ._store import NOTICES_TABLE, RUNS_TABLE, Store, StoreError
 from ._textfile import canonical_encoding
 
 Progress = Callable[[str, int, int], None]
+TIMEZONE_META = "naive_times_read_as"
+
+
+@functools.cache
+def _zone_names() -> frozenset[str]:
+    """The IANA zone names DuckDB (ICU) knows: the ones it can read local times in."""
+    connection = duckdb.connect()
+    try:
+        return frozenset(
+            str(row[0]) for row in connection.execute("SELECT name FROM pg_timezone_names()").fetchall()
+        )
+    finally:
+        connection.close()
+
+
+def check_timezone(name: str) -> str:
+    """``name`` if it is an IANA zone such as Asia/Shanghai; otherwise a StoreError saying why.
+
+    Abbreviations and aliases (CST, EST, PRC) are refused even where the zone database knows
+    them: CST is China Standard Time to one exporter and US Central to the database.
+    """
+    names = _zone_names()
+    if name in names and ("/" in name or name == "UTC"):
+        return name
+    folded = {n.lower(): n for n in names if "/" in n}
+    close = folded.get(name.lower()) or next(
+        iter(difflib.get_close_matches(name, sorted(folded.values()), n=1)), None
+    )
+    hint = f" (did you mean {close}?)" if close else " (e.g. Asia/Shanghai, Europe/Rome, UTC)"
+    if name in names:
+        raise StoreError(f"--timezone {name!r} is an abbreviation or alias; give an IANA zone name{hint}")
+    raise StoreError(f"--timezone {name!r} is not an IANA time zone{hint}")
 
 
 @dataclass(kw_only=True)
@@ -55,7 +89,7 @@ class TableReport(FileCounts):
     def status(self) -> str:
         if self.errors:
             return "failed"
-        if self.rejected or self.conflict:
+        if self.rejected or self.conflict or self.fields_cleared:
             return "partial"
         return "ok"
 
@@ -71,6 +105,9 @@ class TableReport(FileCounts):
             "conflict": self.conflict,
             "rejected": self.rejected,
             "per_file": [f.to_dict() for f in self.per_file],
+            "fields_cleared": self.fields_cleared,
+            "naive_times": self.counters.get("naive_times", {}),
+            "ids_cleaned": self.counters.get("ids_cleaned", {}),
             "errors": self.errors,
             "warnings": self.warnings,
             "notes": self.notes,
@@ -90,6 +127,7 @@ class IngestReport:
     ignored: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    timezone: str | None = None  # what times without an offset were read in (None: UTC)
 
     @property
     def imported(self) -> int:
@@ -117,6 +155,7 @@ class IngestReport:
             "case_dir": self.case_dir,
             "exit_code": self.exit_code,
             "seconds": round(self.seconds, 3),
+            "timezone": self.timezone,
             "errors": self.errors,
             "tables": [t.to_dict() for t in self.tables],
             "notices": self.notices,
@@ -133,16 +172,21 @@ def ingest_case(
     max_text_bytes: int | None = None,
     encoding: str | None = None,
     progress: Progress | None = None,
+    timezone: str | None = None,
 ) -> IngestReport:
     """Import every table file of ``case_dir``; never raises for bad data, only reports it.
 
     ``encoding`` names the text files' encoding (default UTF-8; a UTF-16 byte order mark is
-    followed). Raises :class:`StoreError` for an unknown encoding, KeyboardInterrupt on Ctrl-C
-    after rolling back the table being written.
+    followed). ``timezone`` (an IANA name) is the zone times written without an offset are read
+    in; without it they are read as UTC and the report counts them per column. Raises
+    :class:`StoreError` for an unknown encoding or zone, KeyboardInterrupt on Ctrl-C after
+    rolling back the table being written.
     """
+    if timezone is not None:
+        check_timezone(timezone)
     started = time.perf_counter()
     codec = None if encoding is None else check_encoding(encoding)
-    report = IngestReport(run_id=_run_id(), case_dir=str(case_dir))
+    report = IngestReport(run_id=_run_id(), case_dir=str(case_dir), timezone=timezone)
     if not case_dir.exists():
         report.errors.append(f"{case_dir}: no such folder")
         return report
@@ -160,7 +204,7 @@ def ingest_case(
         )
         return report
     salt = store.identity_salt(identity_salt)
-    options = CheckOptions(identity_salt=salt)
+    options = CheckOptions(identity_salt=salt, timezone=timezone)
     if max_text_bytes is not None:
         options = replace(options, max_text_bytes=max_text_bytes)
     if "members" not in found.by_table and store.row_count("members") == 0:
@@ -174,12 +218,14 @@ def ingest_case(
             table_report = _ingest_table(
                 store, TABLES[name], found.by_table[name], options, report.run_id, context
             )
+            table_report.notes.extend(_adjustment_notes(table_report, timezone))
             report.tables.append(table_report)
             _log_run(store, report, table_report, started)
     if progress:
         progress("references", len(names), len(names))
     report.notices = _check_references(store, report.run_id)
     report.warnings.extend(_missing_column_warnings(store))
+    _record_timezone(store, report)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -192,6 +238,49 @@ def check_encoding(encoding: str) -> str:
         raise StoreError(
             f"--encoding: unknown encoding {encoding!r} (e.g. utf-8, gb18030, gbk, big5, latin-1, utf-16)"
         ) from error
+
+
+def _adjustment_notes(table: TableReport, timezone: str | None) -> list[str]:
+    """What was read in a way a reader should know of: local times, trimmed IDs."""
+    notes = []
+    naive = table.counters.get("naive_times", {})
+    if naive:
+        where = ", ".join(f"{column} ({number:,})" for column, number in naive.items())
+        total = sum(naive.values())
+        if timezone is None:
+            notes.append(
+                f"{total:,} time{'s' if total > 1 else ''} without an offset taken as UTC: {where}; "
+                "if they are local times, import again with --timezone ZONE (e.g. Asia/Shanghai)"
+            )
+        else:
+            notes.append(
+                f"{total:,} time{'s' if total > 1 else ''} without an offset read as {timezone}: {where}"
+            )
+    cleaned = table.counters.get("ids_cleaned", {})
+    if cleaned:
+        where = ", ".join(f"{column} ({number:,})" for column, number in cleaned.items())
+        notes.append(
+            "IDs with surrounding spaces or invisible characters trimmed, or Unicode-normalised "
+            f"(NFC): {where}"
+        )
+    if table.fields_cleared:
+        notes.append(
+            f"{table.fields_cleared:,} bad value{'s' if table.fields_cleared > 1 else ''} in optional "
+            "columns stored empty; their rows are kept (see ingest_quarantine)"
+        )
+    return notes
+
+
+def _record_timezone(store: Store, report: IngestReport) -> None:
+    """Keep in the store which zone(s) its times without an offset were read in."""
+    naive = any(t.counters.get("naive_times") for t in report.tables if not t.errors)
+    zone = report.timezone or ("UTC" if naive else None)
+    if zone is None:
+        return
+    before = store.get_meta(TIMEZONE_META)
+    zones = [z for z in (before or "").split(", ") if z]
+    if zone not in zones:
+        store.set_meta(TIMEZONE_META, ", ".join([*zones, zone]))
 
 
 def _run_id() -> str:

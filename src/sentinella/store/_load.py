@@ -1,7 +1,9 @@
 """Check, deduplicate and load one staged file: a few SQL passes, no per-row Python.
 
 The staged file is read through one projection that computes every typed value once. Passes:
-1. bad rows: the projection filtered by the contract rules (small result, kept with raw values);
+1. bad rows: the projection filtered by the contract rules (small result, kept with raw values),
+   with the file's counters (times without an offset, IDs trimmed) in the same scan. A row whose
+   only problems are in optional columns is kept with those fields cleared;
 2. duplicate keys within the file (a grouped pass over the key columns only);
 3. keys already in the store (a join, only when the table already has rows);
 4. the insert of everything else.
@@ -18,7 +20,14 @@ import pyarrow as pa
 
 from sentinella.contract import ColumnKind, TableSpec
 
-from ._checks import CheckOptions, ColumnCheck, column_check, quote_identifier, sql_string
+from ._checks import (
+    CheckOptions,
+    ColumnCheck,
+    column_check,
+    currency_sql,
+    quote_identifier,
+    sql_string,
+)
 from ._db import arrow, count, one
 from ._problems import Problem, SourceError, first_line, raise_if_interrupted
 from ._readers import StagedFile
@@ -30,7 +39,9 @@ _MAX_OBSERVED_VALUES = 256
 
 @dataclass
 class FileCounts:
-    """Records of a file (or, added up, of a table) and what became of each.
+    """Records of a file (or, added up, of a table) and what became of each, plus what was
+    adjusted in kept rows: ``fields_cleared`` bad optional values stored empty, and ``counters``
+    (label -> column -> values), e.g. ``naive_times`` (times without an offset) and ``ids_cleaned``.
 
     The accounting invariant: ``records == imported + duplicate + conflict + rejected``.
     """
@@ -40,7 +51,9 @@ class FileCounts:
     duplicate: int = 0
     conflict: int = 0
     rejected: int = 0
+    fields_cleared: int = 0
     problems: list[Problem] = field(default_factory=list)
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def read(self) -> int:
@@ -57,7 +70,12 @@ class FileCounts:
         self.duplicate += counts.duplicate
         self.conflict += counts.conflict
         self.rejected += counts.rejected
+        self.fields_cleared += counts.fields_cleared
         self.problems.extend(counts.problems)
+        for label, by_column in counts.counters.items():
+            mine = self.counters.setdefault(label, {})
+            for column, number in by_column.items():
+                mine[column] = mine.get(column, 0) + number
 
 
 @dataclass(kw_only=True)
@@ -81,13 +99,21 @@ class FileReport(FileCounts):
 
 @dataclass
 class CheckedFile:
-    """A staged file after pass 1; the temp tables it owns are listed in ``staged.cleanup``."""
+    """A staged file after pass 1; the temp tables it owns are listed in ``staged.cleanup``.
+
+    ``rows`` is the relation of the rows to load: the projection without the rejected rows, and
+    with the bad optional fields of kept rows cleared. ``rejects`` is the SQL condition, over a
+    row of ``bad``, that rejects the row.
+    """
 
     staged: StagedFile
     checks: list[ColumnCheck]
     projection: str
     bad: str
     bad_rows: int
+    rows: str = ""
+    rejects: str = "FALSE"
+    counters: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 def _typed_name(column: str) -> str:
@@ -100,6 +126,75 @@ def _shown_name(column: str) -> str:
 
 def _raw_name(column: str) -> str:
     return quote_identifier(column + "__raw")
+
+
+def _aux_name(column: str) -> str:
+    return quote_identifier(column + "__aux")
+
+
+def _refs(column: str) -> tuple[str, str, str, str]:
+    return _typed_name(column), _shown_name(column), _aux_name(column), _raw_name(column)
+
+
+def _source_types(connection: duckdb.DuckDBPyConnection, staged: StagedFile) -> dict[str, str]:
+    """DuckDB type of each staged column (text for CSV and JSON lines; Parquet's own types)."""
+    typed = [name for name in staged.columns if name not in staged.text_columns]
+    types = {name: "VARCHAR" for name in staged.columns if name in staged.text_columns}
+    if typed:
+        described = connection.execute(
+            "DESCRIBE SELECT "
+            + ", ".join(f"{staged.columns[n]} AS {quote_identifier(n)}" for n in typed)
+            + f" FROM {staged.relation}"
+        ).fetchall()
+        types.update({str(row[0]): str(row[1]) for row in described})
+    return types
+
+
+def _column_checks(
+    connection: duckdb.DuckDBPyConnection, spec: TableSpec, staged: StagedFile, options: CheckOptions
+) -> list[ColumnCheck]:
+    types = _source_types(connection, staged)
+    currency: tuple[str, str] | None = None
+    raw_currency = staged.columns.get("currency")
+    if raw_currency is not None and "currency" in spec.column_names:
+        text = raw_currency if "currency" in staged.text_columns else f"CAST({raw_currency} AS VARCHAR)"
+        currency = (currency_sql(f"NULLIF(trim({text}), '')"), _typed_name("currency"))
+    return [
+        column_check(
+            column,
+            staged.columns.get(column.name),
+            source_type=types.get(column.name, "VARCHAR"),
+            json_type=staged.json_types.get(column.name),
+            currency=currency if column.kind is ColumnKind.MONEY else None,
+            rejects_row=spec.rejects_row(column),
+            options=options,
+            refs=_refs(column.name),
+        )
+        for column in spec.columns
+    ]
+
+
+def _loadable_rows(connection: duckdb.DuckDBPyConnection, checked: CheckedFile) -> str:
+    """The rows to load (``_rec`` and the typed columns): good rows as projected, and kept bad
+    rows with their bad optional fields cleared."""
+    if not checked.bad_rows:
+        return checked.projection
+    good = f"(SELECT * FROM {checked.projection} q WHERE _rec NOT IN (SELECT _rec FROM {checked.bad}))"
+    if not count(connection, f"SELECT count(*) FROM {checked.bad} WHERE NOT ({checked.rejects})"):
+        return good
+    typed = ["_rec"]
+    cleared = ["_rec"]
+    for check in checked.checks:
+        name = _typed_name(check.column.name)
+        typed.append(name)
+        if not check.rejects_row and check.problem != "FALSE":
+            cleared.append(f"CASE WHEN {check.problem} THEN NULL ELSE {name} END AS {name}")
+        else:
+            cleared.append(name)
+    return (
+        f"(SELECT {', '.join(typed)} FROM {good} g UNION ALL SELECT {', '.join(cleared)} "
+        f"FROM {checked.bad} WHERE NOT ({checked.rejects}))"
+    )
 
 
 def _observed_values(
@@ -136,16 +231,7 @@ def check_staged(
         file_options = replace(
             options, decimal_comma=staged.decimal_comma, observed=_observed_values(connection, spec, staged)
         )
-        checks = [
-            column_check(
-                column,
-                staged.columns.get(column.name),
-                source_is_text=column.name in staged.text_columns,
-                options=file_options,
-                refs=(_typed_name(column.name), _shown_name(column.name)),
-            )
-            for column in spec.columns
-        ]
+        checks = _column_checks(connection, spec, staged, file_options)
         selected = [f"{staged.rec} AS _rec"]
         for check in checks:
             name = check.column.name
@@ -153,17 +239,38 @@ def check_staged(
             selected.append(f"{check.typed} AS {_typed_name(name)}")
             selected.append(f"{check.shown} AS {_shown_name(name)}")
             selected.append(f"{raw if raw else 'NULL'} AS {_raw_name(name)}")
+            if check.aux is not None:
+                selected.append(f"{check.aux} AS {_aux_name(name)}")
         projection = f"(SELECT {', '.join(selected)} FROM {staged.relation})"
         bad = f"_bad_{staged.tag}"
         staged.cleanup.append(bad)
         condition = " OR ".join(c.problem for c in checks if c.problem != "FALSE") or "FALSE"
+        rejects = " OR ".join(c.problem for c in checks if c.problem != "FALSE" and c.rejects_row) or "FALSE"
+        counters = [(label, c.column.name, cond) for c in checks for label, cond in c.counters]
         # The flag is computed in a projection and materialised (two narrow columns): a plain
         # WHERE would be pushed into the scan with every typed expression inlined once per
-        # rule, which costs three times as much. Only then are the few bad rows expanded.
-        connection.execute(
-            f"CREATE OR REPLACE TEMP TABLE {bad} AS WITH flags AS MATERIALIZED "
-            f"(SELECT _rec, ({condition}) AS _bad FROM {projection} p) SELECT _rec FROM flags WHERE _bad"
+        # rule, which costs three times as much. Only then are the few bad rows expanded. The
+        # counters ride along as one extra row (_rec = -1) of the same statement.
+        flags = ", ".join(
+            [f"_rec, ({condition}) AS _bad"]
+            + [f"coalesce({cond}, FALSE) AS _n{i}" for i, (_, _, cond) in enumerate(counters)]
         )
+        none = "".join(f", CAST(NULL AS BIGINT) AS _n{i}" for i in range(len(counters)))
+        sql = (
+            f"CREATE OR REPLACE TEMP TABLE {bad} AS WITH flags AS MATERIALIZED "
+            f"(SELECT {flags} FROM {projection} p) SELECT _rec{none} FROM flags WHERE _bad"
+        )
+        if counters:
+            totals = ", ".join(f"count(*) FILTER (WHERE _n{i})" for i in range(len(counters)))
+            sql += f" UNION ALL SELECT -1, {totals} FROM flags"
+        connection.execute(sql)
+        found: dict[str, dict[str, int]] = {}
+        if counters:
+            row = one(connection, f"SELECT * EXCLUDE (_rec) FROM {bad} WHERE _rec = -1")
+            connection.execute(f"DELETE FROM {bad} WHERE _rec = -1")
+            for (label, column, _), number in zip(counters, row or (), strict=True):
+                if number:
+                    found.setdefault(label, {})[column] = int(number)
         if count(connection, f"SELECT count(*) FROM {bad}"):
             connection.execute(
                 f"CREATE OR REPLACE TEMP TABLE {bad} AS SELECT * FROM {projection} p "
@@ -174,7 +281,17 @@ def check_staged(
         raise SourceError(
             staged.source.display, f"could not be read to the end: {first_line(error)}"
         ) from error
-    return CheckedFile(staged, checks, projection, bad, count(connection, f"SELECT count(*) FROM {bad}"))
+    checked = CheckedFile(
+        staged,
+        checks,
+        projection,
+        bad,
+        count(connection, f"SELECT count(*) FROM {bad}"),
+        rejects=rejects,
+        counters=found,
+    )
+    checked.rows = _loadable_rows(connection, checked)
+    return checked
 
 
 def load_checked(
@@ -182,7 +299,9 @@ def load_checked(
 ) -> FileReport:
     """Passes 2–4 and the quarantine, inside the caller's transaction."""
     staged = checked.staged
-    counts = FileReport(records=staged.records, file=staged.source.display, reader=staged.reader)
+    counts = FileReport(
+        records=staged.records, file=staged.source.display, reader=staged.reader, counters=checked.counters
+    )
     problems = f"_problems_{staged.tag}"
     skip = f"_skip_{staged.tag}"
     staged.cleanup.extend([problems, skip])
@@ -194,18 +313,20 @@ def load_checked(
         _collect_value_problems(connection, checked, problems)
     counts.duplicate, counts.conflict = _find_duplicates(connection, spec, checked, skip, problems)
     columns = ", ".join(quote_identifier(c) for c in spec.column_names)
-    excluded = []
-    if checked.bad_rows:
-        excluded.append(f"_rec NOT IN (SELECT _rec FROM {checked.bad})")
-    if counts.duplicate or counts.conflict:
-        excluded.append(f"_rec NOT IN (SELECT _rec FROM {skip})")
-    where = f" WHERE {' AND '.join(excluded)}" if excluded else ""
+    where = f" WHERE _rec NOT IN (SELECT _rec FROM {skip})" if counts.duplicate or counts.conflict else ""
     inserted = one(
         connection,
-        f"INSERT INTO {spec.name} ({columns}) SELECT {columns} FROM {checked.projection} p{where}",
+        f"INSERT INTO {spec.name} ({columns}) SELECT {columns} FROM {checked.rows} p{where}",
     )
     counts.imported = int(inserted[0]) if inserted else 0
     invalid_rows = _quarantine(connection, spec, staged, problems, run_id, counts)
+    if checked.bad_rows:
+        # Values cleared in rows that were imported (not rejected, not a duplicate or conflict).
+        counts.fields_cleared = count(
+            connection,
+            f"SELECT count(*) FROM {problems} WHERE kind = 'field' AND _rec NOT IN "
+            f"(SELECT _rec FROM {problems} WHERE kind = 'invalid') AND _rec NOT IN (SELECT _rec FROM {skip})",
+        )
     counts.rejected = invalid_rows + len(staged.structural)
     return counts
 
@@ -224,9 +345,11 @@ def _collect_value_problems(
         if check.problem == "FALSE":
             continue
         name = check.column.name
+        # A bad key or required value rejects the row; any other bad value is cleared.
+        kind = "invalid" if check.rejects_row else "field"
         selects.append(
             f"SELECT _rec, {sql_string(name)}, left(CAST({_raw_name(name)} AS VARCHAR), 1000), "
-            f"{check.reason}, {record}, 'invalid' FROM {checked.bad} WHERE {check.problem}"
+            f"{check.reason}, {record}, '{kind}' FROM {checked.bad} WHERE {check.problem}"
         )
     connection.execute(f"INSERT INTO {problems} " + " UNION ALL ".join(selects))
 
@@ -254,8 +377,7 @@ def _find_duplicates(
     """Rows whose key is already taken: by an earlier row of the file, or in the store."""
     key_list = ", ".join(quote_identifier(k) for k in spec.key)
     connection.execute(f"CREATE OR REPLACE TEMP TABLE {skip} (_rec BIGINT, differs VARCHAR)")
-    good = f"(SELECT * FROM {checked.projection} q"
-    good += f" WHERE _rec NOT IN (SELECT _rec FROM {checked.bad}))" if checked.bad_rows else ")"
+    good = checked.rows
     dupkeys = f"{skip}_keys"
     connection.execute(
         f"CREATE OR REPLACE TEMP TABLE {dupkeys} AS SELECT {key_list}, min(_rec) AS _first "
@@ -338,17 +460,18 @@ def _quarantine(
         # two cases (or two runs) apart, so nothing is de-duplicated away.
         connection.execute(
             f"INSERT INTO {QUARANTINE_TABLE} (run_id, table_name, file, row_number, column_name, value, "
-            f"reason, record, raw) SELECT {sql_string(run_id)}, {table}, {file}, n.row_number, "
-            f"n.column_name, n.value, n.reason, n.record, n.raw FROM {new} n"
+            f"reason, record, raw, kind) SELECT {sql_string(run_id)}, {table}, {file}, n.row_number, "
+            f"n.column_name, n.value, n.reason, n.record, n.raw, n.kind FROM {new} n"
         )
         sample = connection.execute(
-            f"SELECT row_number, column_name, value, reason FROM {new} "
+            f"SELECT row_number, column_name, value, reason, kind FROM {new} "
             f"ORDER BY row_number, column_name NULLS FIRST LIMIT {SAMPLE_PROBLEMS}"
         ).fetchall()
         counts.problems.extend(
-            Problem(staged.source.display, int(r[0]), r[1], r[2], str(r[3])) for r in sample
+            Problem(staged.source.display, int(r[0]), r[1], r[2], str(r[3]), kind=str(r[4])) for r in sample
         )
         invalid = count(connection, f"SELECT count(DISTINCT _rec) FROM {problems} WHERE kind = 'invalid'")
+
     finally:
         connection.unregister(rowmap_name)
         connection.unregister(structural_name)

@@ -20,6 +20,7 @@ class Problem:
     reason: str
     record: str | None = None
     raw: bytes | None = None  # the record's bytes, kept when they do not decode
+    kind: str | None = None  # invalid (row rejected), field (value cleared), conflict, structural
 
     def sentence(self) -> str:
         where = self.file if self.row is None else f"{self.file} row {self.row}"

@@ -30,7 +30,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from sentinella.contract import TableSpec
+from sentinella.contract import ColumnKind, TableSpec
 
 from ._checks import quote_identifier, sql_string
 from ._db import arrow, count
@@ -99,6 +99,8 @@ class StagedFile:
     def records(self) -> int:
         """Records found in the file: the staged rows and the records refused while reading."""
         return self.rows + len(self.structural)
+
+    json_types: dict[str, str] = field(default_factory=dict)  # ID column -> its JSON type column
 
 
 def _match_columns(
@@ -467,6 +469,16 @@ def stage_jsonl(
         f", json_extract_string(_object, {sql_string('$.' + json_path_key(keys[index]))}) AS {columns[name]}"
         for name, index in positions.items()
     )
+    # IDs must be JSON strings or whole numbers: keep each one's JSON type for the checks.
+    json_types = {
+        name: quote_identifier(f"{name}__jtype")
+        for name in positions
+        if spec.column(name).kind is ColumnKind.ID
+    }
+    extracts += "".join(
+        f", json_type(_object, {sql_string('$.' + json_path_key(keys[positions[name]]))}) AS {typ}"
+        for name, typ in json_types.items()
+    )
     # Lines that are not objects are structural problems; drop them from the stage.
     bad_shapes = connection.execute(
         f"SELECT _line_no, _shape, _raw FROM {relation} WHERE _shape IS NOT NULL ORDER BY _line_no"
@@ -498,6 +510,7 @@ def stage_jsonl(
         row_numbers=rows_to_lines,
         cleanup=cleanup,
         reader=reader,
+        json_types=json_types,
     )
 
 

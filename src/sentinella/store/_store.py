@@ -35,9 +35,11 @@ _BOOKKEEPING_DDL = (
     f"CREATE TABLE IF NOT EXISTS {META_TABLE} (key VARCHAR PRIMARY KEY, value VARCHAR)",
     f"""CREATE TABLE IF NOT EXISTS {QUARANTINE_TABLE} (
         run_id VARCHAR, table_name VARCHAR, file VARCHAR, row_number BIGINT,
-        column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR, raw BLOB)""",
+        column_name VARCHAR, value VARCHAR, reason VARCHAR, record VARCHAR, raw BLOB, kind VARCHAR)""",
     # Stores made before the quarantine kept the bytes of records that do not decode.
     f"ALTER TABLE {QUARANTINE_TABLE} ADD COLUMN IF NOT EXISTS raw BLOB",
+    # Stores made before the kind column (invalid, field, conflict, structural) gain it.
+    f"ALTER TABLE {QUARANTINE_TABLE} ADD COLUMN IF NOT EXISTS kind VARCHAR",
     f"""CREATE TABLE IF NOT EXISTS {NOTICES_TABLE} (
         run_id VARCHAR, table_name VARCHAR, row_key VARCHAR, column_name VARCHAR,
         value VARCHAR, reason VARCHAR)""",

@@ -2,6 +2,8 @@
 
 Only rows outside planted structures are spoiled, so the planted truth stays exact. In Parquet
 only what the types allow is possible (no bad dates); CSV and JSONL get bad strings as well.
+Each record says what ingestion must do with it (``effect``), read from the contract: a bad key
+or required value rejects the row; a bad optional value is cleared and the row kept.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+
+from sentinella.contract import TABLES
 
 from ._commerce import decimal_units
 from ._fmt import money
@@ -59,15 +63,39 @@ DIRTY_SCHEMA = pa.schema(
         ("column", pa.string()),
         ("kind", pa.string()),
         ("value", pa.string()),
+        ("effect", pa.string()),
     ]
 )
+EFFECTS = ("row", "field", "duplicate", "reference")
+
+
+def effect(table: str, kind: str, column: str | None) -> str:
+    """What ingestion must do with a spoiled row: reject it (``row``: a bad key or required value,
+    or a conflicting duplicate), clear the one field and keep the row (``field``), skip it as an
+    identical duplicate (``duplicate``) or keep it and report the dangling reference
+    (``reference``)."""
+    if kind == "duplicate_identical":
+        return "duplicate"
+    if kind == "duplicate_conflicting" or column is None:
+        return "row"
+    if kind == "missing_order":
+        return "reference"
+    spec = TABLES[table]
+    return "row" if spec.rejects_row(spec.column(column)) else "field"
 
 
 def spoil(
     name: str, table: pa.Table, protected: np.ndarray, rate: float, rng: np.random.Generator
 ) -> tuple[pa.Table, dict[str, list[object]]]:
     """Spoil about ``rate`` of the unprotected rows; returns the table and what was done."""
-    rec: dict[str, list[object]] = {"row_number": [], "row_id": [], "column": [], "kind": [], "value": []}
+    rec: dict[str, list[object]] = {
+        "row_number": [],
+        "row_id": [],
+        "column": [],
+        "kind": [],
+        "value": [],
+        "effect": [],
+    }
     kinds = [
         (kind, col)
         for kind, col in DIRTY_KINDS.get(name, ())
@@ -99,7 +127,7 @@ def spoil(
             start = n + sum(t.num_rows for t in appended)
             appended.append(copy)
             values = copy.column(col).to_pylist() if col else [None] * len(sel)
-            _record(rec, list(range(start + 1, start + 1 + len(sel))), ids, col, kind, values)
+            _record(rec, name, list(range(start + 1, start + 1 + len(sel))), ids, col, kind, values)
             continue
         assert col is not None
         idx = table.schema.get_field_index(col)
@@ -110,7 +138,7 @@ def spoil(
         table = table.set_column(
             idx, table.schema.field(idx), pc.replace_with_mask(column, pa.array(mask), new)
         )
-        _record(rec, list(sel + 1), ids, col, kind, new.to_pylist())
+        _record(rec, name, list(sel + 1), ids, col, kind, new.to_pylist())
     if appended:
         table = pa.concat_tables([table, *appended])
     return table, rec
@@ -118,6 +146,7 @@ def spoil(
 
 def _record(
     rec: dict[str, list[object]],
+    table: str,
     rows: list[int],
     ids: list[object],
     col: str | None,
@@ -129,6 +158,7 @@ def _record(
     rec["column"].extend([col] * len(rows))
     rec["kind"].extend([kind] * len(rows))
     rec["value"].extend(None if v is None else str(v) for v in values)
+    rec["effect"].extend([effect(table, kind, col)] * len(rows))
 
 
 def _bad_values(kind: str, old: pa.Array, rng: np.random.Generator, col: str) -> pa.Array:
@@ -174,6 +204,7 @@ def records_table(name: str, file: str, rec: dict[str, list[object]]) -> pa.Tabl
             "column": pa.array(rec["column"], pa.string()),
             "kind": pa.array(rec["kind"], pa.string()),
             "value": pa.array(rec["value"], pa.string()),
+            "effect": pa.array(rec["effect"], pa.string()),
         },
         schema=DIRTY_SCHEMA,
     )

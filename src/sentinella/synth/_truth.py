@@ -135,7 +135,8 @@ TRUTH: dict[str, tuple[str, list[tuple[str, pa.DataType, str]]]] = {
 DIRTY_DESCRIPTION = (
     "Every spoiled row: table, file and 1-based data row in that file, the row's ID, column and "
     "kind (bad_date, unknown_status, unknown_kind, negative_amount, duplicate_identical, "
-    "duplicate_conflicting, missing_order, out_of_range, nul_text) and the value written."
+    "duplicate_conflicting, missing_order, out_of_range, nul_text), the value written and what "
+    "ingestion must do with it (effect)."
 )
 
 
@@ -147,6 +148,9 @@ DIRTY_COLUMNS = {
     "column": "Spoiled column; empty for an identical duplicate row.",
     "kind": "What was done to it.",
     "value": "The value written, as text.",
+    "effect": "row (rejected: a bad key or required value, or a conflicting duplicate) | field "
+    "(the value is cleared, the row kept) | duplicate (an identical copy, skipped) | reference "
+    "(kept; the dangling reference is reported).",
 }
 
 
