@@ -414,11 +414,22 @@ def pyramid(
     ] = None,
     repeat_offender: Annotated[
         list[str] | None,
-        typer.Option("--repeat-offender", help="Member sanctioned before for pyramid selling (repeatable)."),
+        typer.Option(
+            "--repeat-offender",
+            help="Member sanctioned before for pyramid selling, as MEMBER:criminal[:YYYY-MM-DD] or "
+            "MEMBER:administrative:YYYY-MM-DD (2013 Opinion §2(四); repeatable).",
+        ),
     ] = None,
     rates: Annotated[
         Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")
     ] = None,
+    allow_missing_rates: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-rates",
+            help="Leave records in currencies without a rate out of every sum (listed) instead of stopping.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
@@ -436,6 +447,7 @@ def pyramid(
                 profiles=profile or ("cn", "us", "eu"),
                 repeat_offenders=repeat_offender or (),
                 rates_file=rates,
+                allow_missing_rates=allow_missing_rates,
             )
         except PyramidError as error:
             raise _fail(str(error)) from error
@@ -452,6 +464,13 @@ def pyramid(
         console.print(
             f"  [yellow]data problem[/] {issue.replace('_', ' ')}: {count:,} members", highlight=False
         )
+    for code, rows in summary.excluded_currencies.items():
+        console.print(
+            f"  left out {rows:,} records in {code}: no exchange rate", highlight=False, markup=False
+        )
+    console.print(
+        f"  money in {summary.currency}; run {summary.run_id} recorded in pyramid_runs", highlight=False
+    )
     console.print(f"  results: {', '.join(PYRAMID_TABLES)}", highlight=False)
 
 
