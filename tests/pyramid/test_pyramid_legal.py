@@ -185,8 +185,8 @@ def test_bonus_names_in_ledgers_give_the_basis_art_224_1(
         f"SELECT {column}, bonus FROM pyramid_members WHERE member_id = 'b1_0'"
     ).fetchone()
     assert value == (Decimal(40), Decimal(0))
-    applied = store.connection.execute("SELECT memo_terms_applied FROM pyramid_runs").fetchone()
-    assert applied == (True,)
+    applied = store.connection.execute("SELECT payments_with_basis_from_memo FROM pyramid_runs").fetchone()
+    assert applied == ((0,) if basis else (1,))
 
 
 # --- persons, departures, repeat offenders --------------------------------------------------

@@ -198,7 +198,7 @@ def _run_record(
         ),
         "rates_cny_per_unit": json.dumps(rates_used(rates, seen, currencies)),
         "excluded_currencies": json.dumps(missing),
-        "memo_terms_applied": inputs.memo_mapped,
+        "payments_with_basis_from_memo": inputs.memo_basis,
         "members": inputs.n,
         "findings": findings,
     }

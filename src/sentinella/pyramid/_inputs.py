@@ -91,7 +91,8 @@ class PyramidInputs:
     price_labels: list[str] = field(default_factory=list)
     has_payments: bool = False
     has_orders: bool = False
-    memo_mapped: bool = False
+    memo_basis: int = 0
+    """Commissions and bonuses whose basis was read from their memo (no recorded basis)."""
     inferred: NDArray[np.bool_] | None = None
     inferred_votes: NDArray[np.int64] | None = None
 
@@ -271,7 +272,16 @@ def _has_column(backend: Backend, table: str, column: str) -> bool:
 
 def _load_payments(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
     n = inputs.n
-    basis, inputs.memo_mapped = _basis_sql(backend, money.terms)
+    basis, mapped = _basis_sql(backend, money.terms)
+    if mapped:
+        inputs.memo_basis = int(
+            str(
+                backend.scalar(
+                    f"SELECT count(*) FROM payments p WHERE p.basis IS NULL AND {basis} IS NOT NULL"
+                    f"{money.where('p', first=False)}"
+                )
+            )
+        )
     source = f"(SELECT p.* EXCLUDE (basis), {basis} AS basis FROM payments p{money.where('p')})"
     for side, sums in (("payer_id", _PAYER_SUMS), ("payee_id", _PAYEE_SUMS)):
         columns = ", ".join(
