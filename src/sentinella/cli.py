@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -51,7 +52,7 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -138,7 +139,7 @@ def ingest(
 
 def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
     for message in report.errors:
-        errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+        errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if report.tables:
         table = Table(title=f"Imported {report.case_dir} into {db}", title_justify="left")
         for column in ("table", "read", "imported", "duplicate", "conflict", "rejected", "status"):
@@ -157,7 +158,7 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
         console.print(table)
     for t in report.tables:
         for message in t.errors:
-            errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+            errors.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
         for problem in t.problems[:show]:
             console.print(f"  [yellow]rejected[/] {problem.sentence()}", highlight=False, soft_wrap=True)
         hidden = t.rejected + t.conflict - min(len(t.problems), show)

@@ -478,12 +478,36 @@ def _write(
                 "GROUP BY ALL ORDER BY member_id, kind, level",
                 step="write pyramid_flows",
             )
-        run = pa.table({name: [value] for name, value in record.items()})
-        if not backend.table_exists("pyramid_runs"):
-            backend.write_table("pyramid_runs", run.slice(0, 0))
-        name = backend.unique_name("pyramid_run")
-        backend.register_arrow(name, run)
-        try:
-            backend.execute(f"INSERT INTO pyramid_runs BY NAME SELECT * FROM {name}", step="record the run")
-        finally:
-            backend.unregister(name)
+        _append_run(backend, record)
+
+
+def _append_run(backend: Backend, record: dict[str, object]) -> None:
+    """Append the run's record; a store written by an older version gains the new columns."""
+    run = pa.table({name: [value] for name, value in record.items()})
+    if not backend.table_exists("pyramid_runs"):
+        backend.write_table("pyramid_runs", run.slice(0, 0))
+    present = {
+        str(row["column_name"])
+        for row in backend.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'pyramid_runs'",
+            step="pyramid_runs columns",
+        ).to_pylist()
+    }
+    types = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
+    for column in run.schema:
+        if column.name not in present:
+            backend.execute(
+                f"ALTER TABLE pyramid_runs ADD COLUMN {column.name} {types.get(column.type, 'VARCHAR')}",
+                step="pyramid_runs: new column",
+            )
+    columns = ", ".join(run.schema.names)
+    values = ", ".join(_literal(value) for value in record.values())
+    backend.execute(f"INSERT INTO pyramid_runs ({columns}) VALUES ({values})", step="record the run")
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
