@@ -133,7 +133,7 @@ def run_pyramid(
     networks = network_figures(inputs, members)
     clock = lap(timings, "kernels", clock)
     gate = measure(inputs, members, networks, currencies[0], loaded[0].evidence)
-    ctx = Context(inputs.member_id, inputs, members, networks, gate, offenders)
+    ctx = Context(inputs.member_id, inputs, members, networks, gate, offenders, loaded[0].evidence)
     findings = run_tests(ctx, loaded)
     run_id = uuid.uuid4().hex[:16]
     findings = findings.append_column(

@@ -88,7 +88,8 @@ def measure(
         codes = np.flatnonzero(starter_member)
         entry_purchases = bincount_units(index[codes], first_units[codes], k)
     fees_total = totals["fees_total"]
-    root_fees = money.get("fees_received", np.zeros(inputs.n, np.int64))[roots]
+    received = money.get("fees_received")
+    root_fees = received[roots] if received is not None else np.zeros(k, dtype=np.int64)
     recruitment_pay = totals["recruitment_rewards"] - root_fees
     min_share = float(evidence["starter_min_share"])
     starter = (starter_buyers >= int(evidence["starter_min_members"])) & (
@@ -106,7 +107,9 @@ def measure(
         starter_buyers=starter_buyers,
         recruits=recruits,
         starter_price=price,
-        starter_member=starter_member & starter[np.maximum(index, 0)] & (index >= 0),
+        starter_member=(starter_member & starter[np.maximum(index, 0)] & (index >= 0))
+        if starter_member.any()
+        else starter_member,
         entry_consideration=entry,
         recruitment_pay=recruitment_pay,
         headcount_pay=headcount,
@@ -134,10 +137,11 @@ def _starter(
     """Members whose first purchase, within ``starter_days`` of joining, is at the price most
     such purchases in their network share; per network: how many, out of how many recruits."""
     n = inputs.n
+    if inputs.first_buy_after is None or inputs.first_buy_price is None or not k:
+        return np.zeros(n, np.bool_), np.zeros(k, np.int64), np.zeros(k, np.int64), pa.nulls(k, pa.string())
+    # network size minus its top: members below a root (index >= 0 and a sponsor)
     recruits = np.bincount(index[(index >= 0) & (members.check.parent >= 0)], minlength=k).astype(np.int64)
     none = (np.zeros(n, np.bool_), np.zeros(k, np.int64), recruits, pa.nulls(k, pa.string()))
-    if inputs.first_buy_after is None or inputs.first_buy_price is None or not k:
-        return none
     window = int(evidence["starter_days"]) * _DAY_US
     joining = (
         (inputs.first_buy_after <= window)

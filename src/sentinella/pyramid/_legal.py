@@ -132,6 +132,8 @@ class Context:
     networks: NetworkFigures
     gate: Elements
     repeat_offenders: Sequence[RepeatOffender] = ()
+    gate_evidence: Mapping[str, Any] | None = None
+    """The evidence settings ``gate`` was measured with (it is reused for profiles that share them)."""
     _cache: dict[tuple[object, ...], Elements] | None = None
 
     @property
@@ -146,6 +148,8 @@ class Context:
         key = (profile.currency, *sorted(profile.evidence.items()))
         if self._cache is None:
             self._cache = {}
+            if self.gate_evidence is not None:
+                self._cache[(self.gate.currency, *sorted(self.gate_evidence.items()))] = self.gate
         if key not in self._cache:
             self._cache[key] = measure(
                 self.inputs, self.members, self.networks, profile.currency, profile.evidence
@@ -404,12 +408,12 @@ def china(ctx: Context, profile: Profile) -> list[FindingBatch]:
         codes = _qualifying_codes(ctx, e, int(organizer["min_members"]), int(organizer["min_levels"]))
         many, fees = int(rule["min_members"]), threshold_units(rule["min_fees"])
         # §4(二): funds participants paid in — entry fees and purchases tied to joining — below them.
-        funds = m.units(cur, "fees_in_downline").copy()
+        funds = m.units(cur, "fees_in_downline")
         if e.starter_member.any():
             from ._forest import subtree_sum
 
             first = ctx.inputs.first_buy_units.get(cur, np.zeros(ctx.inputs.n, np.int64))
-            funds += subtree_sum(
+            funds = funds + subtree_sum(
                 m.check.parent, np.where(e.starter_member, first, 0), include_self=False
             ).astype(np.int64)
         head, collected = m.person_headcount[codes], funds[codes]

@@ -79,10 +79,17 @@ class MemberFigures:
     """Members whose count §1 ¶3 reduced: they left, and later recruits joined unpaid-for."""
     raw_headcount: I64 | None = None
     raw_levels: I64 | None = None
+    _zeros: I64 | None = None
 
     def units(self, currency: str, name: str) -> I64:
+        """A money array; absent ones are one shared read-only array of zeros."""
         values = self.money.get(currency, {}).get(name)
-        return values if values is not None else np.zeros(self.check.parent.shape[0], dtype=np.int64)
+        if values is not None:
+            return values
+        if self._zeros is None:
+            self._zeros = np.zeros(self.check.parent.shape[0], dtype=np.int64)
+            self._zeros.flags.writeable = False
+        return self._zeros
 
 
 @dataclass
@@ -108,45 +115,55 @@ def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> Member
     has_parent = parent >= 0
     recruits = np.zeros(n, dtype=np.bool_)
     recruits[parent[has_parent]] = True
-    fees_paid = inputs.units(report, "fees_paid")
+    fees_paid = inputs.units(report, "fees_paid")  # zeros when no payments: read, never stored
     # A participant is anyone inside a recruitment structure or who paid to join one; their
     # purchases are "inside" sales, everyone else's are sales to the public.
     participant = has_parent | recruits | inputs.orphan | (fees_paid > 0)
+    # Only arrays that can be non-zero are kept (``units`` gives zeros for the rest): at 10M
+    # members every needless array is 80 MB and a pass in each sum below.
     money: dict[str, dict[str, I64]] = {}
     for currency in currencies:
-        own_out, own_in, bought_in = _sales_split(inputs, participant, currency)
         values = dict(inputs.money.get(currency, {}))
-        values["rewards"] = _sum_present(values, REWARD_PARTS, n)
-        values.update(
-            {"own_sales_outside": own_out, "own_sales_inside": own_in, "purchases_inside": bought_in}
-        )
-        # Money paid counts orders bought as well as payments (FTC income figures).
-        paid = values.get("paid_total", _zeros(n)) + values.get("orders_bought", _zeros(n))
-        values["paid_total"] = paid
-        values["net_income"] = values.get("received_total", _zeros(n)) + own_out + own_in - paid
+        parts = [values[name] for name in REWARD_PARTS if name in values]
+        if parts:
+            values["rewards"] = _sum_present(values, REWARD_PARTS, n)
+        if inputs.sale_seller.size:
+            own_out, own_in, bought_in = _sales_split(inputs, participant, currency)
+            values.update(
+                {"own_sales_outside": own_out, "own_sales_inside": own_in, "purchases_inside": bought_in}
+            )
+        if inputs.has_payments or inputs.has_orders:
+            # Money paid counts orders bought as well as payments (FTC income figures).
+            paid = _sum_present(values, ("paid_total", "orders_bought"), n)
+            values["paid_total"] = paid
+            earned = _sum_present(values, ("received_total", "own_sales_outside", "own_sales_inside"), n)
+            values["net_income"] = earned - paid
         money[currency] = values
     first = money[report]
     sums = {
-        "fees_paid": fees_paid,
-        "sales_outside": first["own_sales_outside"],
-        "sales_inside": first["own_sales_inside"],
+        name: first[source]
+        for name, source in (
+            ("fees_paid", "fees_paid"),
+            ("sales_outside", "own_sales_outside"),
+            ("sales_inside", "own_sales_inside"),
+        )
+        if source in first and first[source].any()
     }
-    # Money that is zero everywhere (no payments or no orders in the case) needs no tree pass.
-    moving = {name: array for name, array in sums.items() if array.any()}
-    check, forest = analyse_forest(parent, join_order=inputs.joined, orphan=inputs.orphan, values=moving)
-    for name in sums.keys() - moving.keys():
-        forest.sums[name] = _zeros(n)
-    first["fees_in_downline"] = forest.sums["fees_paid"].astype(np.int64) - fees_paid
-    first["team_sales_outside"] = forest.sums["sales_outside"].astype(np.int64)
-    first["team_sales_inside"] = forest.sums["sales_inside"].astype(np.int64)
+    check, forest = analyse_forest(parent, join_order=inputs.joined, orphan=inputs.orphan, values=sums)
+    if "fees_paid" in sums:
+        first["fees_in_downline"] = forest.sums["fees_paid"].astype(np.int64) - fees_paid
+    for name, target in (("sales_outside", "team_sales_outside"), ("sales_inside", "team_sales_inside")):
+        if name in sums:
+            first[target] = forest.sums[name].astype(np.int64)
     for currency in currencies[1:]:
         fees = money[currency].get("fees_paid")
-        money[currency]["fees_in_downline"] = (
-            subtree_sum(check.parent, fees, include_self=False).astype(np.int64)
-            if fees is not None and fees.any()
-            else _zeros(n)
-        )
+        if fees is not None and fees.any():
+            money[currency]["fees_in_downline"] = subtree_sum(check.parent, fees, include_self=False).astype(
+                np.int64
+            )
     in_network = (check.parent >= 0) | (forest.direct_recruits > 0)
+    headcount = np.asarray(forest.legal_headcount, dtype=np.int64)
+    levels = np.asarray(forest.legal_levels, dtype=np.int64)
     figures = MemberFigures(
         check,
         forest,
@@ -154,17 +171,17 @@ def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> Member
         in_network,
         np.arange(n, dtype=np.int64),
         None,
-        forest.legal_headcount.astype(np.int64),
-        forest.legal_levels.astype(np.int64),
+        headcount,
+        levels,
         money,
         report,
         LegalForest(
             np.arange(n, dtype=np.int64),
-            check.parent.astype(np.int64),
+            np.asarray(check.parent, dtype=np.int64),
             inputs.joined,
-            forest.level.astype(np.int64),
-            forest.legal_headcount.astype(np.int64),
-            forest.legal_levels.astype(np.int64),
+            np.asarray(forest.level, dtype=np.int64),
+            headcount,
+            levels,
         ),
     )
     _merge_persons(inputs, figures)
@@ -312,7 +329,7 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
     size = forest.downline[roots].astype(np.int64) + 1
     index_of_root = np.full(n, -1, dtype=np.int64)
     index_of_root[roots] = np.arange(k)
-    network = np.where(inside, index_of_root[forest.root], -1).astype(np.int64)
+    network = np.where(inside, index_of_root[forest.root], -1)
 
     def count(flags: NDArray[np.bool_]) -> I64:
         return np.bincount(network[np.flatnonzero(flags & inside)], minlength=k).astype(np.int64)
@@ -325,7 +342,7 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
             for name in names:
                 values = money.get(name)
                 if values is None:
-                    continue
+                    continue  # absent: zero for everyone
                 codes = np.flatnonzero((values != 0) & inside)
                 out += bincount_units(network[codes], values[codes], k)
             return out
@@ -344,7 +361,7 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
 
     by_currency = {currency: totals(currency) for currency in members.money}
     report = by_currency[members.currency]
-    rewards = members.money[members.currency]["rewards"]
+    rewards = members.units(members.currency, "rewards")
     raw_head = members.raw_headcount if members.raw_headcount is not None else members.person_headcount
     raw_levels = members.raw_levels if members.raw_levels is not None else members.person_levels
     columns: dict[str, NDArray[Any]] = {
@@ -355,7 +372,7 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
         "persons": raw_head[roots].astype(np.int64) if members.merge is not None else size,
         **report,
         "share_no_income": (size - count(rewards > 0)) / size,
-        "share_losing": count(members.money[members.currency]["net_income"] < 0) / size,
+        "share_losing": count(members.units(members.currency, "net_income") < 0) / size,
         "top1_share": _top_share(network, rewards, size),
     }
     levels = inputs.levels

@@ -430,7 +430,7 @@ def trade_networks(chunk: Chunk, nets: list[Net], shelf: Shelf, calendar: Calend
                 review_p=0.3,
                 protected=True,
                 listing=np.full(len(nonroot), -1),
-                status=STATUS["completed"],
+                status=np.full(len(nonroot), STATUS["completed"], dtype=np.int8),
                 placed=joined[nonroot] + F.HOUR_US,
                 price=(STARTER_CNY * F.MONEY_UNIT, CNY),
             )
