@@ -457,7 +457,7 @@ def pyramid(
         return
     console.print(
         f"{summary.members:,} members, {summary.networks:,} networks of which {summary.pyramids:,} "
-        f"pyramids; {summary.organizers:,} organizers or leaders; {summary.findings:,} findings "
+        f"pyramids; {summary.organizers:,} members meeting the §1 numbers; {summary.findings:,} findings "
         f"({', '.join(summary.profiles)}) in {summary.seconds:.2f} s",
         highlight=False,
     )

@@ -24,7 +24,14 @@ from sentinella.money import load_rates
 
 from ._elements import measure
 from ._forest import analyse_forest
-from ._inputs import MissingRateError, MoneySettings, PyramidInputs, data_currencies, load_inputs
+from ._inputs import (
+    STRONG_IDENTITIES,
+    MissingRateError,
+    MoneySettings,
+    PyramidInputs,
+    data_currencies,
+    load_inputs,
+)
 from ._legal import Context, run_tests
 from ._metrics import REWARD_PARTS, MemberFigures, member_figures, network_figures
 from ._money import exact_rates, rates_used, units_decimal, units_sql
@@ -66,6 +73,7 @@ class PyramidSummary:
     networks: int
     pyramids: int
     organizers: int
+    """Members meeting the §1 numbers (their role under §2 is for the investigator)."""
     findings: int
     issues: dict[str, int]
     seconds: float
@@ -156,7 +164,8 @@ def run_pyramid(
     if findings.num_rows:
         kinds = findings.column("subject_kind").to_numpy(zero_copy_only=False)
         rules = findings.column("rule_id").to_numpy(zero_copy_only=False)
-        organizers = int(np.count_nonzero((kinds == "member") & np.isin(rules, list(organizer_rules))))
+        met = findings.column("result").to_numpy(zero_copy_only=False) == "met"
+        organizers = int(np.count_nonzero((kinds == "member") & met & np.isin(rules, list(organizer_rules))))
     issue_kinds = tables["pyramid_issues"].column("issue").to_pylist()
     issues: dict[str, int] = {}
     for kind in issue_kinds:
@@ -273,7 +282,8 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
         ("headcount", members.person_headcount, forest.downline),
         ("levels", members.person_levels, forest.depth_below),
     ):
-        if np.array_equal(own, below + 1):  # no merged accounts and no departed leader (§1 ¶3)
+        if (members.legal_persons is None and members.departed is None) or np.array_equal(own, below + 1):
+            # no merged accounts and no departed leader (§1 ¶3): the counts are the accounts' own
             sql[f"person_{name}"] = sql[f"legal_{name}"]
         else:
             column(f"person_{name}", own, integer, small)
@@ -429,6 +439,7 @@ def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Tab
             "linked_member_id": pa.array([], pa.string()),
             "identifier": pa.array([], pa.string()),
             "person_id": pa.array([], pa.string()),
+            "merges": pa.array([], pa.bool_()),
         }
     )
     if members.merge is None:
@@ -444,6 +455,8 @@ def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Tab
             "linked_member_id": ids.take(pa.array(b)),
             "identifier": pa.array(kinds[kind], pa.string()),
             "person_id": ids.take(pa.array(members.person[a])),
+            # only an ID number or a bank account merges accounts for the legal counts
+            "merges": pa.array(np.isin(kinds[kind], STRONG_IDENTITIES)),
         }
     )
 

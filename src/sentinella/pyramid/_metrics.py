@@ -70,7 +70,9 @@ class MemberFigures:
     """Per currency, per name: int64 units of 1/10,000."""
     currency: str
     """The report currency (the first profile's): what the result tables show."""
-    legal: LegalForest
+    legal_persons: LegalForest | None
+    """The person forest, when accounts were merged (else the account forest is built on demand)."""
+    joined: I64
     weak_headcount: I64 | None = None
     """Headcounts if accounts sharing only a phone or device were merged too (None: no change)."""
     weak_levels: I64 | None = None
@@ -80,6 +82,21 @@ class MemberFigures:
     raw_headcount: I64 | None = None
     raw_levels: I64 | None = None
     _zeros: I64 | None = None
+
+    @property
+    def legal(self) -> LegalForest:
+        """The forest the legal counts run on (persons if merged, else accounts), built once."""
+        if self.legal_persons is None:
+            n = self.check.parent.shape[0]
+            self.legal_persons = LegalForest(
+                np.arange(n, dtype=np.int64),
+                np.asarray(self.check.parent, dtype=np.int64),
+                self.joined,
+                np.asarray(self.forest.level, dtype=np.int64),
+                np.asarray(self.person_headcount, dtype=np.int64),
+                np.asarray(self.person_levels, dtype=np.int64),
+            )
+        return self.legal_persons
 
     def units(self, currency: str, name: str) -> I64:
         """A money array; absent ones are one shared read-only array of zeros."""
@@ -162,8 +179,7 @@ def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> Member
                 np.int64
             )
     in_network = (check.parent >= 0) | (forest.direct_recruits > 0)
-    headcount = np.asarray(forest.legal_headcount, dtype=np.int64)
-    levels = np.asarray(forest.legal_levels, dtype=np.int64)
+    # Plain accounts until persons are merged: the forest's own arrays, no copies (80 MB each at 10M).
     figures = MemberFigures(
         check,
         forest,
@@ -171,18 +187,12 @@ def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> Member
         in_network,
         np.arange(n, dtype=np.int64),
         None,
-        headcount,
-        levels,
+        forest.legal_headcount,
+        forest.legal_levels,
         money,
         report,
-        LegalForest(
-            np.arange(n, dtype=np.int64),
-            np.asarray(check.parent, dtype=np.int64),
-            inputs.joined,
-            np.asarray(forest.level, dtype=np.int64),
-            headcount,
-            levels,
-        ),
+        None,
+        inputs.joined,
     )
     _merge_persons(inputs, figures)
     _departed_leaders(inputs, figures)
@@ -260,7 +270,7 @@ def _merge_persons(inputs: PyramidInputs, figures: MemberFigures) -> None:
         strong_persons = strong_merge.n_persons
         if strong_persons < inputs.n:
             node, parent, joined, level, head, levels = _person_forest(inputs, figures.check, strong_merge)
-            figures.legal = LegalForest(node, parent, joined, level, head, levels)
+            figures.legal_persons = LegalForest(node, parent, joined, level, head, levels)
             figures.person_headcount = head[node]
             figures.person_levels = levels[node]
     if merged.n_persons < strong_persons:
