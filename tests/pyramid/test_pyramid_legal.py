@@ -548,3 +548,36 @@ def test_every_bundled_threshold_cites_its_paragraph() -> None:
                     line,
                 )
     assert checked >= 11
+
+
+def test_bad_options_are_one_line_errors_not_tracebacks(tmp_path: Path) -> None:
+    """A profile missing a key, a repeat offender without a date, a rates file that is not
+    numbers, a currency without a rate: exit status 2 and one line naming what is wrong."""
+    from typer.testing import CliRunner
+
+    from sentinella.cli import app
+
+    case = Case(fee=100).add(layered("a", [1, 2, 27]))
+    case.pay("a1_0", "a0_0", 5, "entry_fee", currency="NOK")
+    db = tmp_path / "case.duckdb"
+    store = Store.open(db)
+    from sentinella.store import ingest_case
+
+    ingest_case(store, case.write(tmp_path / "case"))
+    store.close()
+    bad = tmp_path / "bad.toml"
+    bad.write_text('id = "x"\ncurrency = "CNY"\n[organizer]\nrule_id = "r"\ncitation = "c"\nmin_levels = 3\n')
+    rates = tmp_path / "rates.toml"
+    rates.write_text('USD = "abc"\n')
+    runner = CliRunner()
+    for args, message in (
+        (["--profile", str(bad)], "[organizer] min_members is missing"),
+        (["--repeat-offender", "a0_0:administrative"], "give its date"),
+        (["--rates", str(rates)], "cannot be used as a rates table"),
+        ([], "no exchange rate for NOK (1 records)"),
+    ):
+        result = runner.invoke(app, ["pyramid", "--db", str(db), *args])
+        assert result.exit_code == 2, result.output
+        assert message in " ".join(result.output.split()) and "Traceback" not in result.output
+    result = runner.invoke(app, ["pyramid", "--db", str(db), "--allow-missing-rates"])
+    assert result.exit_code == 0 and "left out 1 records in NOK" in result.output
