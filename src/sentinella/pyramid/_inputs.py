@@ -1,8 +1,10 @@
 """Read what pyramid forensics needs from the store, as integer-coded arrays.
 
 Members are coded by their row id in the store (dense, since input tables are append-only), so
-every other table is coded with one join. Money is converted to the profile's currency in SQL.
-Only ``members`` is required; payments, orders and merchants add money flows when present.
+every other table is coded with one join. Money is read as exact int64 units of 1/10,000,
+converted record by record into each profile's currency in SQL (see ``_money``). Only
+``members`` is required; payments, orders and merchants add money flows when present, and a
+payment without a ``basis`` gets one from its ``memo`` when a profile's bonus term is in it.
 """
 
 from __future__ import annotations
