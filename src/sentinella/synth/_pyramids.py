@@ -68,7 +68,6 @@ SMALL_CATALOGUE = (
     _p("pyramid", "sub_leader", 36, "sub-leader below the root with exactly 30 and 3 levels", sub=30),
     _p("pyramid", "split", 35, "one person's 2 accounts: 20 + 15 accounts, 34 merged", parts=(20, 15)),
     _p("referral", "unilevel", 40, "single-level referral, no fee"),
-    _p("pyramid", "unilevel", 40, "¥398 starter package, no entry fee, direct-referral bonus", pay="starter"),
     _p("direct_selling", "unilevel", 35, "licensed direct selling: pay on own sales only"),
     _p("friends_shop", "star", 12, "a plain shop whose buyers are friends"),
 )
@@ -88,12 +87,17 @@ FULL_CATALOGUE = (
     _p("pyramid", "split", 36, "3 accounts of 12: 34 merged", parts=(12, 12, 12)),
     _p("pyramid", "unilevel", 300, "team pay on sales only (§5)", pay="sales"),
     _p("referral", "wide", 200, "referral program, one level of bonus", depth=3),
-    _p("free_bonus", "unilevel", 60, "free to join, recruitment bonuses on 3 levels (no art. 224-1 entry)"),
     _p("direct_selling", "unilevel", 150, "direct selling, 150 sellers"),
     _p("friends_shop", "star", 25, "friends' shop"),
     _p("pyramid", "unilevel", 40, "fees ¥2.73M: 'serious' by fees", fee_cny=69800),
     _p("pyramid", "unilevel", 36, "fees ¥2.44M: just below 'serious' by fees", fee_cny=69800),
 )
+
+ENTRY_CATALOGUE = (
+    _p("pyramid", "unilevel", 40, "¥398 starter package, no entry fee, direct-referral bonus", pay="starter"),
+    _p("free_bonus", "unilevel", 60, "free to join, recruitment bonuses on 3 levels (no art. 224-1 entry)"),
+)
+"""Planted after every other network, in worlds whose profile asks for them (``entry_catalogue``)."""
 
 _PYRAMID_SHAPES = ("unilevel", "binary", "matrix", "chain", "wide", "sub_leader")
 _PYRAMID_SHAPE_P = (0.35, 0.15, 0.15, 0.05, 0.15, 0.15)
@@ -235,6 +239,8 @@ def _plans(chunk: Chunk, rng: np.random.Generator) -> list[NetPlan]:
             if sum(p.size for p in catalogue) <= budget:
                 plans.extend(catalogue)
                 break
+    entry = list(ENTRY_CATALOGUE) if prof.entry_catalogue and plans else []
+    budget -= sum(p.size for p in entry)  # kept for the entry shapes, planted last
     used = sum(p.size for p in plans)
     for kind, share in (
         ("pyramid", prof.pyramid_share),
@@ -285,7 +291,7 @@ def _plans(chunk: Chunk, rng: np.random.Generator) -> list[NetPlan]:
             break
         plans.append(NetPlan("pyramid", "split", sum(parts), parts=parts, note="split downline"))
         used += sum(parts)
-    return plans
+    return plans + entry
 
 
 def plant_networks(chunk: Chunk, calendar: Calendar) -> list[Net]:
