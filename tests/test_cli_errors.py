@@ -142,10 +142,10 @@ def test_profiles_are_checked_before_the_analysis(sample_db: Path, tmp_path: Pat
     profile = tmp_path / "mine.toml"
     profile.write_text('name = "no id"\n', encoding="utf-8")
     status, _, err = sentinella("pyramid", "--db", sample_db, "--profile", profile)
-    assert status == 2 and "missing top-level key 'id'" in one_error_line(err)
+    assert status == 2 and "top-level key 'id' is missing" in one_error_line(err)
     profile.write_bytes(b"\xff\xfe\x00garbage\x81")
     status, _, err = sentinella("pyramid", "--db", sample_db, "--profile", profile)
-    assert status == 2 and "cannot be read" in one_error_line(err)
+    assert status == 2 and "not valid UTF-8 TOML" in one_error_line(err)
 
 
 def test_generate_refuses_bad_sizes_and_rates(tmp_path: Path) -> None:

@@ -520,12 +520,23 @@ def pyramid(
     ] = None,
     repeat_offender: Annotated[
         list[str] | None,
-        typer.Option("--repeat-offender", help="Member sanctioned before for pyramid selling (repeatable)."),
+        typer.Option(
+            "--repeat-offender",
+            help="Member sanctioned before for pyramid selling, as MEMBER:criminal[:YYYY-MM-DD] or "
+            "MEMBER:administrative:YYYY-MM-DD (2013 Opinion §2(四); repeatable).",
+        ),
     ] = None,
     rates: Annotated[
         Path | None,
         typer.Option("--rates", **ExistingFile, help="TOML file of CNY per unit of each currency."),
     ] = None,
+    allow_missing_rates: Annotated[
+        bool,
+        typer.Option(
+            "--allow-missing-rates",
+            help="Leave records in currencies without a rate out of every sum (listed) instead of stopping.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
@@ -535,11 +546,13 @@ def pyramid(
         return  # a subcommand (report) reads the group's --db from the context
     from sentinella.money import load_rates
     from sentinella.pyramid import RESULT_TABLES as PYRAMID_TABLES
-    from sentinella.pyramid import load_profile, run_pyramid
+    from sentinella.pyramid import load_profile, parse_offender, run_pyramid
 
     profiles = profile or ["cn", "us", "eu"]
-    for name in profiles:  # profiles and rates are checked before the store is opened
+    for name in profiles:  # profiles, offenders and rates are checked before the store is opened
         load_profile(name)
+    for offender in repeat_offender or ():
+        parse_offender(offender)
     load_rates(rates)
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
         summary = run_pyramid(
@@ -547,18 +560,24 @@ def pyramid(
             profiles=profiles,
             repeat_offenders=repeat_offender or (),
             rates_file=rates,
+            allow_missing_rates=allow_missing_rates,
         )
     if as_json:
         console.print_json(json.dumps(summary.__dict__))
         return
     console.print(
         f"{summary.members:,} members, {summary.networks:,} networks of which {summary.pyramids:,} "
-        f"pyramids; {summary.organizers:,} organizers or leaders; {summary.findings:,} findings "
+        f"pyramids; {summary.organizers:,} members meeting the §1 numbers; {summary.findings:,} findings "
         f"({', '.join(summary.profiles)}) in {summary.seconds:.2f} s",
         markup=False,
     )
     for issue, count in summary.issues.items():
         console.print(f"  [yellow]data problem[/] {escape(issue.replace('_', ' '))}: {count:,} members")
+    for code, rows in summary.excluded_currencies.items():
+        console.print(f"  left out {rows:,} records in {code}: no exchange rate", markup=False)
+    console.print(
+        f"  money in {summary.currency}; run {summary.run_id} recorded in pyramid_runs", markup=False
+    )
     console.print(f"  results: {', '.join(PYRAMID_TABLES)}", markup=False)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,43 +23,83 @@ def layered(prefix: str, sizes: Sequence[int], sponsor: str | None = None) -> di
 
 
 @dataclass
+class Payment:
+    payer: str
+    payee: str
+    amount: float | str
+    kind: str
+    basis: str = ""
+    level: str = ""
+    currency: str = "CNY"
+    paid_at: str = "2024-03-01T00:00:00Z"
+    order_id: str = ""
+    memo: str = ""
+
+
+@dataclass
 class Case:
     sponsors: dict[str, str | None] = field(default_factory=dict)
     fee: float = 0.0  # entry fee every non-root member pays to their sponsor
-    payments: list[tuple[str, str, float, str, str, str]] = field(default_factory=list)
+    fee_currency: str = "CNY"
+    fee_at_join: bool = False  # entry fees paid when joining (else all on 2024-03-01)
+    payments: list[Payment] = field(default_factory=list)
     phones: dict[str, str] = field(default_factory=dict)
+    id_numbers: dict[str, str] = field(default_factory=dict)
     left: dict[str, str] = field(default_factory=dict)
+    joined: dict[str, str] = field(default_factory=dict)  # member -> joined_at, overriding the default
     merchants: dict[str, str] = field(default_factory=dict)  # merchant_id -> owner
-    orders: list[tuple[str, str, float]] = field(default_factory=list)  # buyer, merchant, amount
+    # buyer, merchant, amount[, placed_at[, order_id]]
+    orders: list[tuple[str, ...] | tuple[str, str, float]] = field(default_factory=list)
 
     def add(self, sponsors: dict[str, str | None]) -> Case:
         self.sponsors.update(sponsors)
         return self
 
-    def pay(self, payer: str, payee: str, amount: float, kind: str, basis: str = "", level: str = "") -> Case:
-        self.payments.append((payer, payee, amount, kind, basis, level))
+    def pay(
+        self,
+        payer: str,
+        payee: str,
+        amount: float | str,
+        kind: str,
+        basis: str = "",
+        level: str = "",
+        **extra: str,
+    ) -> Case:
+        self.payments.append(Payment(payer, payee, amount, kind, basis, level, **extra))
         return self
+
+    def joined_at(self, index: int, member: str) -> str:
+        if member in self.joined:
+            return self.joined[member]
+        return f"2024-01-01T00:00:{index % 60:02d}Z" if index < 60 else f"2024-02-{1 + index // 1000:02d}"
 
     def write(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
         with (folder / "members.csv").open("w", newline="") as handle:
             out = csv.writer(handle)
-            out.writerow(["member_id", "joined_at", "sponsor_id", "left_at", "phone"])
+            out.writerow(["member_id", "joined_at", "sponsor_id", "left_at", "phone", "id_number"])
             for index, (member, sponsor) in enumerate(self.sponsors.items()):
-                joined = (
-                    f"2024-01-01T00:00:{index % 60:02d}Z"
-                    if index < 60
-                    else f"2024-02-{1 + index // 1000:02d}"
-                )
                 out.writerow(
-                    [member, joined, sponsor or "", self.left.get(member, ""), self.phones.get(member, "")]
+                    [
+                        member,
+                        self.joined_at(index, member),
+                        sponsor or "",
+                        self.left.get(member, ""),
+                        self.phones.get(member, ""),
+                        self.id_numbers.get(member, ""),
+                    ]
                 )
-        rows: list[Iterable[object]] = []
+        rows: list[Payment] = []
         if self.fee:
-            for member, sponsor in self.sponsors.items():
+            for index, (member, sponsor) in enumerate(self.sponsors.items()):
                 if sponsor:
-                    rows.append([member, sponsor, self.fee, "entry_fee", "", ""])
-        rows.extend(list(p) for p in self.payments)
+                    when = self.joined_at(index, member) if self.fee_at_join else "2024-03-01T00:00:00Z"
+                    rows.append(
+                        Payment(
+                            member, sponsor, self.fee, "entry_fee", currency=self.fee_currency, paid_at=when
+                        )
+                    )
+        rows.extend(self.payments)
         with (folder / "payments.csv").open("w", newline="") as handle:
             out = csv.writer(handle)
             out.writerow(
@@ -73,11 +113,16 @@ class Case:
                     "paid_at",
                     "basis",
                     "level",
+                    "order_id",
+                    "memo",
                 ]
             )
-            for index, (payer, payee, amount, kind, basis, level) in enumerate(rows):  # type: ignore[misc]
+            for index, p in enumerate(rows):
                 out.writerow(
-                    [f"P{index}", payer, payee, amount, "CNY", kind, "2024-03-01T00:00:00Z", basis, level]
+                    [
+                        *(f"P{index}", p.payer, p.payee, p.amount, p.currency, p.kind, p.paid_at),
+                        *(p.basis, p.level, p.order_id, p.memo),
+                    ]
                 )
         if self.merchants:
             with (folder / "merchants.csv").open("w", newline="") as handle:
@@ -89,10 +134,11 @@ class Case:
                 out.writerow(
                     ["order_id", "buyer_id", "merchant_id", "amount", "currency", "placed_at", "status"]
                 )
-                for index, (buyer, merchant, amount) in enumerate(self.orders):
-                    out.writerow(
-                        [f"O{index}", buyer, merchant, amount, "CNY", "2024-03-02T00:00:00Z", "completed"]
-                    )
+                for index, order in enumerate(self.orders):
+                    buyer, merchant, amount = order[0], order[1], order[2]
+                    placed = str(order[3]) if len(order) > 3 else "2024-03-02T00:00:00Z"
+                    order_id = str(order[4]) if len(order) > 4 else f"O{index}"
+                    out.writerow([order_id, buyer, merchant, amount, "CNY", placed, "completed"])
         return folder
 
     def store(self, folder: Path) -> Store:

@@ -127,12 +127,38 @@ def test_entry_fees_and_commission_levels(tiny: World) -> None:
             total = tiny.one(f"SELECT members FROM truth_pyramid_networks WHERE network_id = '{nid}'")
             assert fees == [(fee, total - 1)], nid
         max_level = tiny.one(
-            "SELECT max(level) FROM payments WHERE kind = 'commission' AND basis = 'recruitment'"
+            "SELECT max(level) FROM payments WHERE kind IN ('commission', 'bonus') AND basis = 'recruitment'"
             f" AND payee_id IN ({members})"
         )
         if rates and levels >= 3:
             assert max_level == min(levels_paid, levels - 2), nid
         assert len(rates.split(",")) == levels_paid if rates else True
+
+
+def test_starter_package_network_pays_to_join_by_buying(tiny: World) -> None:
+    """The disguised entry fee of art. 224-1: no entry_fee, but every recruit buys the ¥398
+    package within an hour of joining, and sponsors get a bonus per recruit."""
+    rows = tiny.q("SELECT network_id, members FROM truth_pyramid_networks WHERE pay_basis = 'starter'")
+    assert len(rows) == 1
+    nid, size = rows[0]
+    members = f"SELECT member_id FROM truth_pyramid_members WHERE network_id = '{nid}' AND level > 1"
+    assert (
+        tiny.one(f"SELECT count(*) FROM payments WHERE kind = 'entry_fee' AND payer_id IN ({members})") == 0
+    )
+    starters = tiny.one(
+        "SELECT count(DISTINCT o.buyer_id) FROM orders o JOIN members m ON m.member_id = o.buyer_id "
+        f"WHERE o.buyer_id IN ({members}) AND o.amount = 398 AND o.currency = 'CNY' "
+        "AND o.placed_at <= m.joined_at + INTERVAL 1 DAY"
+    )
+    assert starters == size - 1
+    assert tiny.one(f"SELECT count(*) FROM payments WHERE kind = 'bonus' AND payer_id IN ({members})") == 0
+    assert (
+        tiny.one(
+            "SELECT count(*) FROM payments WHERE kind = 'bonus' AND basis = 'recruitment' AND level = 1 "
+            f"AND payee_id IN (SELECT member_id FROM truth_pyramid_members WHERE network_id = '{nid}')"
+        )
+        > 0
+    )
 
 
 def test_commissions_are_paid_to_the_upline_at_that_distance(tiny: World) -> None:

@@ -172,6 +172,12 @@ PAYMENTS = TableSpec(
             "For commissions: how many upline steps they were paid across (≥ 1).",
             minimum=1,
         ),
+        Column(
+            "memo",
+            TEXT,
+            "The ledger's own words for the payment (a bonus name such as 直推奖 or 见点奖); pyramid "
+            "reads a commission's basis from it when `basis` is empty.",
+        ),
     ),
 )
 

@@ -117,13 +117,13 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
         f"SELECT count(*), count(f.subject_id) FROM {members} t "
         f"JOIN {networks} n ON n.network_id = t.network_id "
         f"LEFT JOIN (SELECT DISTINCT subject_id FROM pyramid_findings WHERE rule_id = '{organizer_rule}' "
-        "AND subject_kind = 'member') f ON f.subject_id = t.member_id "
+        "AND subject_kind = 'member' AND result = 'met') f ON f.subject_id = t.member_id "
         "WHERE NOT n.legit AND (t.organizer OR t.organizer_merged)",
     )
     extra = _one(
         backend,
         f"SELECT count(*) FROM (SELECT DISTINCT subject_id FROM pyramid_findings WHERE rule_id = "
-        f"'{organizer_rule}' AND subject_kind = 'member') f "
+        f"'{organizer_rule}' AND subject_kind = 'member' AND result = 'met') f "
         f"LEFT JOIN {members} t ON t.member_id = f.subject_id "
         "WHERE NOT coalesce(t.organizer OR t.organizer_merged, FALSE)",
     )[0]

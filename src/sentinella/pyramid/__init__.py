@@ -9,20 +9,25 @@ from __future__ import annotations
 
 from ._analysis import RESULT_TABLES, PyramidSummary, run_pyramid
 from ._errors import PyramidError
-from ._inputs import MissingTableError
+from ._inputs import MissingRateError, MissingTableError
+from ._offenders import OffenderError, RepeatOffender, parse_offender
 from ._profiles import BUNDLED, Profile, ProfileError, load_profile
 from ._report import ReportError, render_report
 
 __all__ = [
     "BUNDLED",
     "RESULT_TABLES",
+    "MissingRateError",
     "MissingTableError",
+    "OffenderError",
     "Profile",
     "ProfileError",
     "PyramidError",
     "PyramidSummary",
+    "RepeatOffender",
     "ReportError",
     "load_profile",
+    "parse_offender",
     "render_report",
     "run_pyramid",
 ]

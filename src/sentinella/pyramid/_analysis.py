@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -16,13 +20,23 @@ import pyarrow.compute as pc
 from sentinella._timing import lap
 from sentinella.engine import Backend
 from sentinella.idcodes import code_ids
-from sentinella.money import convert_sql, load_rates
+from sentinella.money import load_rates
 
+from ._elements import measure
 from ._forest import analyse_forest
-from ._inputs import PyramidInputs, load_inputs
-from ._legal import Context, pyramid_gate, run_tests
+from ._inputs import (
+    STRONG_IDENTITIES,
+    MissingRateError,
+    MoneySettings,
+    PyramidInputs,
+    data_currencies,
+    load_inputs,
+)
+from ._legal import Context, run_tests
 from ._metrics import REWARD_PARTS, MemberFigures, member_figures, network_figures
-from ._profiles import load_profile
+from ._money import exact_rates, rates_used, units_decimal, units_sql
+from ._offenders import RepeatOffender, parse_offender
+from ._profiles import Profile, ProfileError, load_profile
 
 RESULT_TABLES = (
     "pyramid_members",
@@ -32,12 +46,14 @@ RESULT_TABLES = (
     "pyramid_issues",
     "pyramid_flows",
     "pyramid_person_links",
+    "pyramid_runs",
 )
 _MEMBER_MONEY = (
     "fees_paid",
     "fees_in_downline",
     "own_sales_outside",
     "own_sales_inside",
+    "orders_bought",
     "team_sales_outside",
     "team_sales_inside",
     "purchases_inside",
@@ -57,48 +73,80 @@ class PyramidSummary:
     networks: int
     pyramids: int
     organizers: int
+    """Members meeting the §1 numbers (their role under §2 is for the investigator)."""
     findings: int
     issues: dict[str, int]
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
     profiles: list[str] = field(default_factory=list)
+    run_id: str = ""
+    currency: str = ""
+    excluded_currencies: dict[str, int] = field(default_factory=dict)
+    """Currencies without a rate whose records were left out (``allow_missing_rates``), by rows."""
 
 
 def run_pyramid(
     backend: Backend,
     *,
     profiles: Sequence[str] = ("cn", "us", "eu"),
-    repeat_offenders: Iterable[str] = (),
+    repeat_offenders: Iterable[str | RepeatOffender] = (),
     rates_file: Path | None = None,
+    allow_missing_rates: bool = False,
 ) -> PyramidSummary:
-    """Analyse the store's members, payments and orders; replace the pyramid_* tables."""
+    """Analyse the store's members, payments and orders; replace the pyramid_* tables.
+
+    Every option is checked before any work: profiles (validated), repeat offenders
+    (``MEMBER:criminal[:DATE]`` or ``MEMBER:administrative:DATE``), the rates file, and that
+    every currency in payments and orders has a rate. The run, its profiles' SHA-256 and the
+    rates it used are appended to ``pyramid_runs``; findings carry its ``run_id``.
+    """
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
+    if not profiles:
+        raise ProfileError("give at least one profile (cn, us, eu or a TOML file)")
+    offenders = [o if isinstance(o, RepeatOffender) else parse_offender(o) for o in repeat_offenders]
     loaded = [load_profile(p) for p in profiles]
-    currency = loaded[0].currency if loaded else "CNY"
-    rates = load_rates(rates_file)
+    currencies = tuple(dict.fromkeys(p.currency for p in loaded))
+    try:
+        rates = exact_rates(load_rates(rates_file))
+    except (OSError, ValueError, TypeError) as error:  # tomllib's errors are ValueErrors
+        raise ProfileError(f"{rates_file}: cannot be used as a rates table ({error})") from error
+    unknown_targets = [c for c in currencies if c not in rates]
+    if unknown_targets:
+        raise MissingRateError(
+            f"no exchange rate for the profile currency {', '.join(unknown_targets)}: "
+            "add it with --rates FILE"
+        )
+    seen = data_currencies(backend)
+    missing = {code: rows for code, rows in seen.items() if code not in rates}
+    if missing and not allow_missing_rates:
+        listed = ", ".join(f"{code} ({rows:,} records)" for code, rows in missing.items())
+        raise MissingRateError(
+            f"no exchange rate for {listed} in payments/orders: add them with --rates FILE, or pass "
+            "--allow-missing-rates to leave those records out of every sum (the run lists them)"
+        )
+    terms: dict[str, str] = {}
+    for profile in loaded:
+        for term, basis in profile.bonus_terms.items():
+            terms.setdefault(term, basis)
+    money = MoneySettings(currencies, rates, tuple(terms.items()), tuple(missing))
     # Loading the compiled kernels from numba's cache takes about a second; DuckDB reads the
     # members meanwhile without holding the GIL, so the two overlap.
     warm_up = threading.Thread(target=_warm_up_kernels, daemon=True)
     warm_up.start()
-    inputs = load_inputs(backend, currency, rates)
+    inputs = load_inputs(backend, money)
     warm_up.join()
     clock = lap(timings, "read", clock)
-    members = member_figures(inputs)
+    members = member_figures(inputs, currencies)
     networks = network_figures(inputs, members)
     clock = lap(timings, "kernels", clock)
-    gate = pyramid_gate(networks)
-    is_pyramid = gate.is_pyramid
-    ctx = Context(
-        inputs.member_id,
-        members,
-        networks,
-        gate.is_pyramid,
-        gate.headcount_based,
-        gate.reason,
-        frozenset(repeat_offenders),
-    )
+    gate = measure(inputs, members, networks, currencies[0], loaded[0].evidence)
+    ctx = Context(inputs.member_id, inputs, members, networks, gate, offenders, loaded[0].evidence)
     findings = run_tests(ctx, loaded)
+    run_id = uuid.uuid4().hex[:16]
+    findings = findings.append_column(
+        "run_id", pa.array(np.full(findings.num_rows, run_id, dtype=object), pa.string())
+    )
     clock = lap(timings, "legal tests", clock)
     member_figures_table, members_view = _members_table(inputs, members)
     tables = {
@@ -108,14 +156,16 @@ def run_pyramid(
         "pyramid_issues": _issues_table(inputs, members),
         "pyramid_person_links": _person_links_table(inputs, members),
     }
-    _write(backend, tables, members_view, currency, rates)
+    record = _run_record(run_id, loaded, rates, currencies, seen, missing, inputs, findings.num_rows)
+    _write(backend, tables, members_view, money, record)
     lap(timings, "write", clock)
     organizer_rules = {str(p.rules["organizer"]["rule_id"]) for p in loaded if "organizer" in p.rules}
     organizers = 0
     if findings.num_rows:
         kinds = findings.column("subject_kind").to_numpy(zero_copy_only=False)
         rules = findings.column("rule_id").to_numpy(zero_copy_only=False)
-        organizers = int(np.count_nonzero((kinds == "member") & np.isin(rules, list(organizer_rules))))
+        met = findings.column("result").to_numpy(zero_copy_only=False) == "met"
+        organizers = int(np.count_nonzero((kinds == "member") & met & np.isin(rules, list(organizer_rules))))
     issue_kinds = tables["pyramid_issues"].column("issue").to_pylist()
     issues: dict[str, int] = {}
     for kind in issue_kinds:
@@ -123,14 +173,44 @@ def run_pyramid(
     return PyramidSummary(
         members=inputs.n,
         networks=int(networks.roots.size),
-        pyramids=int(np.count_nonzero(is_pyramid)),
+        pyramids=int(np.count_nonzero(ctx.is_pyramid)),
         organizers=organizers,
         findings=findings.num_rows,
         issues=issues,
         seconds=round(time.perf_counter() - started, 3),
         timings=timings,
         profiles=[p.id for p in loaded],
+        run_id=run_id,
+        currency=currencies[0],
+        excluded_currencies=missing,
     )
+
+
+def _run_record(
+    run_id: str,
+    profiles: Sequence[Profile],
+    rates: dict[str, Decimal],
+    currencies: tuple[str, ...],
+    seen: dict[str, int],
+    missing: dict[str, int],
+    inputs: PyramidInputs,
+    findings: int,
+) -> dict[str, object]:
+    """What a reader needs to reproduce the findings: profiles (with SHA-256), rates, exclusions."""
+    return {
+        "run_id": run_id,
+        "finished_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "report_currency": currencies[0],
+        "profiles": json.dumps(
+            [{"id": p.id, "source": p.source, "sha256": p.sha256, "currency": p.currency} for p in profiles],
+            ensure_ascii=False,
+        ),
+        "rates_cny_per_unit": json.dumps(rates_used(rates, seen, currencies)),
+        "excluded_currencies": json.dumps(missing),
+        "payments_with_basis_from_memo": inputs.memo_basis,
+        "members": inputs.n,
+        "findings": findings,
+    }
 
 
 def _warm_up_kernels() -> None:
@@ -177,6 +257,13 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
         else:
             sql[name] = zero
 
+    def money_column(name: str, values: np.ndarray | None) -> None:
+        if values is not None and values.any():
+            stored[name] = lambda rows: units_decimal(values[rows])
+            sql[name] = f"f.{name}"
+        else:
+            sql[name] = _ZERO_MONEY
+
     # NULL rather than a copy of member_id for one-account people and members outside networks.
     if members.merge is None:  # no identity columns: every account is its own person
         sql["person_id"] = "CAST(NULL AS VARCHAR)"
@@ -195,7 +282,8 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
         ("headcount", members.person_headcount, forest.downline),
         ("levels", members.person_levels, forest.depth_below),
     ):
-        if members.merge is None or np.array_equal(own, below + 1):  # nobody has a second account
+        if (members.legal_persons is None and members.departed is None) or np.array_equal(own, below + 1):
+            # no merged accounts and no departed leader (§1 ¶3): the counts are the accounts' own
             sql[f"person_{name}"] = sql[f"legal_{name}"]
         else:
             column(f"person_{name}", own, integer, small)
@@ -207,7 +295,7 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
             sql[name] = " + ".join(sql[part] for part in _DERIVED_MONEY[name][0])
             sql[name] += "".join(f" - {sql[part]}" for part in _DERIVED_MONEY[name][1])
         else:
-            column(name, members.money.get(name), "CAST(0 AS DOUBLE)")
+            money_column(name, members.money[members.currency].get(name))
     columns = ", ".join(f"{expression} AS {name}" for name, expression in sql.items())
     return _batches(stored, n), f"SELECT {columns} FROM {_MEMBER_FIGURES} f {' '.join(joins)}"
 
@@ -228,6 +316,7 @@ def _batches(
 
 
 _MEMBER_FIGURES = "pyramid_member_figures"
+_ZERO_MONEY = "CAST(0 AS DECIMAL(18,4))"
 _DERIVED_MONEY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # name: (added, subtracted), as _metrics computes them; listed after their parts in _MEMBER_MONEY
     "rewards": (REWARD_PARTS, ()),
@@ -236,11 +325,22 @@ _DERIVED_MONEY: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 
 
 def _networks_table(ctx: Context) -> pa.Table:
+    """Per network: structure, money (exact, in the report currency), the elements and the gate."""
     columns: dict[str, pa.Array | np.ndarray] = {"network_id": ctx.network_ids}
-    columns.update(ctx.networks.columns)
-    columns["is_pyramid"] = ctx.is_pyramid
-    columns["headcount_based"] = ctx.headcount_based
-    columns["assessment"] = ctx.pyramid_reason
+    money = set(ctx.networks.money.get(ctx.members.currency, {}))
+    for name, values in ctx.networks.columns.items():
+        columns[name] = units_decimal(values, 38) if name in money else values
+    gate = ctx.gate
+    columns["currency"] = pa.array(
+        np.full(ctx.networks.roots.size, ctx.members.currency, dtype=object), pa.string()
+    )
+    columns["entry_paid"] = units_decimal(gate.entry_total, 38)
+    columns["entry_consideration"] = gate.entry_consideration
+    columns["pay_by_headcount"] = gate.headcount_pay
+    columns["team_pay_on_sales"] = gate.team_pay > 0
+    columns["is_pyramid"] = gate.is_pyramid
+    columns["headcount_based"] = gate.headcount_based
+    columns["assessment"] = gate.reason
     return pa.table(columns)
 
 
@@ -339,6 +439,7 @@ def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Tab
             "linked_member_id": pa.array([], pa.string()),
             "identifier": pa.array([], pa.string()),
             "person_id": pa.array([], pa.string()),
+            "merges": pa.array([], pa.bool_()),
         }
     )
     if members.merge is None:
@@ -354,14 +455,21 @@ def _person_links_table(inputs: PyramidInputs, members: MemberFigures) -> pa.Tab
             "linked_member_id": ids.take(pa.array(b)),
             "identifier": pa.array(kinds[kind], pa.string()),
             "person_id": ids.take(pa.array(members.person[a])),
+            # only an ID number or a bank account merges accounts for the legal counts
+            "merges": pa.array(np.isin(kinds[kind], STRONG_IDENTITIES)),
         }
     )
 
 
 def _write(
-    backend: Backend, tables: dict[str, pa.Table], members_view: str, currency: str, rates: dict[str, float]
+    backend: Backend,
+    tables: dict[str, pa.Table],
+    members_view: str,
+    money: MoneySettings,
+    record: dict[str, object],
 ) -> None:
-    """Replace the result tables in one transaction, so readers never see half a run."""
+    """Replace the result tables in one transaction, so readers never see half a run; the run
+    record is appended to ``pyramid_runs`` in the same transaction."""
     with backend.transaction("pyramid: write"):
         if backend.table_exists("pyramid_members") and not backend.scalar(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = 'pyramid_members' "
@@ -374,10 +482,45 @@ def _write(
             f"CREATE OR REPLACE VIEW pyramid_members AS {members_view}", step="pyramid_members view"
         )
         if backend.table_exists("payments"):
-            amount = convert_sql("amount", "currency", currency, rates)
+            units = units_sql("amount", "currency", money.currencies[0], money.rates)
             backend.execute(
                 "CREATE OR REPLACE TABLE pyramid_flows AS SELECT payee_id AS member_id, kind, basis, "
-                f"level, count(*) AS payments, sum({amount}) AS amount FROM payments "
+                f"level, count(*) AS payments, CAST(sum({units}) AS DECIMAL(38,0)) * "
+                f"CAST(0.0001 AS DECIMAL(5,4)) "
+                f"AS amount, '{money.currencies[0]}' AS currency FROM payments{money.where('payments')} "
                 "GROUP BY ALL ORDER BY member_id, kind, level",
                 step="write pyramid_flows",
             )
+        _append_run(backend, record)
+
+
+def _append_run(backend: Backend, record: dict[str, object]) -> None:
+    """Append the run's record; a store written by an older version gains the new columns."""
+    run = pa.table({name: [value] for name, value in record.items()})
+    if not backend.table_exists("pyramid_runs"):
+        backend.write_table("pyramid_runs", run.slice(0, 0))
+    present = {
+        str(row["column_name"])
+        for row in backend.query(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = 'pyramid_runs'",
+            step="pyramid_runs columns",
+        ).to_pylist()
+    }
+    types = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
+    for column in run.schema:
+        if column.name not in present:
+            backend.execute(
+                f"ALTER TABLE pyramid_runs ADD COLUMN {column.name} {types.get(column.type, 'VARCHAR')}",
+                step="pyramid_runs: new column",
+            )
+    columns = ", ".join(run.schema.names)
+    values = ", ".join(_literal(value) for value in record.values())
+    backend.execute(f"INSERT INTO pyramid_runs ({columns}) VALUES ({values})", step="record the run")
+
+
+def _literal(value: object) -> str:
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"

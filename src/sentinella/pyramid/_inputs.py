@@ -1,14 +1,17 @@
 """Read what pyramid forensics needs from the store, as integer-coded arrays.
 
 Members are coded by their row id in the store (dense, since input tables are append-only), so
-every other table is coded with one join. Money is converted to the profile's currency in SQL.
-Only ``members`` is required; payments, orders and merchants add money flows when present.
+every other table is coded with one join. Money is read as exact int64 units of 1/10,000,
+converted record by record into each profile's currency in SQL (see ``_money``). Only
+``members`` is required; payments, orders and merchants add money flows when present, and a
+payment without a ``basis`` gets one from its ``memo`` when a profile's bonus term is in it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
@@ -18,38 +21,88 @@ from numpy.typing import NDArray
 from sentinella.engine import Backend, CTEPipeline
 from sentinella.errors import MissingTableError as MissingTableError  # re-exported: the one class
 from sentinella.idcodes import code_ids
-from sentinella.money import convert_sql
 
 from ._errors import PyramidError
+from ._money import units_sql
 
 IDENTITY_KINDS = ("phone", "id_number", "device_id", "bank_account")
+STRONG_IDENTITIES = ("id_number", "bank_account")
+"""Identifiers that name one person: the legal counts merge accounts on these only."""
+WEAK_IDENTITIES = ("phone", "device_id")
+"""Identifiers families and shops share: a merge on these is reported beside the counts."""
 _NO_TIME = np.iinfo(np.int64).max
+_NO_PAY = np.iinfo(np.int64).min
 SALE_STATUSES = ("paid", "shipped", "delivered", "completed")
+_STATUSES = ", ".join(f"'{s}'" for s in SALE_STATUSES)
+MONTH_SQL = "(year({t}) * 12 + month({t}) - 1)"
+"""A pay period (calendar month, UTC) as one integer."""
+
+
+class MissingRateError(PyramidError):
+    """Records are in a currency the rates table does not know."""
+
+
+@dataclass(frozen=True)
+class MoneySettings:
+    """How money is read: target currencies, exact rates, memo terms, currencies left out."""
+
+    currencies: tuple[str, ...]
+    rates: Mapping[str, Decimal]
+    terms: Sequence[tuple[str, str]] = ()
+    excluded: tuple[str, ...] = ()
+
+    def where(self, alias: str, first: bool = True) -> str:
+        if not self.excluded:
+            return ""
+        listed = ", ".join(_quote(code) for code in self.excluded)
+        return f"{' WHERE' if first else ' AND'} {alias}.currency NOT IN ({listed})"
 
 
 @dataclass
 class PyramidInputs:
-    """Everything the kernels and the legal tests read, indexed by member code."""
+    """Everything the kernels and the legal tests read, indexed by member code.
+
+    Money is int64 units of 1/10,000 (see ``_money``), one dict of arrays per target currency.
+    """
 
     member_id: pa.Array
     parent: NDArray[np.int64]
     orphan: NDArray[np.bool_]
     joined: NDArray[np.int64]
     identities: dict[str, NDArray[np.int64]]
-    money: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    left: NDArray[np.int64] | None = None
+    money: dict[str, dict[str, NDArray[np.int64]]] = field(default_factory=dict)
     levels: dict[str, NDArray[np.int64]] = field(default_factory=dict)
     paid_after_left: NDArray[np.int64] | None = None
+    last_paid_after_left: NDArray[np.int64] | None = None
     sale_seller: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     sale_buyer: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    sale_amount: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
+    sale_month: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    sale_amount: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    pay_member: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pay_month: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pay_units: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    first_buy_after: NDArray[np.int64] | None = None
+    """Per member, microseconds from joining to their first purchase (_NO_TIME: none)."""
+    first_buy_price: NDArray[np.int64] | None = None
+    """Per member, a code for that purchase's amount and currency (-1: none)."""
+    first_buy_units: dict[str, NDArray[np.int64]] = field(default_factory=dict)
+    price_labels: list[str] = field(default_factory=list)
     has_payments: bool = False
     has_orders: bool = False
+    memo_basis: int = 0
+    """Commissions and bonuses whose basis was read from their memo (no recorded basis)."""
     inferred: NDArray[np.bool_] | None = None
     inferred_votes: NDArray[np.int64] | None = None
 
     @property
     def n(self) -> int:
         return int(self.parent.shape[0])
+
+    def units(self, currency: str, name: str) -> NDArray[np.int64]:
+        """A money array in ``currency`` (zeros when the case has no such records)."""
+        values = self.money.get(currency, {}).get(name)
+        return values if values is not None else np.zeros(self.n, dtype=np.int64)
 
 
 def _column(table: pa.Table, name: str, dtype: type, fill: object) -> NDArray[np.generic]:
@@ -64,7 +117,22 @@ def _scatter(
     return out
 
 
-def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> PyramidInputs:
+def data_currencies(backend: Backend) -> dict[str, int]:
+    """Every currency of payments and orders, with how many records use it."""
+    out: dict[str, int] = {}
+    for table in ("payments", "orders"):
+        if not backend.has_rows(table):
+            continue
+        rows = backend.query(
+            f"SELECT currency, count(*) AS n FROM {table} GROUP BY currency",
+            step=f"pyramid: currencies of {table}",
+        ).to_pylist()
+        for row in rows:
+            out[str(row["currency"])] = out.get(str(row["currency"]), 0) + int(row["n"])
+    return dict(sorted(out.items()))
+
+
+def load_inputs(backend: Backend, money: MoneySettings) -> PyramidInputs:
     if not backend.has_rows("members"):
         raise MissingTableError("pyramid forensics needs the members table: ingest a case with members first")
     n = int(str(backend.scalar("SELECT coalesce(max(rowid) + 1, 0) FROM members") or 0))
@@ -101,14 +169,33 @@ def load_inputs(backend: Backend, currency: str, rates: Mapping[str, float]) -> 
         orphan=orphan,
         joined=joined,
         identities=_identity_codes(backend, n),
+        left=_left_times(backend, n),
     )
     if backend.has_rows("payments"):
-        _load_payments(backend, inputs, currency, rates)
+        _load_payments(backend, inputs, money)
         if backend.has_rows("orders"):
             _infer_sponsors(backend, inputs)
     if backend.has_rows("orders") and backend.has_rows("merchants"):
-        _load_sales(backend, inputs, currency, rates)
+        _load_sales(backend, inputs, money)
+    if backend.has_rows("orders") or backend.has_rows("payments"):
+        _load_purchases(backend, inputs, money)
     return inputs
+
+
+def _left_times(backend: Backend, n: int) -> NDArray[np.int64] | None:
+    """When each member formally left (``_NO_TIME``: never), or None when nobody did."""
+    if not backend.scalar(
+        "SELECT count(*) > 0 FROM (SELECT 1 FROM members WHERE left_at IS NOT NULL LIMIT 1)"
+    ):
+        return None
+    table = backend.query(
+        "SELECT rowid AS code, epoch_us(left_at) AS left_at FROM members WHERE left_at IS NOT NULL",
+        step="pyramid: departures",
+    )
+    codes = _column(table, "code", np.int64, -1).astype(np.int64)
+    return _scatter(n, codes, _column(table, "left_at", np.int64, _NO_TIME), _NO_TIME, np.int64).astype(
+        np.int64
+    )
 
 
 def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
@@ -135,50 +222,99 @@ def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
 
 
 _PAYER_SUMS = {
+    # Money paid: every payment, plus orders bought that no purchase payment records (below).
     "paid_total": "TRUE",
     "fees_paid": "p.kind = 'entry_fee'",
 }
+_REWARD = "p.kind IN ('commission', 'bonus')"
 _PAYEE_SUMS = {
     "received_total": "TRUE",
     "fees_received": "p.kind = 'entry_fee'",
-    "commission_own_sales": "p.kind = 'commission' AND p.basis = 'own_sales'",
-    "commission_downline_sales": "p.kind = 'commission' AND p.basis = 'downline_sales'",
-    "commission_recruitment": "p.kind = 'commission' AND p.basis = 'recruitment'",
+    # Commissions and bonuses by what they were paid on (the recorded basis, else the memo's term).
+    "commission_own_sales": f"{_REWARD} AND p.basis = 'own_sales'",
+    "commission_downline_sales": f"{_REWARD} AND p.basis = 'downline_sales'",
+    "commission_recruitment": f"{_REWARD} AND p.basis = 'recruitment'",
     "commission_unspecified": "p.kind = 'commission' AND p.basis IS NULL",
-    "bonus": "p.kind = 'bonus'",
+    "bonus": "p.kind = 'bonus' AND p.basis IS NULL",
 }
 _PAYEE_LEVELS = {
-    "max_reward_level": "p.kind IN ('commission', 'bonus')",
-    "max_recruitment_level": "p.kind IN ('commission', 'bonus') AND p.basis = 'recruitment'",
-    "max_team_sales_level": "p.kind = 'commission' AND p.basis = 'downline_sales'",
+    "max_reward_level": _REWARD,
+    "max_recruitment_level": f"{_REWARD} AND p.basis = 'recruitment'",
+    "max_team_sales_level": f"{_REWARD} AND p.basis = 'downline_sales'",
 }
 
 
-def _load_payments(
-    backend: Backend, inputs: PyramidInputs, currency: str, rates: Mapping[str, float]
-) -> None:
-    amount = convert_sql("p.amount", "p.currency", currency, rates)
+def _basis_sql(backend: Backend, terms: Sequence[tuple[str, str]]) -> tuple[str, bool]:
+    """The basis of a payment: as recorded, else the first profile term its memo contains."""
+    has_memo = _has_column(backend, "payments", "memo")
+    if not has_memo or not terms:
+        return "p.basis", False
+    cases = " ".join(
+        f"WHEN strpos(lower(p.memo), {_quote(term.lower())}) > 0 THEN {_quote(basis)}"
+        for term, basis in terms
+    )
+    return f"coalesce(p.basis, CASE WHEN p.kind IN ('commission', 'bonus') THEN CASE {cases} END END)", True
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _has_column(backend: Backend, table: str, column: str) -> bool:
+    return bool(
+        backend.scalar(
+            "SELECT count(*) > 0 FROM information_schema.columns "
+            f"WHERE table_name = '{table}' AND column_name = '{column}'"
+        )
+    )
+
+
+def _load_payments(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
     n = inputs.n
+    basis, mapped = _basis_sql(backend, money.terms)
+    if mapped:
+        inputs.memo_basis = int(
+            str(
+                backend.scalar(
+                    f"SELECT count(*) FROM payments p WHERE p.basis IS NULL AND {basis} IS NOT NULL"
+                    f"{money.where('p', first=False)}"
+                )
+            )
+        )
+    source = f"(SELECT p.* EXCLUDE (basis), {basis} AS basis FROM payments p{money.where('p')})"
     for side, sums in (("payer_id", _PAYER_SUMS), ("payee_id", _PAYEE_SUMS)):
-        columns = ", ".join(f"sum({amount}) FILTER (WHERE {cond}) AS {name}" for name, cond in sums.items())
+        columns = ", ".join(
+            f"sum({units_sql('p.amount', 'p.currency', currency, money.rates)}) FILTER (WHERE {cond}) "
+            f'AS "{name}@{currency}"'
+            for name, cond in sums.items()
+            for currency in money.currencies
+        )
         extra = ""
         if side == "payee_id":
-            extra = ", count(*) FILTER (WHERE p.paid_at > m.left_at) AS paid_after_left" + "".join(
+            extra = (
+                ", count(*) FILTER (WHERE p.paid_at > m.left_at) AS paid_after_left"
+                ", epoch_us(max(p.paid_at) FILTER (WHERE p.paid_at > m.left_at)) AS last_paid_after_left"
+            ) + "".join(
                 f", max(p.level) FILTER (WHERE {cond}) AS {name}" for name, cond in _PAYEE_LEVELS.items()
             )
         table = backend.query(
-            f"SELECT m.rowid AS code, {columns}{extra} FROM payments p "
+            f"SELECT m.rowid AS code, {columns}{extra} FROM {source} p "
             f"JOIN members m ON m.member_id = p.{side} GROUP BY m.rowid",
             step=f"pyramid: payments by {side}",
         )
         codes = _column(table, "code", np.int64, -1).astype(np.int64)
         for name in sums:
-            inputs.money[name] = _scatter(
-                n, codes, _column(table, name, np.float64, 0.0), 0.0, np.float64
-            ).astype(np.float64)
+            for currency in money.currencies:
+                values = _column(table, f"{name}@{currency}", np.int64, 0).astype(np.int64)
+                inputs.money.setdefault(currency, {})[name] = _scatter(n, codes, values, 0, np.int64).astype(
+                    np.int64
+                )
         if extra:
             inputs.paid_after_left = _scatter(
                 n, codes, _column(table, "paid_after_left", np.int64, 0), 0, np.int64
+            ).astype(np.int64)
+            inputs.last_paid_after_left = _scatter(
+                n, codes, _column(table, "last_paid_after_left", np.int64, _NO_PAY), _NO_PAY, np.int64
             ).astype(np.int64)
             for name in _PAYEE_LEVELS:
                 inputs.levels[name] = _scatter(
@@ -255,18 +391,116 @@ def _infer_sponsors(backend: Backend, inputs: PyramidInputs) -> None:
     inputs.inferred_votes = _scatter(inputs.n, codes, votes, 0, np.int64).astype(np.int64)
 
 
-def _load_sales(backend: Backend, inputs: PyramidInputs, currency: str, rates: Mapping[str, float]) -> None:
-    amount = convert_sql("o.amount", "o.currency", currency, rates)
-    statuses = ", ".join(f"'{s}'" for s in SALE_STATUSES)
+def _load_sales(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
+    """Every paid order of a member's shop: seller, buyer (-1: not a member), period, amount."""
+    amounts = ", ".join(
+        f'{units_sql("o.amount", "o.currency", c, money.rates)} AS "amount@{c}"' for c in money.currencies
+    )
     table = backend.query(
-        f"SELECT s.rowid AS seller, b.rowid AS buyer, {amount} AS amount FROM orders o "
+        f"SELECT s.rowid AS seller, b.rowid AS buyer, {MONTH_SQL.format(t='o.placed_at')} AS month, "
+        f"{amounts} FROM orders o "
         "JOIN merchants c ON c.merchant_id = o.merchant_id "
         "JOIN members s ON s.member_id = c.member_id "
         "LEFT JOIN members b ON b.member_id = o.buyer_id "
-        f"WHERE o.status IN ({statuses})",
+        f"WHERE o.status IN ({_STATUSES}){money.where('o', first=False)}",
         step="pyramid: sales",
     )
     inputs.sale_seller = _column(table, "seller", np.int64, -1).astype(np.int64)
     inputs.sale_buyer = _column(table, "buyer", np.int64, -1).astype(np.int64)
-    inputs.sale_amount = _column(table, "amount", np.float64, 0.0).astype(np.float64)
+    inputs.sale_month = _column(table, "month", np.int64, 0).astype(np.int64)
+    for currency in money.currencies:
+        inputs.sale_amount[currency] = _column(table, f"amount@{currency}", np.int64, 0).astype(np.int64)
     inputs.has_orders = True
+    if inputs.has_payments:
+        _load_pay_periods(backend, inputs, money)
+
+
+def _load_pay_periods(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
+    """Compensation per member and pay period: the period of the order it was paid on, if any,
+    else the month it was paid (the Vemma order's test runs per pay period)."""
+    amounts = ", ".join(
+        f'sum({units_sql("p.amount", "p.currency", c, money.rates)}) AS "amount@{c}"'
+        for c in money.currencies
+    )
+    period = MONTH_SQL.format(t="coalesce(o.placed_at, p.paid_at)")
+    table = backend.query(
+        f"SELECT m.rowid AS code, {period} AS month, {amounts} FROM payments p "
+        "JOIN members m ON m.member_id = p.payee_id LEFT JOIN orders o ON o.order_id = p.order_id "
+        f"WHERE p.kind IN ('commission', 'bonus'){money.where('p', first=False)} GROUP BY ALL",
+        step="pyramid: pay periods",
+    )
+    inputs.pay_member = _column(table, "code", np.int64, -1).astype(np.int64)
+    inputs.pay_month = _column(table, "month", np.int64, 0).astype(np.int64)
+    for currency in money.currencies:
+        inputs.pay_units[currency] = _column(table, f"amount@{currency}", np.int64, 0).astype(np.int64)
+
+
+def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
+    """Orders a member bought that no purchase payment records, and each member's first buy.
+
+    Orders count as money paid (the income figures); the first purchase from a day before
+    joining on is the candidate entry purchase (a starter package: see ``_elements``).
+    """
+    n = inputs.n
+    has_orders, has_payments = backend.has_rows("orders"), backend.has_rows("payments")
+    parts = []
+    if has_payments:
+        parts.append(
+            "SELECT payer_id AS member, paid_at AS at, amount, currency FROM payments "
+            f"WHERE kind = 'purchase'{money.where('payments', first=False)}"
+        )
+    if has_orders:
+        recorded = (
+            " AND order_id NOT IN (SELECT order_id FROM payments WHERE kind = "
+            "'purchase' AND order_id IS NOT NULL)"
+            if has_payments
+            else ""
+        )
+        bought = (
+            "SELECT buyer_id AS member, placed_at AS at, amount, currency FROM orders "
+            f"WHERE status IN ({_STATUSES}){recorded}{money.where('orders', first=False)}"
+        )
+        parts.append(bought)
+        sums = ", ".join(
+            f'sum({units_sql("amount", "currency", c, money.rates)}) AS "bought@{c}"'
+            for c in money.currencies
+        )
+        table = backend.query(
+            f"SELECT m.rowid AS code, {sums} FROM ({bought}) b JOIN members m ON m.member_id = b.member "
+            "GROUP BY m.rowid",
+            step="pyramid: orders bought",
+        )
+        codes = _column(table, "code", np.int64, -1).astype(np.int64)
+        for currency in money.currencies:
+            values = _column(table, f"bought@{currency}", np.int64, 0).astype(np.int64)
+            inputs.money.setdefault(currency, {})["orders_bought"] = _scatter(
+                n, codes, values, 0, np.int64
+            ).astype(np.int64)
+    if not parts:
+        return
+    union = " UNION ALL ".join(parts)
+    firsts = ", ".join(
+        f'arg_min({units_sql("b.amount", "b.currency", c, money.rates)}, b.at) AS "first@{c}"'
+        for c in money.currencies
+    )
+    table = backend.query(
+        "SELECT m.rowid AS code, epoch_us(min(b.at)) - epoch_us(m.joined_at) AS after, "
+        "arg_min(CAST(b.amount AS VARCHAR) || ' ' || b.currency, b.at) AS price, "
+        f"{firsts} FROM ({union}) b JOIN members m ON m.member_id = b.member "
+        "WHERE m.joined_at IS NOT NULL AND b.at >= m.joined_at - INTERVAL 1 "
+        "DAY GROUP BY m.rowid, m.joined_at",
+        step="pyramid: first purchases",
+    )
+    if not table.num_rows:
+        return
+    codes = _column(table, "code", np.int64, -1).astype(np.int64)
+    inputs.first_buy_after = _scatter(
+        n, codes, _column(table, "after", np.int64, _NO_TIME), _NO_TIME, np.int64
+    ).astype(np.int64)
+    encoded = pc.dictionary_encode(table.column("price")).combine_chunks()
+    prices = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+    inputs.first_buy_price = _scatter(n, codes, prices, -1, np.int64).astype(np.int64)
+    inputs.price_labels = [str(label) for label in encoded.dictionary.to_pylist()]
+    for currency in money.currencies:
+        values = _column(table, f"first@{currency}", np.int64, 0).astype(np.int64)
+        inputs.first_buy_units[currency] = _scatter(n, codes, values, 0, np.int64).astype(np.int64)

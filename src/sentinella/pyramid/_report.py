@@ -77,6 +77,7 @@ def render_report(backend: Backend, network_id: str, *, store_path: str = "") ->
         "m.person_levels, m.fees_in_downline, m.rewards, m.net_income FROM pyramid_findings f "
         "JOIN pyramid_members m ON m.member_id = f.subject_id "
         "WHERE f.network_id = ? AND f.rule_id = 'cn-2013-opinions-s1' AND f.subject_kind = 'member' "
+        "AND f.result = 'met' "
         "ORDER BY m.person_headcount DESC, m.level LIMIT 50",
         [network_id],
     )

@@ -261,6 +261,7 @@ def assemble(chunk: Chunk, shelf: Shelf, listings: pa.Table) -> Assembled:
             F.opt_ids("O", p["order"], 10),
             F.pick(COMMISSION_BASES, np.maximum(p["basis"], 0), null=p["basis"] < 0),
             F.ints(p["level"], null=p["level"] <= 0),
+            pa.nulls(n_p, pa.string()),  # memo: the generator records bases, not ledger names
         ],
         schema=TABLES["payments"].arrow_schema(),
     )

@@ -217,12 +217,22 @@ def _emit(
     placed: np.ndarray | None = None,
     address: np.ndarray | None = None,
     device: np.ndarray | None = None,
+    price: tuple[int, int] | None = None,
 ) -> Orders:
-    """Orders placed after the buyer joined and the shop and listing existed; sorted by time."""
+    """Orders placed after the buyer joined and the shop and listing existed; sorted by time.
+
+    ``price`` (units, currency code) fixes every line at one item of that price: a starter
+    package sold at a set price to everyone who joins.
+    """
     k = len(buyer_local)
     listing = shelf.pick(rng, merchant) if listing is None else listing
     quantity = 1 + rng.geometric(0.75, k) - 1
+    if price is not None:
+        quantity = np.ones(k, dtype=quantity.dtype)
     amount, cur, listed = shelf.amounts(rng, listing, quantity)
+    if price is not None:
+        amount = np.full(k, price[0], dtype=amount.dtype)
+        cur = np.full(k, price[1], dtype=cur.dtype)
     opened = np.concatenate(chunk.merchants.opened)[merchant - chunk.merchant_first]
     floor = np.maximum(np.maximum(chunk.joined[buyer_local], opened), listed) + F.HOUR_US
     if lo is not None:

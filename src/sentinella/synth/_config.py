@@ -46,6 +46,9 @@ class Profile:
     secondhand_share: float = 0.03
     # recruitment networks
     edge_catalogue: float = 1.0  # 1 = the full threshold catalogue, 0.5 = the small one, 0 = none
+    # the entry shapes (a starter-package pyramid, a free-to-join bonus look-alike), planted after
+    # every other network; off by default so the default world (the demo's) stays as it was
+    entry_catalogue: bool = False
     pyramid_share: float = 0.01
     max_network_size: float = 3000
     referral_share: float = 0.004
@@ -87,6 +90,7 @@ PROFILES: dict[str, Profile] = {
             direct_selling_share=0.02,
             friends_shop_share=0.005,
             split_persons_per_million=200,
+            entry_catalogue=True,
             micro_shop_share=0.3,
             rings_per_million=5,
             ring_lookalikes_per_million=5,
@@ -101,6 +105,7 @@ PROFILES: dict[str, Profile] = {
                 "kind at least once, no dirty rows."
             ),
             edge_catalogue=0.5,
+            entry_catalogue=True,
             pyramid_share=0.0,
             referral_share=0.0,
             direct_selling_share=0.0,

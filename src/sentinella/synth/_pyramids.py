@@ -2,7 +2,10 @@
 
 Trees come from vectorised parent formulas (every parent precedes its child), so a network of
 any size is a few array operations; sizes straddle the Chinese thresholds (30 members and 3
-levels, 120 "serious") so detectors are judged at the edges.
+levels, 120 "serious") so detectors are judged at the edges. Entry is paid as an entry fee, or
+(``pay="starter"``) as a starter package every recruit buys at one price on joining, the
+disguised fee of Criminal Law art. 224-1 and Regulations art. 7(2); the free-to-join
+multi-level bonus look-alike has no payment to join, so art. 224-1 does not apply to it.
 """
 
 from __future__ import annotations
@@ -90,9 +93,17 @@ FULL_CATALOGUE = (
     _p("pyramid", "unilevel", 36, "fees ¥2.44M: just below 'serious' by fees", fee_cny=69800),
 )
 
+ENTRY_CATALOGUE = (
+    _p("pyramid", "unilevel", 40, "¥398 starter package, no entry fee, direct-referral bonus", pay="starter"),
+    _p("free_bonus", "unilevel", 60, "free to join, recruitment bonuses on 3 levels (no art. 224-1 entry)"),
+)
+"""Planted after every other network, in worlds whose profile asks for them (``entry_catalogue``)."""
+
 _PYRAMID_SHAPES = ("unilevel", "binary", "matrix", "chain", "wide", "sub_leader")
 _PYRAMID_SHAPE_P = (0.35, 0.15, 0.15, 0.05, 0.15, 0.15)
 _FEES_CNY = (680, 980, 2980, 3980, 6980, 21800, 69800)
+STARTER_CNY = 398
+_BONUS_LEVELS = {"referral": (1.0,), "free_bonus": (1.0, 1.0, 1.0)}
 
 
 @dataclass
@@ -228,6 +239,8 @@ def _plans(chunk: Chunk, rng: np.random.Generator) -> list[NetPlan]:
             if sum(p.size for p in catalogue) <= budget:
                 plans.extend(catalogue)
                 break
+    entry = list(ENTRY_CATALOGUE) if prof.entry_catalogue and plans else []
+    budget -= sum(p.size for p in entry)  # kept for the entry shapes, planted last
     used = sum(p.size for p in plans)
     for kind, share in (
         ("pyramid", prof.pyramid_share),
@@ -278,7 +291,7 @@ def _plans(chunk: Chunk, rng: np.random.Generator) -> list[NetPlan]:
             break
         plans.append(NetPlan("pyramid", "split", sum(parts), parts=parts, note="split downline"))
         used += sum(parts)
-    return plans
+    return plans + entry
 
 
 def plant_networks(chunk: Chunk, calendar: Calendar) -> list[Net]:
@@ -320,12 +333,14 @@ def plant_networks(chunk: Chunk, calendar: Calendar) -> list[Net]:
         if plan.kind == "pyramid":
             fees = _FEES_CNY[:3] if plan.note else _FEES_CNY
             fee = plan.fee_cny or int(rng.choice(fees))
-            net.fee = 0 if plan.pay == "sales" else fee * F.MONEY_UNIT
+            net.fee = 0 if plan.pay in ("sales", "starter") else fee * F.MONEY_UNIT
             net.levels = int(rng.integers(10, 31)) if plan.shape == "chain" else int(rng.integers(3, 10))
             base = rng.uniform(0.12, 0.3)
             rates = tuple(round(base * 0.6**i, 4) for i in range(net.levels))
             if plan.pay in ("recruitment", "mixed"):
                 net.rec_rates = rates
+            if plan.pay == "starter":  # a bonus per recruit to the direct sponsor only
+                net.rec_rates, net.levels = (1.0,), 1
             if plan.pay in ("mixed", "sales"):
                 net.sale_rates = tuple(round(r / 2, 4) for r in rates)
             # micro-shops: members reselling to outsiders
@@ -342,10 +357,10 @@ def plant_networks(chunk: Chunk, calendar: Calendar) -> list[Net]:
             )
         elif plan.kind == "direct_selling":
             net.own_rate = round(float(rng.uniform(0.1, 0.3)), 4)
-        elif plan.kind == "referral":
+        elif plan.kind in _BONUS_LEVELS:
             net.fee = 0
-            net.rec_rates = (0.0,)
-            net.levels = 1
+            net.rec_rates = _BONUS_LEVELS[plan.kind]
+            net.levels = len(net.rec_rates)
         if plan.shape == "split":
             _split_person(chunk, net)
         nets.append(net)
@@ -409,9 +424,28 @@ def trade_networks(chunk: Chunk, nets: list[Net], shelf: Shelf, calendar: Calend
                 )
             )
             fees[nonroot] += net.fee
-        # recruitment rewards up the line (a referral program pays its sponsor only)
+        # a starter package every recruit buys on joining, at one price (a disguised entry fee)
+        if plan.pay == "starter" and len(nonroot):
+            batch = emit_orders(
+                chunk,
+                rng,
+                calendar,
+                shelf,
+                net.local[nonroot],
+                np.full(len(nonroot), net.shop),
+                review_p=0.3,
+                protected=True,
+                listing=np.full(len(nonroot), -1),
+                status=np.full(len(nonroot), STATUS["completed"], dtype=np.int8),
+                placed=joined[nonroot] + F.HOUR_US,
+                price=(STARTER_CNY * F.MONEY_UNIT, CNY),
+            )
+            pos = _positions(net, chunk.local(batch.buyer))
+            np.add.at(purchases, pos, batch.amount)
+        # recruitment rewards up the line: a bonus per recruit (referral programs, starter
+        # schemes, free-to-join bonus plans) or a share of the entry fee
         if net.rec_rates and len(nonroot):
-            if plan.kind == "referral":
+            if plan.kind in _BONUS_LEVELS or plan.pay == "starter":
                 bonus = int(rng.choice((10, 20, 30, 50))) * F.MONEY_UNIT
                 pays.extend(
                     _upline(
@@ -419,7 +453,7 @@ def trade_networks(chunk: Chunk, nets: list[Net], shelf: Shelf, calendar: Calend
                         nonroot,
                         joined[nonroot],
                         np.full(len(nonroot), bonus),
-                        (1.0,),
+                        net.rec_rates,
                         "recruitment",
                         rng,
                         glob,
@@ -443,7 +477,7 @@ def trade_networks(chunk: Chunk, nets: list[Net], shelf: Shelf, calendar: Calend
                 )
         # participants' own purchases at the company shop
         if plan.kind != "friends_shop" and len(nonroot):
-            mean = {"pyramid": 2.0, "referral": 0.8, "direct_selling": 0.5}[plan.kind]
+            mean = {"pyramid": 2.0, "referral": 0.8, "free_bonus": 0.8, "direct_selling": 0.5}[plan.kind]
             per = rng.poisson(mean, len(nonroot))
             who = np.repeat(nonroot, per)
             if len(who):
@@ -719,9 +753,12 @@ def _truth(
                 "pay_basis": [
                     plan.pay
                     if plan.kind == "pyramid"
-                    else {"referral": "recruitment", "direct_selling": "own_sales", "friends_shop": "none"}[
-                        plan.kind
-                    ]
+                    else {
+                        "referral": "recruitment",
+                        "free_bonus": "recruitment",
+                        "direct_selling": "own_sales",
+                        "friends_shop": "none",
+                    }[plan.kind]
                 ],
                 "root_member_id": member_id(glob[:1]),
                 "merchant_id": F.ids("S", np.array([net.shop]), 8),
@@ -734,13 +771,15 @@ def _truth(
                     np.array(
                         [
                             len(net.rec_rates)
-                            if plan.kind == "referral"
+                            if plan.kind in _BONUS_LEVELS
                             else max(len(net.rec_rates), len(net.sale_rates))
                         ]
                     )
                 ),
                 "recruitment_rates": [
-                    ",".join(f"{r:g}" for r in net.rec_rates) if plan.kind != "referral" else "bonus"
+                    "bonus"
+                    if plan.kind in _BONUS_LEVELS or plan.pay == "starter"
+                    else ",".join(f"{r:g}" for r in net.rec_rates)
                 ],
                 "sales_rates": [",".join(f"{r:g}" for r in net.sale_rates)],
                 "own_sales_rate": [net.own_rate],

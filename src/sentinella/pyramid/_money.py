@@ -1,0 +1,119 @@
+"""Exact money for the legal tests: integer units of 1/10,000, converted per record in SQL.
+
+The store keeps amounts as DECIMAL(18,4); the analysis reads them as int64 counts of 1/10,000
+of a currency unit, so every sum is exact and the same bytes come out of every run whatever
+order the rows are added in. An amount in another currency is converted record by record at the
+run's rate (CNY per unit, as :mod:`sentinella.money` keeps them, divided into a 12-decimal
+ratio) and rounded half away from zero to 1/10,000 before anything is added up. A currency
+missing from the rates table stops the run (or, when the user allows it, its records are left
+out and counted) instead of quietly becoming NULL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from decimal import ROUND_HALF_EVEN, Decimal, localcontext
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+from numpy.typing import NDArray
+
+UNITS_PER = 10_000
+"""Integer units per currency unit: the store's DECIMAL scale of 4."""
+_EXACT_FLOAT = 2**53
+
+
+def exact_rates(rates: Mapping[str, float]) -> dict[str, Decimal]:
+    """The rates table as decimals, read from each float's shortest repr (``7.2`` is 7.2)."""
+    return {code: Decimal(repr(float(value))) for code, value in rates.items()}
+
+
+def ratio(rates: Mapping[str, Decimal], source: str, target: str) -> Decimal:
+    """Units of ``target`` per unit of ``source``, to 12 decimals (half-even)."""
+    with localcontext() as context:
+        context.prec = 40
+        return (rates[source] / rates[target]).quantize(Decimal("1e-12"), rounding=ROUND_HALF_EVEN)
+
+
+def units_sql(amount: str, currency: str, target: str, rates: Mapping[str, Decimal]) -> str:
+    """SQL for ``amount`` (DECIMAL(18,4)) in ``currency`` as BIGINT units of ``target``.
+
+    Records in ``target`` are taken as they are; others are multiplied by a DECIMAL ratio and
+    rounded to 4 decimals. A currency not in ``rates`` gives NULL, which callers rule out first
+    with :func:`missing_currencies` (the run stops, or those records are filtered out visibly).
+    """
+    exact = f"CAST(CAST({amount} AS DECIMAL(18,4)) * 10000 AS BIGINT)"
+    others = [code for code in sorted(rates) if code != target]
+    if not others:
+        return f"CASE WHEN {currency} = '{target}' THEN {exact} END"
+    cases = " ".join(
+        f"WHEN '{code}' THEN CAST({ratio(rates, code, target)} AS DECIMAL(24,12))" for code in others
+    )
+    converted = (
+        f"CAST(round(CAST({amount} AS DECIMAL(18,4)) * (CASE {currency} {cases} END), 4) * 10000 AS BIGINT)"
+    )
+    return f"CASE WHEN {currency} = '{target}' THEN {exact} ELSE {converted} END"
+
+
+def rates_used(
+    rates: Mapping[str, Decimal], currencies: Iterable[str], targets: Iterable[str]
+) -> dict[str, str]:
+    """The rates a run applied (CNY per unit, as given), for its record: only codes it met."""
+    wanted = set(currencies) | set(targets)
+    return {code: str(rates[code]) for code in sorted(wanted) if code in rates}
+
+
+def bincount_units(index: NDArray[np.int64], units: NDArray[np.int64], size: int) -> NDArray[np.int64]:
+    """Exact int64 sums of ``units`` by ``index`` (numpy's bincount works in float64).
+
+    Float64 adds integers exactly while every partial sum stays below 2**53 (9 * 10^11
+    currency units); beyond that the sums are made with integer scatter-adds instead.
+    """
+    if not units.size:
+        return np.zeros(size, dtype=np.int64)
+    if int(np.abs(units).sum(dtype=np.float64)) < _EXACT_FLOAT:
+        return np.bincount(index, weights=units.astype(np.float64), minlength=size).astype(np.int64)
+    out = np.zeros(size, dtype=np.int64)
+    np.add.at(out, index, units)
+    return out
+
+
+def units_text(units: NDArray[np.int64] | pa.Array) -> pa.Array:
+    """Units as exact decimal text with 4 places (``-12.5`` is ``-12.5000``), for JSON and prose."""
+    values = units if isinstance(units, pa.Array) else pa.array(np.asarray(units, dtype=np.int64))
+    values = pc.cast(values, pa.int64())
+    negative = pc.less(values, 0)
+    magnitude = pc.abs(values)
+    whole = pc.cast(pc.divide(magnitude, UNITS_PER), pa.string())
+    fraction = pc.utf8_lpad(
+        pc.cast(pc.subtract(magnitude, pc.multiply(pc.divide(magnitude, UNITS_PER), UNITS_PER)), pa.string()),
+        4,
+        "0",
+    )
+    sign = pc.if_else(negative, "-", "")
+    return pc.binary_join_element_wise(sign, whole, ".", fraction, "")
+
+
+def units_decimal(units: NDArray[np.int64], precision: int = 18) -> pa.Array:
+    """Units as an exact Arrow DECIMAL(precision, 4), built straight from the integers.
+
+    A decimal128 value is the unscaled integer in 16 little-endian bytes, and units *are* the
+    unscaled integer at scale 4: so the low word is the unit count, the high word its sign.
+    """
+    values = np.ascontiguousarray(units, dtype=np.int64)
+    words = np.empty((values.shape[0], 2), dtype=np.int64)
+    words[:, 0] = values
+    words[:, 1] = values >> 63
+    return pa.Array.from_buffers(pa.decimal128(precision, 4), values.shape[0], [None, pa.py_buffer(words)])
+
+
+def threshold_units(value: object) -> int:
+    """A money threshold from a profile (``2500000`` or ``"2500000.00"``) as units."""
+    return int((Decimal(str(value)) * UNITS_PER).to_integral_value(rounding=ROUND_HALF_EVEN))
+
+
+def money_words(units: int, currency: str) -> str:
+    """``2,500,000.00 CNY``: a threshold for an explanation."""
+    value = Decimal(units) / UNITS_PER
+    return f"{value:,.2f} {currency}" if value == value.quantize(Decimal("0.01")) else f"{value:,} {currency}"
