@@ -50,5 +50,6 @@ class ProvenanceConfig:
     """Price at most this share of the market price of the same product."""
     price_far_below_explained: float = 0.25
     """Same, for titles that say sale, clearance or second-hand (lower bound for honest ones)."""
-    price_min_peers: int = 3
-    """Listings of the same product at other merchants needed for a market price."""
+    price_min_peers: int = 2
+    """Other merchants listing the same product needed for a market price (the median of all
+    its listings: with two others, one cheap listing cannot move it below half)."""

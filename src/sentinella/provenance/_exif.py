@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -150,6 +151,12 @@ def _gps(gps: Any, record: ExifRecord) -> None:
 def read_exif(img: Image.Image) -> ExifRecord:
     """The photo's capture, GPS and device fields, with a note for each unreadable one."""
     record = ExifRecord()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pillow's "Corrupt EXIF data": noted below
+        return _read(img, record)
+
+
+def _read(img: Image.Image, record: ExifRecord) -> ExifRecord:
     try:
         exif = img.getexif()
     except Exception as error:  # Pillow raises many types on a malformed TIFF structure

@@ -38,9 +38,10 @@ class MediaRows:
 
 
 def require_media(backend: Backend) -> None:
-    if not backend.table_exists("media"):
+    if not backend.has_rows("media"):
         raise MissingTableError(
-            "provenance needs the media table (media_id, path, ...): ingest a case with media first"
+            "provenance needs the media table (media_id, path, ...) and this store has no media rows: "
+            "ingest a case with media first"
         )
 
 
