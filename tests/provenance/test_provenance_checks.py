@@ -35,7 +35,9 @@ def _case(root: Path) -> Path:
         "spoof.jpg": encode_jpeg(render_street(3, 3, "MILANO"), _phone(T0, 1, GUANGZHOU)),
         "edited.jpg": encode_jpeg(
             render_street(4, 4, "PARIS"),
-            _phone(T0 + timedelta(hours=10), 1, MILAN, software="Adobe Photoshop 25.4 (Windows)", gps_time=T0),
+            _phone(
+                T0 + timedelta(hours=10), 1, MILAN, software="Adobe Photoshop 25.4 (Windows)", gps_time=T0
+            ),
         ),
         "stripped.jpg": encode_jpeg(render_street(5, 5, "MILANO"), None),
         "filter.jpg": encode_jpeg(render_street(6, 6, "SHOP"), _phone(T0, 8, None, software="Meitu")),
@@ -93,7 +95,9 @@ def findings(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]:
         ingest_case(store, case)
         summary = run_provenance(store.backend, case, config=ProvenanceConfig(workers=1))
         assert summary.statuses == {"missing": 1, "ok": 7, "outside_case": 1}
-        rows = store.connection.execute("SELECT kind, subject_id, figures FROM provenance_findings").fetchall()
+        rows = store.connection.execute(
+            "SELECT kind, subject_id, figures FROM provenance_findings"
+        ).fetchall()
         exif = dict(store.connection.execute("SELECT media_id, gps_lat FROM media_exif").fetchall())
     assert exif["I3"] == pytest.approx(MILAN[0], abs=1e-4) and exif["I7"] is None
     out: dict[str, set[str]] = {}

@@ -44,7 +44,10 @@ def test_reader_agrees_with_exiftool(name: str) -> None:
     if "Composite:GPSAltitude" in ref:
         assert got.gps_alt == pytest.approx(ref["Composite:GPSAltitude"], abs=1e-6)
     if "Composite:GPSDateTime" in ref:
-        expected_gps = datetime.strptime(ref["Composite:GPSDateTime"].rstrip("Z"), "%Y:%m:%d %H:%M:%S.%f" if "." in ref["Composite:GPSDateTime"] else "%Y:%m:%d %H:%M:%S")
+        expected_gps = datetime.strptime(
+            ref["Composite:GPSDateTime"].rstrip("Z"),
+            "%Y:%m:%d %H:%M:%S.%f" if "." in ref["Composite:GPSDateTime"] else "%Y:%m:%d %H:%M:%S",
+        )
         assert got.gps_time == expected_gps.replace(tzinfo=UTC)
     else:
         assert got.gps_time is None  # e.g. a time stamp without a date: no invented day

@@ -45,7 +45,12 @@ def test_a_plain_jpeg_is_hashed(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("rel", "status"),
-    [("missing.jpg", "missing"), ("", "missing"), ("/etc/passwd", "outside_case"), ("../x.jpg", "outside_case")],
+    [
+        ("missing.jpg", "missing"),
+        ("", "missing"),
+        ("/etc/passwd", "outside_case"),
+        ("../x.jpg", "outside_case"),
+    ],
 )
 def test_paths_that_do_not_lead_to_a_file_in_the_case(tmp_path: Path, rel: str, status: str) -> None:
     case = tmp_path / "case"

@@ -21,7 +21,9 @@ def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 @settings(max_examples=40, deadline=None)
 @given(rows=words, data=st.data())
 def test_query_matches_numpy(rows: np.ndarray, data: st.DataObject) -> None:
-    variants = data.draw(hnp.arrays(np.uint64, (data.draw(st.integers(1, 8)), 4), elements=st.integers(0, 2**64 - 1)))
+    variants = data.draw(
+        hnp.arrays(np.uint64, (data.draw(st.integers(1, 8)), 4), elements=st.integers(0, 2**64 - 1))
+    )
     limit = data.draw(st.integers(0, 256))
     index, dist = query(rows, variants, limit)
     best = np.min(_distance(rows[:, None, :], variants[None, :, :]), axis=1)

@@ -18,7 +18,9 @@ TRUTH: list[Path] = []  # the module's world, for tests that read its truth file
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ProvenanceSummary, dict[str, Score], Store]]:
+def world(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[ProvenanceSummary, dict[str, Score], Store]]:
     case = tmp_path_factory.mktemp("provenance") / "case"
     generate_world(
         case,
@@ -62,7 +64,9 @@ def test_copied_photos_are_clustered_with_their_source_and_nothing_else(
     "what",
     ["spoofed GPS flagged", "edited photos flagged", "receipts and parcels reused by several shops"],
 )
-def test_planted_fakes_are_flagged(world: tuple[ProvenanceSummary, dict[str, Score], Store], what: str) -> None:
+def test_planted_fakes_are_flagged(
+    world: tuple[ProvenanceSummary, dict[str, Score], Store], what: str
+) -> None:
     score = world[1][what]
     assert score.planted >= 1 and score.found == score.planted and score.wrong == 0
 

@@ -50,7 +50,8 @@ def score_provenance(backend: Backend, truth: Path) -> list[Score]:
         # A copy is found when it sits in the same cluster as the photo it was made from.
         planted, found = _one(
             backend,
-            "SELECT count(*), count(*) FILTER (WHERE a.cluster_id IS NOT NULL AND a.cluster_id = b.cluster_id) "
+            "SELECT count(*), "
+            "count(*) FILTER (WHERE a.cluster_id IS NOT NULL AND a.cluster_id = b.cluster_id) "
             f"FROM {copies} c LEFT JOIN image_clusters a ON a.media_id = c.media_id "
             "LEFT JOIN image_clusters b ON b.media_id = c.source_media_id",
         )
@@ -62,17 +63,26 @@ def score_provenance(backend: Backend, truth: Path) -> list[Score]:
             f"AND count(*) FILTER (WHERE media_id IN (SELECT entity_id FROM {flags})) = 0)",
         )[0]
         scores.append(
-            Score("provenance", "copied photos clustered with their source", int(planted), int(found),
-                  int(false_clusters), "wrong = clusters across shops with no planted copy")
+            Score(
+                "provenance",
+                "copied photos clustered with their source",
+                int(planted),
+                int(found),
+                int(false_clusters),
+                "wrong = clusters across shops with no planted copy",
+            )
         )
     scores.append(_flags(backend, truth, "('copied_photo')", "('copied_photo')", "copied photos flagged"))
     scores.append(
-        _flags(backend, truth, "('reused_receipt', 'reused_delivery')", "('reused_photo')",
-               "receipts and parcels reused by several shops")
+        _flags(
+            backend,
+            truth,
+            "('reused_receipt', 'reused_delivery')",
+            "('reused_photo')",
+            "receipts and parcels reused by several shops",
+        )
     )
-    scores.append(
-        _flags(backend, truth, "('spoofed_gps')", "('gps_far_from_claim')", "spoofed GPS flagged")
-    )
+    scores.append(_flags(backend, truth, "('spoofed_gps')", "('gps_far_from_claim')", "spoofed GPS flagged"))
     scores.append(_flags(backend, truth, "('edited_exif')", EXIF_KINDS, "edited photos flagged"))
     scores.append(
         _flags(backend, truth, "('impossible_travel')", "('impossible_travel')", "impossible travel")
@@ -92,12 +102,19 @@ def score_provenance(backend: Backend, truth: Path) -> list[Score]:
     scores.append(Score("provenance", "counterfeit merchants found", int(merchants), int(found), int(wrong)))
     lookalikes, flagged = _one(
         backend,
-        f"SELECT count(DISTINCT h.entity_id), count(DISTINCT h.entity_id) FILTER (WHERE f.subject_id IS NOT NULL) "
+        "SELECT count(DISTINCT h.entity_id), "
+        "count(DISTINCT h.entity_id) FILTER (WHERE f.subject_id IS NOT NULL) "
         f"FROM {honest} h LEFT JOIN provenance_findings f ON f.subject_id = h.entity_id "
         f"WHERE h.entity_id NOT IN (SELECT entity_id FROM {flags})",
     )
     scores.append(
-        Score("provenance", "honest look-alikes left clean", int(lookalikes), int(lookalikes) - int(flagged),
-              int(flagged), "daigou trips, clearance, second-hand, stripped EXIF, filter apps, own photos")
+        Score(
+            "provenance",
+            "honest look-alikes left clean",
+            int(lookalikes),
+            int(lookalikes) - int(flagged),
+            int(flagged),
+            "daigou trips, clearance, second-hand, stripped EXIF, filter apps, own photos",
+        )
     )
     return scores

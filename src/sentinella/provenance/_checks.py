@@ -85,7 +85,7 @@ def exif_findings(rows: MediaRows, results: list[MediaResult], cfg: ProvenanceCo
 
     with np.errstate(invalid="ignore"):
         km = haversine_km(lat, lon, rows.claim_lat, rows.claim_lon)
-    for k in np.flatnonzero(km > cfg.gps_far_km):
+    for k in np.flatnonzero(km > cfg.gps_far_km).tolist():
         add(
             int(k),
             "gps_far_from_claim",
@@ -120,7 +120,7 @@ def exif_findings(rows: MediaRows, results: list[MediaResult], cfg: ProvenanceCo
         gap = np.where(
             np.isfinite(taken), np.abs(taken - gps_time), np.abs(local - gps_time) - 14 * 60 * US_PER_MINUTE
         )
-    for k in np.flatnonzero(gap > limit):
+    for k in np.flatnonzero(gap > limit).tolist():
         hours = (taken[k] if np.isfinite(taken[k]) else local[k]) - gps_time[k]
         add(
             int(k),
@@ -143,7 +143,7 @@ def exif_findings(rows: MediaRows, results: list[MediaResult], cfg: ProvenanceCo
         after = earliest - when > cfg.taken_after_upload_minutes * US_PER_MINUTE
         origin = np.array([c == "origin" for c in rows.context], dtype=bool)
         before = origin & (when - latest > cfg.origin_taken_before_days * 24 * 60 * US_PER_MINUTE)
-    for k in np.flatnonzero(after):
+    for k in np.flatnonzero(after).tolist():
         add(
             int(k),
             "taken_after_posted",
@@ -155,7 +155,7 @@ def exif_findings(rows: MediaRows, results: list[MediaResult], cfg: ProvenanceCo
             },
             "the photo was taken after it was posted: its capture time was rewritten",
         )
-    for k in np.flatnonzero(before):
+    for k in np.flatnonzero(before).tolist():
         days = (when[k] - latest[k]) / 8.64e10
         add(
             int(k),

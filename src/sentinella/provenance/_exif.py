@@ -76,7 +76,8 @@ def _stamp(value: Any) -> datetime | None:
     if not match:
         return None
     try:
-        return datetime(*(int(g) for g in match.groups()))
+        year, month, day, hour, minute, second = (int(g) for g in match.groups())
+        return datetime(year, month, day, hour, minute, second)
     except ValueError:
         return None
 
@@ -139,7 +140,8 @@ def _gps(gps: Any, record: ExifRecord) -> None:
         if len(parts) == 3 and all(p is not None and p >= 0 for p in parts) and match:
             h, m, s = (float(p) for p in parts if p is not None)
             try:
-                day = datetime(*(int(g) for g in match.groups()))
+                year, month, date = (int(g) for g in match.groups())
+                day = datetime(year, month, date)
                 if h < 24 and m < 60 and s < 61:
                     record.gps_time = day + timedelta(hours=h, minutes=m, seconds=s)
             except ValueError:

@@ -54,7 +54,8 @@ def price_findings_sql(backend: Backend, cfg: ProvenanceConfig) -> str | None:
         step="provenance: prices",
     )
     return (
-        "WITH market AS (SELECT key, median(price_cny) AS market_cny, count(DISTINCT merchant_id) AS merchants, "
+        "WITH market AS (SELECT key, median(price_cny) AS market_cny, "
+        "count(DISTINCT merchant_id) AS merchants, "
         f"count(*) AS listings, max(brand) AS brand FROM {PRICES} WHERE key IS NOT NULL AND price_cny > 0 "
         "GROUP BY key) "
         "SELECT p.listing_id, p.merchant_id, p.title, round(p.price_cny, 2) AS price_cny, "
