@@ -174,8 +174,8 @@ def bench_world(world: Path) -> None:
             (pairs[:, 2] <= 31) | ((pairs[:, 2] <= 60) & (pairs[:, 3] <= 10)),
         ),
         (
-            "the default: the same and colour <= 20",
-            (pairs[:, 2] <= 31) | ((pairs[:, 2] <= 60) & (pairs[:, 3] <= 10) & (colour <= 20)),
+            "the default: either, and colour <= 16",
+            ((pairs[:, 2] <= 31) | ((pairs[:, 2] <= 60) & (pairs[:, 3] <= 10))) & (colour <= 16),
         ),
     ):
         print(

@@ -128,13 +128,11 @@ def _cluster(
     phash = np.stack([results[k].phash for k in ok])  # type: ignore[misc]
     thumbs = np.stack([results[k].thumb for k in ok])  # type: ignore[misc]
     pairs = near_pairs(pdq, phash, match=cfg.pdq_match, near=cfg.pdq_near, phash_near=cfg.phash_near)
-    near = np.flatnonzero(pairs[:, 2] > cfg.pdq_match)
-    accept = pairs[:, 2] <= cfg.pdq_match
-    if len(near):
-        variants = np.stack([dihedral_thumbs(t) for t in thumbs])
-        i, j = pairs[near, 0], pairs[near, 1]
-        colour = np.minimum(colour_distance(thumbs, variants, i, j), colour_distance(thumbs, variants, j, i))
-        accept[near] = colour <= cfg.colour_near
+    # Both hashes see brightness only: the coarse colours must agree too (a copy keeps them).
+    variants = np.stack([dihedral_thumbs(t) for t in thumbs])
+    i, j = pairs[:, 0], pairs[:, 1]
+    colour = np.minimum(colour_distance(thumbs, variants, i, j), colour_distance(thumbs, variants, j, i))
+    accept = colour <= cfg.colour_near
     linked = pairs[accept]
     roots = components(len(ok), linked[:, 0], linked[:, 1])
     sizes = np.bincount(roots, minlength=len(ok))

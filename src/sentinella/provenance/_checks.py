@@ -212,8 +212,9 @@ def cluster_findings(
     best_distance: dict[int, int],
 ) -> tuple[list[Finding], npt.NDArray[np.bool_]]:
     """Pictures shared by several merchants: reused receipts, parcels and origin photos, and
-    copied listing photos (the copy is attributed away from the likely source: the largest
-    picture, then one with camera EXIF and no editor, then the earliest upload)."""
+    copied listing photos. The copy is attributed away from the likely source: the largest
+    picture (a copy is rarely enlarged), then the shop sharing pictures with the fewest other
+    shops, then a picture with camera EXIF and no editor, then the earliest upload."""
     n = len(rows.media_id)
     who = [rows.merchant_id[k] or rows.owner_id[k] or f"?{k}" for k in range(n)]
     members: dict[int, list[int]] = {}
@@ -221,18 +222,23 @@ def cluster_findings(
         members.setdefault(int(cluster[k]), []).append(k)
     source = np.zeros(n, dtype=bool)
     out: list[Finding] = []
-    for cid, ks in sorted(members.items()):
-        shops = sorted({who[k] for k in ks})
-        if len(shops) < 2:
-            continue
-        evidence = [rows.media_id[k] for k in ks]
+    shared = {cid: ks for cid, ks in sorted(members.items()) if len({who[k] for k in ks}) >= 2}
+    # A shop that copies takes from many shops; one that is copied from rarely shares many pictures.
+    sharing: dict[str, int] = {}
+    for ks in shared.values():
+        for shop in {who[k] for k in ks}:
+            sharing[shop] = sharing.get(shop, 0) + 1
 
-        def rank(k: int) -> tuple[float, int, float, str]:
-            r = results[k]
-            area = float((r.width or 0) * (r.height or 0))
-            camera = int(bool(r.exif.make) and not (r.exif.software and EDITORS.search(r.exif.software)))
-            upload = rows.uploaded_us[k]
-            return (-area, -camera, upload if np.isfinite(upload) else np.inf, rows.media_id[k])
+    def rank(k: int) -> tuple[float, int, int, float, str]:
+        r = results[k]
+        area = float((r.width or 0) * (r.height or 0))
+        camera = int(bool(r.exif.make) and not (r.exif.software and EDITORS.search(r.exif.software)))
+        upload = rows.uploaded_us[k]
+        return (-area, sharing[who[k]], -camera, upload if np.isfinite(upload) else np.inf, rows.media_id[k])
+
+    for cid, ks in shared.items():
+        shops = sorted({who[k] for k in ks})
+        evidence = [rows.media_id[k] for k in ks]
 
         first = min(ks, key=rank)
         source[first] = True

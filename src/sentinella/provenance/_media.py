@@ -131,6 +131,7 @@ def _process(index: int, path: Path, cfg: ProvenanceConfig) -> MediaResult:
         return MediaResult(index, "unreadable", f"cannot read: {error.strerror or error}")
     result = MediaResult(index, "ok", file_bytes=len(data))
     with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pillow on malformed EXIF: read_exif notes it
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         try:
             img = Image.open(io.BytesIO(data))
