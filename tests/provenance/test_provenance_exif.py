@@ -112,3 +112,17 @@ def test_positions_written_by_a_phone_are_read_back(lat: float, lon: float, offs
     assert record.utc_offset_minutes == round(offset * 60)
     assert record.taken_utc is not None and record.gps_time is not None
     assert math.isclose((record.taken_utc - record.gps_time).total_seconds(), 0.0, abs_tol=1.0)
+
+
+def test_heic_photos_are_read_when_pillow_heif_is_installed(tmp_path: Path) -> None:
+    pytest.importorskip("pillow_heif")
+    from sentinella.provenance import ProvenanceConfig
+    from sentinella.provenance._media import process_file
+    from sentinella.synth._images import exif_bytes
+
+    spec = ExifSpec("Apple", "iPhone 15 Pro", datetime(2025, 5, 1, 12, 0), 8.0, gps=(31.2304, 121.4737))
+    Image.new("RGB", (64, 48), (30, 90, 160)).save(tmp_path / "a.heic", "HEIF", exif=exif_bytes(spec))
+    result = process_file(0, tmp_path / "a.heic", "ok", "", ProvenanceConfig(workers=1))
+    assert result.status == "ok" and result.format == "HEIF" and result.pdq is not None
+    assert result.exif.model == "iPhone 15 Pro"
+    assert result.exif.gps_lat == pytest.approx(31.2304, abs=1e-6)

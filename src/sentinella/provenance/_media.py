@@ -2,7 +2,8 @@
 
 Every way a file can be hostile ends in a status and a note instead of an exception: a path
 leaving the case folder (``..``, an absolute path, a symlink), a missing file, a file too big, a
-non-image with an image name, a declared size above the pixel cap (a decompression bomb is
+non-image with an image name (HEIC counts as an image only with the ``heic`` extra), a
+declared size above the pixel cap (a decompression bomb is
 refused before any pixel is decoded), a truncated file, an image that takes too long. JPEGs are
 decoded at a reduced DCT scale (Pillow's ``draft``): a 12-megapixel photo is decoded at 1/8 of
 its size, never in full.
@@ -45,6 +46,19 @@ STATUSES = (
 )
 MAX_SIDE = 512  # decoded pictures are reduced to this longest side before hashing
 BATCH = 32
+
+
+def _register_heif() -> bool:
+    """HEIC/HEIF (iPhone photos) through pillow-heif, when the ``heic`` extra is installed."""
+    try:
+        from pillow_heif import register_heif_opener
+    except ImportError:
+        return False
+    register_heif_opener()
+    return True
+
+
+HAVE_HEIF = _register_heif()
 
 
 @dataclass
