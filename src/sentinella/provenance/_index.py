@@ -35,19 +35,41 @@ def _popcount(x: np.uint64) -> int:
 
 @compile_kernel
 def _scan(rows: Any, queries: Any, limit: int, start: int, stop: int, out_index: Any, out_dist: Any) -> int:
-    """Rows in [start, stop) within ``limit`` of any query variant; returns how many were written."""
+    """Rows in [start, stop) within ``limit`` of any query variant; returns how many matched (only
+    the first ``len(out_index)`` are written). Straight-line loops without early exits: the
+    compiler vectorises them, which is faster than stopping early."""
     words = rows.shape[1]
     found = 0
     for i in range(start, stop):
-        best = limit + 1
+        best = 1 << 30
         for v in range(queries.shape[0]):
             d = 0
             for w in range(words):
                 d += _popcount(rows[i, w] ^ queries[v, w])
-                if d >= best:
-                    break
-            if d < best:
-                best = d
+            best = min(best, d)
+        if best <= limit:
+            if found < out_index.shape[0]:
+                out_index[found] = i
+                out_dist[found] = best
+            found += 1
+    return found
+
+
+@compile_kernel
+def _scan4(rows: Any, queries: Any, limit: int, start: int, stop: int, out_index: Any, out_dist: Any) -> int:
+    """``_scan`` for 4-word (PDQ) rows, the words held in registers."""
+    found = 0
+    for i in range(start, stop):
+        r0, r1, r2, r3 = rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3]
+        best = 1 << 30
+        for v in range(queries.shape[0]):
+            d = (
+                _popcount(r0 ^ queries[v, 0])
+                + _popcount(r1 ^ queries[v, 1])
+                + _popcount(r2 ^ queries[v, 2])
+                + _popcount(r3 ^ queries[v, 3])
+            )
+            best = min(best, d)
         if best <= limit:
             if found < out_index.shape[0]:
                 out_index[found] = i
@@ -77,7 +99,8 @@ def query(
         while True:
             index = np.empty(capacity, np.int64)
             dist = np.empty(capacity, np.int64)
-            found = _scan(rows, variants, limit, start, stop, index, dist)
+            kernel = _scan4 if rows.shape[1] == 4 else _scan
+            found = kernel(rows, variants, limit, start, stop, index, dist)
             if found <= capacity:
                 return index[:found], dist[:found]
             capacity = found
@@ -98,16 +121,17 @@ def _pairs(
     n = pdq.shape[0]
     found = 0
     for i in range(stripe, n, stripes):
+        r0, r1, r2, r3 = pdq[i, 0, 0], pdq[i, 0, 1], pdq[i, 0, 2], pdq[i, 0, 3]
         for j in range(i + 1, n):
-            best = near + 1
+            best = 1 << 30
             for v in range(pdq.shape[1]):
-                d = 0
-                for w in range(pdq.shape[2]):
-                    d += _popcount(pdq[i, 0, w] ^ pdq[j, v, w])
-                    if d >= best:
-                        break
-                if d < best:
-                    best = d
+                d = (
+                    _popcount(r0 ^ pdq[j, v, 0])
+                    + _popcount(r1 ^ pdq[j, v, 1])
+                    + _popcount(r2 ^ pdq[j, v, 2])
+                    + _popcount(r3 ^ pdq[j, v, 3])
+                )
+                best = min(best, d)
             if best > near:
                 continue
             p = 1 << 30
@@ -116,8 +140,7 @@ def _pairs(
                     d = 0
                     for w in range(phash.shape[2]):
                         d += _popcount(phash[i, 0, w] ^ phash[j, v, w])
-                    if d < p:
-                        p = d
+                    p = min(p, d)
                 if p > ph_near:
                     continue
             if found < out.shape[0]:
@@ -141,7 +164,7 @@ def near_pairs(
     """Candidate pairs (i, j, pdq distance, phash distance) among n pictures: PDQ ≤ ``match``,
     or PDQ ≤ ``near`` with centre pHash ≤ ``phash_near`` (pHash distance 2**30 when not needed).
 
-    ``pdq`` is (n, variants, 4) with the picture as shot in variant 0; ``phash`` (n, 2, 1).
+    ``pdq`` is (n, variants, 4) with the picture as shot in variant 0; ``phash`` (n, 2, words).
     """
     pdq = np.ascontiguousarray(pdq, dtype=np.uint64)
     phash = np.ascontiguousarray(phash, dtype=np.uint64)
