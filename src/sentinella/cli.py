@@ -500,6 +500,50 @@ def credit(
     console.print(f"  results: {', '.join(CREDIT_TABLES)}", markup=False)
 
 
+@app.command()
+def provenance(
+    case: Annotated[
+        Path, typer.Option("--case", help="The case folder holding the image files media.path points to.")
+    ],
+    db: DbOption = Path(DEFAULT_DB),
+    workers: Annotated[
+        int, typer.Option("--workers", min=0, help="Processes decoding images (default: one per core).")
+    ] = 0,
+    as_json: JsonOption = False,
+    memory_limit: MemoryOption = "",
+    threads: ThreadsOption = 0,
+) -> None:
+    """Copied photos, spoofed GPS, edited files, impossible travel and prices far below the market."""
+    from sentinella.provenance import RESULT_TABLES as PROVENANCE_TABLES
+    from sentinella.provenance import ProvenanceConfig, run_provenance
+
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(sys.stderr.isatty() and not as_json) as progress,
+    ):
+        summary = run_provenance(
+            store.backend, case, config=ProvenanceConfig(workers=workers), progress=progress
+        )
+    if as_json:
+        console.print_json(json.dumps(summary.__dict__, default=str))
+        return
+    console.print(
+        f"{summary.media:,} images: {summary.hashed:,} hashed, {summary.with_exif:,} with EXIF, "
+        f"{summary.with_gps:,} with GPS; {summary.shared_clusters:,} pictures shared across shops; "
+        f"{summary.flagged_merchants:,} merchants with findings in {summary.seconds:.2f} s",
+        highlight=False,
+    )
+    for status, count in summary.statuses.items():
+        if status != "ok":
+            console.print(f"  [yellow]not hashed[/] {escape(status.replace('_', ' '))}: {count:,}")
+    if summary.findings:
+        kinds = ", ".join(f"{kind.replace('_', ' ')} {count:,}" for kind, count in summary.findings.items())
+        console.print(f"  findings: {kinds}", markup=False, soft_wrap=True)
+    for skipped in summary.skipped:
+        console.print(f"  skipped: {skipped}", markup=False)
+    console.print(f"  results: {', '.join(PROVENANCE_TABLES)}", markup=False)
+
+
 pyramid_app = typer.Typer(
     help="Pyramid-selling forensics: hierarchy, money flows and the legal tests.",
     invoke_without_command=True,

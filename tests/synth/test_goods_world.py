@@ -38,22 +38,24 @@ _D = _dct(32)
 
 
 @cache
-def _grey(path: Path) -> npt.NDArray[np.float64]:
+def _grey(path: Path, mirror: bool = False) -> npt.NDArray[np.float64]:
+    """A 32x32 grey version; ``mirror`` flips it back left-right (for a mirrored copy)."""
     with Image.open(path) as img:
         small = img.convert("L").resize((32, 32), Image.Resampling.BOX)
-    return np.asarray(small, dtype=np.float64)
+    grey = np.asarray(small, dtype=np.float64)
+    return grey[:, ::-1] if mirror else grey
 
 
 @cache
-def _phash(path: Path) -> npt.NDArray[np.bool_]:
+def _phash(path: Path, mirror: bool = False) -> npt.NDArray[np.bool_]:
     """pHash: the 8x8 lowest DCT frequencies of a 32x32 grey image, above their median."""
-    low = (_D @ _grey(path) @ _D.T)[:8, :8].ravel()
+    low = (_D @ _grey(path, mirror) @ _D.T)[:8, :8].ravel()
     return low > np.median(low)
 
 
-def _grey_difference(a: Path, b: Path) -> float:
+def _grey_difference(a: Path, b: Path, mirror: bool = False) -> float:
     """Mean absolute difference of two 32x32 grey images normalised to mean 0, sd 1."""
-    x, y = _grey(a), _grey(b)
+    x, y = _grey(a, mirror), _grey(b)
     x = (x - x.mean()) / (x.std() + 1e-9)
     y = (y - y.mean()) / (y.std() + 1e-9)
     return float(np.abs(x - y).mean())
@@ -243,8 +245,10 @@ def test_copied_photos_are_near_duplicates(world: tuple[ShopGoods, Path, pa.Tabl
         assert role[str(row["source_merchant_id"])] != "counterfeit"
         a, b = paths[str(row["media_id"])], paths[str(row["source_media_id"])]
         assert a.read_bytes() != b.read_bytes()
-        bits.append(int((_phash(a) != _phash(b)).sum()))
-        diffs.append(_grey_difference(a, b))
+        mirrored = "mirror" in str(row["edits"])
+        bits.append(int((_phash(a, mirrored) != _phash(b)).sum()))
+        diffs.append(_grey_difference(a, b, mirrored))
+    assert any("mirror" in str(row["edits"]) for row in copies)
     assert max(diffs) < 0.33
     assert max(bits) <= 18
     assert np.quantile(bits, 0.9) <= 12

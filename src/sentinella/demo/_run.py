@@ -13,6 +13,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sentinella import __version__
 from sentinella.credit import CreditSummary, run_credit
+from sentinella.provenance import ProvenanceSummary, run_provenance
 from sentinella.pyramid import PyramidSummary, render_report, run_pyramid
 from sentinella.rings import RingsSummary, run_rings
 from sentinella.risk import run_risk
@@ -33,6 +34,7 @@ class DemoResult:
     pyramid: PyramidSummary
     rings: RingsSummary
     credit: CreditSummary
+    provenance: ProvenanceSummary | None
     scores: list[Score]
     report: Path
     seconds: dict[str, float] = field(default_factory=dict)
@@ -66,6 +68,10 @@ def run_demo(
         credit = run_credit(store.backend)  # after rings: brushing orders are removed from credit
         report("credit", 1, 1)
         seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
+        provenance = None
+        if media:
+            provenance = run_provenance(store.backend, case, progress=report)
+            seconds["provenance"], clock = time.perf_counter() - clock, time.perf_counter()
         run_risk(store.backend)  # every analysis's findings as one score per member and merchant
         scores = score_all(store.backend, case / "truth")
         evidence = _evidence_reports(store, out / "evidence", str(db))
@@ -73,7 +79,7 @@ def run_demo(
     target = out / "report.html"
     target.write_text(html, encoding="utf-8")
     seconds["report"] = time.perf_counter() - clock
-    return DemoResult(out, world, ingested, pyramid, rings, credit, scores, target, seconds)
+    return DemoResult(out, world, ingested, pyramid, rings, credit, provenance, scores, target, seconds)
 
 
 def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, str]]:

@@ -150,6 +150,7 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
 
 def score_all(backend: Backend, truth: Path) -> list[Score]:
     from ._scoring_credit import score_credit
+    from ._scoring_provenance import score_provenance
     from ._scoring_rings import score_rings
 
     scores = [*score_ingest(backend, truth), *score_pyramid(backend, truth)]
@@ -157,4 +158,6 @@ def score_all(backend: Backend, truth: Path) -> list[Score]:
         scores.extend(score_rings(backend, truth))
     if backend.table_exists("credit_merchants"):
         scores.extend(score_credit(backend, truth))
+    if backend.table_exists("provenance_findings"):
+        scores.extend(score_provenance(backend, truth))
     return scores

@@ -422,7 +422,8 @@ def edit_copy(img: Image.Image, rng: np.random.Generator, sticker_text: str) -> 
     """Edit a stolen photo the way copy-sellers do; returns the picture and the edits made.
 
     The edits keep it a near-duplicate: a crop of a few percent per side, a resize, a small
-    price sticker in a corner. Recompression happens when it is saved.
+    price sticker in a corner, a saturation boost, a left-right mirror. Recompression happens
+    when it is saved.
     """
     edits: list[str] = []
     w, h = img.size
@@ -457,6 +458,9 @@ def edit_copy(img: Image.Image, rng: np.random.Generator, sticker_text: str) -> 
     if rng.random() < 0.3:
         out = ImageEnhance.Color(out).enhance(float(rng.uniform(1.05, 1.15)))
         edits.append("saturation")
+    if rng.random() < 0.2:
+        out = out.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        edits.append("mirror")
     edits.append("recompress")
     return out, edits
 
