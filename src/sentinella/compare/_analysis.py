@@ -206,11 +206,15 @@ class ListingComparison:
         return asdict(self)
 
 
+BELOW_MARKET = 0.6
+"""Offers under this share of the product's market price are ranked last (counterfeit risk)."""
+
 VALUE_EXPLANATION = (
     "value = price in CNY ÷ chance the order ends well; chance = the merchant's smoothed positive "
     f"rate × (1 − 60-day defect rate) from `sentinella credit` ({UNKNOWN_CHANCE:.0%} assumed for a "
     "merchant without a credit record). Lower is better: a ¥100 offer from a shop whose orders end "
-    "well 95% of the time is worth ¥105.3; ¥95 from one at 80% is worth ¥118.8."
+    "well 95% of the time is worth ¥105.3; ¥95 from one at 80% is worth ¥118.8. An offer below "
+    f"{BELOW_MARKET:.0%} of the market price is marked as a counterfeit risk and ranked after the others."
 )
 
 
@@ -249,12 +253,13 @@ def compare_listing(
                    round(m.defect_rate_60d, 4) AS defect_rate, m.delivery_days,
                    round(coalesce(m.success_chance, {UNKNOWN_CHANCE}), 4) AS success_chance,
                    m.success_chance IS NULL AS chance_assumed, round({value}, 2) AS value_cny,
+                   coalesce(({price}) < {BELOW_MARKET} * p.median_price, false) AS below_market,
                    c.confidence, l.listing_id = {_literal(listing_id)} AS this_listing
             FROM product_clusters c JOIN listings l ON l.listing_id = c.listing_id
             JOIN product_prices p ON p.product_id = c.product_id
             LEFT JOIN compare_merchants m ON m.merchant_id = l.merchant_id
             WHERE c.product_id = {_literal(str(product_id))}
-            ORDER BY value_cny NULLS LAST, l.listing_id LIMIT {int(limit)}""",
+            ORDER BY below_market, value_cny NULLS LAST, l.listing_id LIMIT {int(limit)}""",
         step="compare: offers",
     ).to_pylist()
     alternatives: list[dict[str, Any]] = []
@@ -263,7 +268,9 @@ def compare_listing(
             f"""WITH offers AS (
                     SELECT c.product_id, l.listing_id, {value} AS value_cny
                     FROM product_clusters c JOIN listings l ON l.listing_id = c.listing_id
+                    JOIN product_prices p ON p.product_id = c.product_id
                     LEFT JOIN compare_merchants m ON m.merchant_id = l.merchant_id
+                    WHERE NOT coalesce(({price}) < {BELOW_MARKET} * p.median_price, false)
                 ),
                 best AS (
                     SELECT product_id, min(value_cny) AS best_value,
