@@ -196,11 +196,11 @@ def world_candidates(
         case = Path(folder) / "world"
         generate_world(case, members=members, seed=seed, media=False)
         con = duckdb.connect()
-        table = con.execute(
+        table = con.sql(
             f"SELECT l.title, l.gtin, CAST(t.price_cny AS DOUBLE) AS price, t.product_id "
             f"FROM read_parquet('{case / 'listings.parquet'}') l "
             f"JOIN read_parquet('{case / 'truth' / 'listing_products.parquet'}') t USING (listing_id)"
-        ).fetch_arrow_table()
+        ).to_arrow_table()
     titles = table.column("title")
     vectors = embed(titles.to_pylist()) if use_embeddings else None
     found = candidates(titles, table.column("gtin"), table.column("price").to_numpy(), embeddings=vectors)

@@ -81,3 +81,11 @@ def test_full_width_titles_tokenise_like_their_ascii_form(title: str) -> None:
     assert unicodedata.normalize("NFKC", wide) == title
     assert tokens_of(wide) == tokens_of(title)
     assert normalise(pa.array([wide])).to_pylist() == normalise(pa.array([title])).to_pylist()
+
+
+def test_hostile_titles_are_cut_not_choked_on() -> None:
+    huge = "充电宝" * 200_000 + " KR-7624A"
+    t = tokenise(pa.array([huge, "x" * 1_000_000, "\x00\x01 KR-7624A \u202e"]))
+    assert t.n == 3
+    assert len(t.ids[t.indptr[0] : t.indptr[1]]) <= 40  # bigrams of the first run only
+    assert codes_of("\x00\x01 KR-7624A \u202e") == {"c:kr7624a"}

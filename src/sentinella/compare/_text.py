@@ -47,6 +47,8 @@ UNITS: tuple[tuple[str, str], ...] = (
 # Tokens that look like model numbers but name a format or a year.
 _NOT_CODES = r"^(\d{3,4}[pik]|\d+(st|nd|rd|th)|(19|20)\d\ds)$"
 STEM = 6
+MAX_CHARS = 500
+MAX_RUN = 40  # characters of one CJK run that become bigrams
 QTY = "ǫ"  # marks a number with a unit, so "bank 20000mah" is not read as model "bank20000mah"
 
 
@@ -77,7 +79,8 @@ def normalise(titles: pa.Array | pa.ChunkedArray) -> pa.Array:
     text = pc.fill_null(titles, "")
     if isinstance(text, pa.ChunkedArray):
         text = text.combine_chunks()
-    text = pc.utf8_normalize(text, "NFKC")
+    # Titles are short; a hostile 1 MB "title" is cut instead of costing minutes.
+    text = pc.utf8_normalize(pc.utf8_slice_codeunits(text, 0, MAX_CHARS), "NFKC")
     # Model numbers first, while case still tells them apart: "KR 6778L" (2-4 upper-case letters, a
     # space) and "kr-6778l" (any case, a hyphen) → "kr6778l"; "Vale 800g" stays a quantity.
     text = pc.replace_substring_regex(text, r"(^|[^A-Za-z0-9])([A-Z]{2,4}) (\d{3,}[A-Z]{0,3})\b", r"\1\2\3")
@@ -149,7 +152,8 @@ def tokenise(titles: pa.Array | pa.ChunkedArray) -> Tokens:
     latin = ~is_cjk & ~is_code & ~is_qty
     words = pc.if_else(pa.array(latin), pc.utf8_slice_codeunits(flat, 0, STEM), flat)
     cjk_rows = np.flatnonzero(is_cjk)
-    grams, gram_parents = _bigrams(words.take(pa.array(cjk_rows)), parents[cjk_rows])
+    runs = pc.utf8_slice_codeunits(words.take(pa.array(cjk_rows)), 0, MAX_RUN)
+    grams, gram_parents = _bigrams(runs, parents[cjk_rows])
     rest = np.flatnonzero(~is_cjk)
     kinds = np.zeros(len(flat), dtype=np.int8)  # 0 word, 1 code, 2 quantity
     kinds[is_code] = 1

@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sentinella import __version__
+from sentinella.compare import CompareSummary, run_compare
 from sentinella.credit import CreditSummary, run_credit
 from sentinella.pyramid import PyramidSummary, render_report, run_pyramid
 from sentinella.rings import RingsSummary, run_rings
@@ -35,6 +36,7 @@ class DemoResult:
     scores: list[Score]
     report: Path
     seconds: dict[str, float] = field(default_factory=dict)
+    compare: CompareSummary | None = None
 
 
 def run_demo(
@@ -65,13 +67,17 @@ def run_demo(
         credit = run_credit(store.backend)  # after rings: brushing orders are removed from credit
         report("credit", 1, 1)
         seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
+        report("compare", 0, 1)
+        compared = run_compare(store.backend)  # after credit: offers are ranked by credit
+        report("compare", 1, 1)
+        seconds["compare"], clock = time.perf_counter() - clock, time.perf_counter()
         scores = score_all(store.backend, case / "truth")
         evidence = _evidence_reports(store, out / "evidence", str(db))
         html = _render(world, ingested, pyramid, rings, credit, scores, evidence, out)
     target = out / "report.html"
     target.write_text(html, encoding="utf-8")
     seconds["report"] = time.perf_counter() - clock
-    return DemoResult(out, world, ingested, pyramid, rings, credit, scores, target, seconds)
+    return DemoResult(out, world, ingested, pyramid, rings, credit, scores, target, seconds, compared)
 
 
 def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, str]]:

@@ -122,6 +122,7 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
 
 
 def score_all(backend: Backend, truth: Path) -> list[Score]:
+    from ._scoring_compare import score_compare
     from ._scoring_credit import score_credit
     from ._scoring_rings import score_rings
 
@@ -130,4 +131,6 @@ def score_all(backend: Backend, truth: Path) -> list[Score]:
         scores.extend(score_rings(backend, truth))
     if backend.table_exists("credit_merchants"):
         scores.extend(score_credit(backend, truth))
+    if backend.table_exists("product_clusters"):
+        scores.extend(score_compare(backend, truth))
     return scores
