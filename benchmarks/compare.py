@@ -34,7 +34,7 @@ from sentinella.synth._catalog import LANGS, build_catalog
 from sentinella.synth._goods_text import MARKETING_WORDS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests" / "compare"))
-from compare_helpers import pairwise_f1  # noqa: E402
+from compare_helpers import pairwise_f1
 
 
 def listings(n: int, products: int, seed: int) -> tuple[pa.Table, np.ndarray]:
@@ -50,7 +50,9 @@ def listings(n: int, products: int, seed: int) -> tuple[pa.Table, np.ndarray]:
     titles = catalog.compose_titles(rng, product, lang, prefix, suffix)
     gtin = pc.if_else(pa.array(rng.random(n) < 0.5), catalog.gtins(product), pa.scalar(None, pa.string()))
     price = np.round(catalog.price_cny[product] * np.exp(rng.normal(0, 0.08, n)), 2)
-    ids = pc.binary_join_element_wise("L", pc.utf8_lpad(pc.cast(pa.array(np.arange(n)), pa.string()), 9, "0"), "")
+    ids = pc.binary_join_element_wise(
+        "L", pc.utf8_lpad(pc.cast(pa.array(np.arange(n)), pa.string()), 9, "0"), ""
+    )
     merchants = pc.binary_join_element_wise(
         "S", pc.utf8_lpad(pc.cast(pa.array(rng.integers(0, max(1, n // 20), n)), pa.string()), 7, "0"), ""
     )
@@ -68,14 +70,19 @@ def listings(n: int, products: int, seed: int) -> tuple[pa.Table, np.ndarray]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--listings", type=int, default=1_000_000)
     parser.add_argument("--products", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
     clock = time.perf_counter()
     table, truth = listings(args.listings, args.products, args.seed)
-    print(f"{args.listings:,} listings of {args.products:,} products drawn in {time.perf_counter() - clock:.1f} s")
+    print(
+        f"{args.listings:,} listings of {args.products:,} products drawn "
+        f"in {time.perf_counter() - clock:.1f} s"
+    )
     with tempfile.TemporaryDirectory() as folder:
         store = Store.open(Path(folder) / "bench.duckdb")
         store.backend.register_arrow("bench_listings", table)
@@ -85,7 +92,10 @@ def main() -> None:
         )
         store.backend.unregister("bench_listings")
         load = os.getloadavg()
-        print(f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores, shared with other work)")
+        print(
+            f"load average before: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
+            "(2 cores, shared with other work)"
+        )
 
         clock = time.perf_counter()
         store.connection.execute(
@@ -106,12 +116,20 @@ def main() -> None:
         load = os.getloadavg()
         print(f"load average after:  {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
         p, r, f = score("peer_products")
-        print(f"peer  DuckDB exact-title grouping: {peer_seconds:8.1f} s   pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        print(
+            f"peer  DuckDB exact-title grouping: {peer_seconds:8.1f} s   "
+            f"pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}"
+        )
         p, r, f = score("product_clusters")
-        print(f"sentinella run_compare:            {ours_seconds:8.1f} s   pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}")
+        print(
+            f"sentinella run_compare:            {ours_seconds:8.1f} s   "
+            f"pairwise P {p:.3f} R {r:.3f} F1 {f:.3f}"
+        )
         print(f"  ratio sentinella / peer: {ours_seconds / peer_seconds:.1f}x; steps: {summary.timings}")
-        print(f"  {summary.products:,} products, {summary.candidate_pairs:,} candidate pairs, "
-              f"{summary.refused_merges:,} merges refused; target 1M listings <= 600 s")
+        print(
+            f"  {summary.products:,} products, {summary.candidate_pairs:,} candidate pairs, "
+            f"{summary.refused_merges:,} merges refused; target 1M listings <= 600 s"
+        )
         store.close()
 
 

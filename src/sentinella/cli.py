@@ -480,7 +480,9 @@ compare_app = typer.Typer(
     no_args_is_help=False,
 )
 app.add_typer(compare_app, name="compare")
-RatesOption = Annotated[Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")]
+RatesOption = Annotated[
+    Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")
+]
 
 
 @compare_app.callback(invoke_without_command=True)
@@ -539,9 +541,21 @@ def compare_listing_command(
         return
     market = "unknown" if result.market_price is None else f"¥{result.market_price:,.2f}"
     console.print(f"{result.listing_id}: {result.title}", highlight=False, soft_wrap=True)
-    console.print(f"product {result.product_id}, market price {market} (median over merchants)", highlight=False)
+    console.print(
+        f"product {result.product_id}, market price {market} (median over merchants)", highlight=False
+    )
     offers = Table(title="Same product at other merchants (best value first)")
-    for column in ("listing", "merchant", "price", "vs market", "credit", "positive", "defect", "days", "value"):
+    for column in (
+        "listing",
+        "merchant",
+        "price",
+        "vs market",
+        "credit",
+        "positive",
+        "defect",
+        "days",
+        "value",
+    ):
         offers.add_column(column, justify="left" if column in ("listing", "merchant", "credit") else "right")
 
     def pct(x: object) -> str:

@@ -9,7 +9,9 @@ import pyarrow as pa
 from sentinella.compare import Matches, match_listings
 
 
-def match(titles: list[str | None], gtins: list[str | None] | None = None, prices: list[float] | None = None) -> Matches:
+def match(
+    titles: list[str | None], gtins: list[str | None] | None = None, prices: list[float] | None = None
+) -> Matches:
     n = len(titles)
     price = np.array(prices if prices is not None else [100.0] * n, dtype=np.float64)
     return match_listings(pa.array(titles, pa.string()), pa.array(gtins or [None] * n, pa.string()), price)

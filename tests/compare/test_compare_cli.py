@@ -29,7 +29,9 @@ def test_compare_on_the_sample_case(tmp_path: Path) -> None:
     assert summary["listings"] > 0 and summary["products"] <= summary["listings"]
     assert not summary["embeddings"]
     text = run("compare", "--db", str(db))
-    assert text.returncode == 0 and "results: product_clusters, product_prices, compare_merchants" in text.stdout
+    assert (
+        text.returncode == 0 and "results: product_clusters, product_prices, compare_merchants" in text.stdout
+    )
     # L001 and L002 share a GTIN: one product, two offers, in the table and in JSON
     shown = run("compare", "listing", "L001", "--db", str(db))
     assert shown.returncode == 0, shown.stderr

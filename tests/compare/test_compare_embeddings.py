@@ -9,8 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from sentinella.compare import EmbeddingsUnavailableError, default_scorer, match_listings
-from sentinella.compare import _embed
+from sentinella.compare import EmbeddingsUnavailableError, _embed, default_scorer, match_listings
 
 
 def test_asking_for_embeddings_without_the_extra_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pyarrow as pa
+from compare_helpers import match, together
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sentinella.compare._kernels import candidate_pairs
+from sentinella.compare._kernels import FEATURES, candidate_pairs
 from sentinella.compare._model import Scorer, fit_logistic
-from sentinella.compare._kernels import FEATURES
-
-from compare_helpers import match, together
 
 
 def test_one_product_in_three_languages_is_one_cluster() -> None:
@@ -57,7 +55,12 @@ def test_other_capacities_of_one_model_line_are_never_merged() -> None:
 
 def test_a_gtin_wins_over_titles() -> None:
     m = match(
-        ["Lumière Hydra Serum 50ml", "精华液 50毫升 保湿", "Lumière Hydra Serum 50ml", "Lumière Hydra Serum 50ml"],
+        [
+            "Lumière Hydra Serum 50ml",
+            "精华液 50毫升 保湿",
+            "Lumière Hydra Serum 50ml",
+            "Lumière Hydra Serum 50ml",
+        ],
         gtins=["6901234567892", "06901234567892", "6901234567908", None],
     )
     assert together(m, 0, 1)  # same GTIN (12 vs 13 digits with a leading zero), unlike titles
@@ -97,7 +100,9 @@ def test_no_listings_give_no_products() -> None:
     st.integers(1, 4),
     st.integers(0, 2**31),
 )
-def test_candidate_pairs_are_exactly_the_window_pairs_within_blocks(keys: list[int], window: int, seed: int) -> None:
+def test_candidate_pairs_are_exactly_the_window_pairs_within_blocks(
+    keys: list[int], window: int, seed: int
+) -> None:
     """Reference: brute force over all pairs of entries of one block within ``window`` sorted places
     (no weak listings here, so the small-block completion adds nothing)."""
     rng = np.random.default_rng(seed)

@@ -57,7 +57,9 @@ def test_formats_and_years_are_not_model_numbers() -> None:
 
 
 def test_gtins_are_normalised_to_fourteen_digits_or_null() -> None:
-    got = normalise_gtin(pa.array(["4905666000004", "0-08148-50000-06", "abc", None, "000", "00000000000000"]))
+    got = normalise_gtin(
+        pa.array(["4905666000004", "0-08148-50000-06", "abc", None, "000", "00000000000000"])
+    )
     assert got.to_pylist() == ["04905666000004", "00081485000006", None, None, None, None]
 
 

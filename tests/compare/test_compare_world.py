@@ -7,14 +7,13 @@ from pathlib import Path
 import numpy as np
 import pyarrow.compute as pc
 import pytest
+from compare_helpers import pairwise_f1
 
 from sentinella.compare import RESULT_TABLES, compare_listing, run_compare
 from sentinella.credit import run_credit
 from sentinella.demo._scoring_compare import score_compare
 from sentinella.store import Store, ingest_case
 from sentinella.synth import generate_world
-
-from compare_helpers import pairwise_f1
 
 
 @pytest.fixture(scope="module")

@@ -76,9 +76,7 @@ def run_compare(
     rates = load_rates(rates_file)
     listings = read_listings(backend, rates)
     clock = lap(timings, "read listings", clock)
-    price = np.asarray(
-        listings.column("price_cny").to_numpy(zero_copy_only=False), dtype=np.float64
-    )
+    price = np.asarray(listings.column("price_cny").to_numpy(zero_copy_only=False), dtype=np.float64)
     vectors = None
     if embeddings:
         from ._embed import embed_titles
@@ -86,7 +84,9 @@ def run_compare(
         vectors = embed_titles(listings.column("title"))
         clock = lap(timings, "embeddings", clock)
     scorer = default_scorer(embeddings=vectors is not None)
-    matches = match_listings(listings.column("title"), listings.column("gtin"), price, embeddings=vectors, scorer=scorer)
+    matches = match_listings(
+        listings.column("title"), listings.column("gtin"), price, embeddings=vectors, scorer=scorer
+    )
     timings.update(matches.timings)
     clock = time.perf_counter()
     clusters = pa.table(
@@ -106,7 +106,9 @@ def run_compare(
                 step="product_clusters",
             )
             clock = lap(timings, "product_clusters", clock)
-            backend.execute(f"CREATE OR REPLACE TABLE product_prices AS {_prices_sql(rates)}", step="product_prices")
+            backend.execute(
+                f"CREATE OR REPLACE TABLE product_prices AS {_prices_sql(rates)}", step="product_prices"
+            )
             clock = lap(timings, "product_prices", clock)
             has_credit = backend.table_exists("credit_merchants")
             has_orders = backend.table_exists("orders")
@@ -183,7 +185,8 @@ def _prices_sql(rates: dict[str, float]) -> str:
         LEFT JOIN market m ON m.product_id = p.product_id
         LEFT JOIN spread s ON s.product_id = p.product_id
         LEFT JOIN trimmed t ON t.product_id = p.product_id
-        GROUP BY p.product_id, m.median_price, t.trimmed_mean, s.p25, s.p75, s.min_price, s.max_price, s.priced
+        GROUP BY p.product_id, m.median_price, t.trimmed_mean, s.p25, s.p75, s.min_price, s.max_price,
+                 s.priced
         ORDER BY p.product_id
     """
 
@@ -244,7 +247,9 @@ def compare_listing(
     ).to_pylist()
     if not head:
         raise UnknownListingError(f"listing {listing_id!r} is not in the comparison results")
-    product_id, title, category, market = (head[0][k] for k in ("product_id", "title", "category", "median_price"))
+    product_id, title, category, market = (
+        head[0][k] for k in ("product_id", "title", "category", "median_price")
+    )
     offers = backend.query(
         f"""SELECT l.listing_id, l.merchant_id, l.title, CAST(l.price AS DOUBLE) AS price, l.currency,
                    round({price}, 2) AS price_cny,

@@ -58,7 +58,8 @@ def merchants_sql(has_credit: bool, has_orders: bool) -> str:
         "FROM orders WHERE completed_at IS NOT NULL AND completed_at >= placed_at "
         "GROUP BY merchant_id) d ON d.merchant_id = m.merchant_id"
         if has_orders
-        else "LEFT JOIN (SELECT CAST(NULL AS VARCHAR) AS merchant_id, CAST(NULL AS BIGINT) AS orders_completed, "
+        else "LEFT JOIN (SELECT CAST(NULL AS VARCHAR) AS merchant_id, "
+        "CAST(NULL AS BIGINT) AS orders_completed, "
         "CAST(NULL AS DOUBLE) AS delivery_days) d ON d.merchant_id = m.merchant_id"
     )
     return (

@@ -34,6 +34,9 @@ FEATURES: tuple[str, ...] = (
     "qty_conflict",
     "price_log_ratio",
     "embedding_cosine",
+    "idf_containment",
+    "number_shared",
+    "number_conflict",
 )
 """The pair features, in column order (``embedding_cosine`` is 0 without the embedding model)."""
 
@@ -174,6 +177,7 @@ def _features(
     qty_value: npt.NDArray[np.float64],
     gtin: npt.NDArray[np.int64],
     log_price: npt.NDArray[np.float64],
+    is_number: npt.NDArray[np.bool_],
     out: npt.NDArray[np.float64],
 ) -> None:  # pragma: no cover - compiled
     for p in range(pairs.shape[0]):
@@ -196,23 +200,53 @@ def _features(
         i, j = indptr[a], indptr[b]
         ei, ej = indptr[a + 1], indptr[b + 1]
         dot = 0.0
+        numbers_a = 0
+        numbers_b = 0
+        numbers_shared = 0
         while i < ei and j < ej:
             if ids[i] == ids[j]:
                 w = idf[ids[i]]
                 dot += w * w
+                if is_number[ids[i]]:
+                    numbers_a += 1
+                    numbers_b += 1
+                    numbers_shared += 1
                 i += 1
                 j += 1
             elif ids[i] < ids[j]:
+                if is_number[ids[i]]:
+                    numbers_a += 1
                 i += 1
             else:
+                if is_number[ids[j]]:
+                    numbers_b += 1
                 j += 1
+        while i < ei:
+            if is_number[ids[i]]:
+                numbers_a += 1
+            i += 1
+        while j < ej:
+            if is_number[ids[j]]:
+                numbers_b += 1
+            j += 1
         if norm[a] > 0 and norm[b] > 0:
             out[p, 5] = dot / (norm[a] * norm[b])
+            out[p, 10] = dot / min(norm[a] * norm[a], norm[b] * norm[b])
+        out[p, 11] = 1.0 if numbers_shared > 0 else 0.0
+        out[p, 12] = 1.0 if numbers_a > 0 and numbers_b > 0 and numbers_shared == 0 else 0.0
         shared, conflict = _qty_compare(qty_indptr, qty_unit, qty_value, a, b)
         out[p, 6] = 1.0 if shared > 0 else 0.0
         out[p, 7] = 1.0 if conflict > 0 else 0.0
         if not (math.isnan(log_price[a]) or math.isnan(log_price[b])):
             out[p, 8] = min(abs(log_price[a] - log_price[b]), 3.0)
+
+
+def number_tokens(tokens: Tokens) -> npt.NDArray[np.bool_]:
+    """Which token ids are plain numbers ("24", "2007", "7.0"): versions, sizes, stages."""
+    import pyarrow.compute as pc
+
+    found = pc.match_substring_regex(tokens.vocabulary, r"^w:\d+(\.\d+)?$")
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.bool_)
 
 
 def idf_weights(tokens: Tokens) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -250,6 +284,7 @@ def pair_features(
         tokens.qty_value,
         gtin_code.astype(np.int64),
         log_price.astype(np.float64),
+        number_tokens(tokens),
         out,
     )
     if embeddings is not None and len(pairs):

@@ -1,10 +1,11 @@
 """The pair scorer: a logistic regression over :data:`FEATURES`, shipped as JSON coefficients.
 
 ``weights.json`` (package data) holds two sets, with and without the embedding feature, and the
-threshold each was chosen with. They were fitted by :func:`fit_logistic` on pairs from generated
-worlds (``benchmarks/matching.py --fit-defaults``), never on labelled user data, so
-``sentinella compare`` needs no training step. GTINs override the score: equal GTINs are the same
-product (1.0), different GTINs are not (0.0).
+threshold each was chosen with. They were fitted once by :func:`fit_logistic` on pairs from
+generated worlds and the train splits of three public product-matching benchmarks
+(``benchmarks/matching.py --fit-defaults``; only the coefficients are shipped), so
+``sentinella compare`` needs no labelled pairs and no training step. GTINs override the score:
+equal GTINs are the same product (1.0), different GTINs are not (0.0).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def fit_logistic(
     *,
     l2: float = 1.0,
     iterations: int = 50,
+    weights: npt.NDArray[np.float64] | None = None,
 ) -> tuple[dict[str, float], float]:
     """L2-regularised logistic regression by Newton's method (IRLS) on the named columns.
 
@@ -78,14 +80,15 @@ def fit_logistic(
     columns = [FEATURES.index(name) for name in names]
     x = np.column_stack([features[:, columns], np.ones(len(features))])
     y = labels.astype(np.float64)
+    sample = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
     w = np.zeros(x.shape[1])
     penalty = np.full(x.shape[1], l2)
     penalty[-1] = 0.0
     for _ in range(iterations):
         z = np.clip(x @ w, -40.0, 40.0)
         p = 1.0 / (1.0 + np.exp(-z))
-        gradient = x.T @ (p - y) + penalty * w
-        hessian = (x * (p * (1.0 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
+        gradient = x.T @ (sample * (p - y)) + penalty * w
+        hessian = (x * (sample * p * (1.0 - p))[:, None]).T @ x + np.diag(penalty + 1e-9)
         step = np.linalg.solve(hessian, gradient)
         w -= step
         if float(np.abs(step).max()) < 1e-8:
@@ -107,9 +110,7 @@ def best_threshold(scores: npt.NDArray[np.float64], labels: npt.NDArray[np.bool_
 
 def write_weights(path: Path, text_only: Scorer, with_embeddings: Scorer) -> None:
     path.write_text(
-        json.dumps(
-            {"text_only": text_only.to_json(), "with_embeddings": with_embeddings.to_json()}, indent=2
-        )
+        json.dumps({"text_only": text_only.to_json(), "with_embeddings": with_embeddings.to_json()}, indent=2)
         + "\n",
         encoding="utf-8",
     )

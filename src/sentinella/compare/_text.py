@@ -40,7 +40,7 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("伏|volt|v", "v"),
     ("gb", "gb"),
     ("tb", "tb"),
-    ("英寸|inch|in|\"", "in"),
+    ('英寸|inch|in|"', "in"),
     ("oz", "oz"),
     ("hz", "hz"),
 )
@@ -84,7 +84,9 @@ def normalise(titles: pa.Array | pa.ChunkedArray) -> pa.Array:
     # Model numbers first, while case still tells them apart: "KR 6778L" (2-4 upper-case letters, a
     # space) and "kr-6778l" (any case, a hyphen) → "kr6778l"; "Vale 800g" stays a quantity.
     text = pc.replace_substring_regex(text, r"(^|[^A-Za-z0-9])([A-Z]{2,4}) (\d{3,}[A-Z]{0,3})\b", r"\1\2\3")
-    text = pc.replace_substring_regex(text, r"(^|[^A-Za-z0-9])([A-Za-z]{1,4})[\-_/.](\d{3,}[A-Za-z]{0,3})\b", r"\1\2\3")
+    text = pc.replace_substring_regex(
+        text, r"(^|[^A-Za-z0-9])([A-Za-z]{1,4})[\-_/.](\d{3,}[A-Za-z]{0,3})\b", r"\1\2\3"
+    )
     text = pc.utf8_lower(text)
     # Space between scripts: "充电头65w" → "充电头 65w", "kairo凯罗" → "kairo 凯罗".
     text = pc.replace_substring_regex(text, rf"([{CJK}])([a-z0-9])", r"\1 \2")
