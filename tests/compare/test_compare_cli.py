@@ -50,11 +50,11 @@ def test_compare_errors_are_one_line(tmp_path: Path) -> None:
     assert unknown.returncode == 2 and "NO-SUCH" in unknown.stderr and "Traceback" not in unknown.stderr
 
 
-def test_compare_without_listings_says_what_is_missing(tmp_path: Path, write_case: object) -> None:
+def test_compare_without_listings_says_what_is_missing(tmp_path: Path) -> None:
     db = tmp_path / "members.duckdb"
     case = tmp_path / "only-members"
     case.mkdir()
     (case / "members.csv").write_text("member_id\nM1\n", encoding="utf-8")
     assert run("ingest", str(case), "--db", str(db)).returncode == 0
     done = run("compare", "--db", str(db))
-    assert done.returncode == 2 and "no listings table" in done.stderr
+    assert done.returncode == 2 and "the store has no listings" in done.stderr

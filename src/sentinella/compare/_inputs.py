@@ -20,9 +20,9 @@ CURRENCY = "CNY"
 
 
 def require_listings(backend: Backend) -> None:
-    if not backend.table_exists("listings"):
+    if not backend.has_rows("listings"):
         raise MissingTableError(
-            "the store has no listings table: ingest a case with listings.csv/.parquet/.jsonl first"
+            "the store has no listings: ingest a case with listings.csv/.parquet/.jsonl first"
         )
 
 
