@@ -91,3 +91,10 @@ def test_hostile_titles_are_cut_not_choked_on() -> None:
     assert t.n == 3
     assert len(t.ids[t.indptr[0] : t.indptr[1]]) <= 40  # bigrams of the first run only
     assert codes_of("\x00\x01 KR-7624A \u202e") == {"c:kr7624a"}
+
+
+def test_quantities_are_spelled_one_way_in_the_token_set() -> None:
+    assert {"q:90ml", "q:100ml"} <= tokens_of("防晒乳 90毫升 100ml")
+    assert {"q:40vol", "q:700ml"} <= tokens_of("Vodka 40% vol 700 ml")
+    assert "q:55in" in tokens_of('TV 55" 4K')
+    assert quantities_of("Power bank 65w 20000mah 10000 mAh") == [10000.0, 20000.0, 65.0]

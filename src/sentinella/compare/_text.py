@@ -35,15 +35,22 @@ UNITS: tuple[tuple[str, str], ...] = (
     ("升|litri|litro|l", "l"),
     ("片装|片|pezzi|pz|pcs|pieces|pack", "pcs"),
     ("粒|capsule|capsules|caps|cps", "caps"),
-    ("% ?vol|度", "vol"),
+    ("vol|度", "vol"),
     ("瓦|watt|w", "w"),
     ("伏|volt|v", "v"),
     ("gb", "gb"),
     ("tb", "tb"),
-    ('英寸|inch|in|"', "in"),
+    ("英寸|inch|in", "in"),
     ("oz", "oz"),
     ("hz", "hz"),
 )
+# Every spelling → its canonical unit; longest first, so "毫升" wins over "升" and "mah" over "m".
+_ALIASES: dict[str, str] = {alias: unit for pattern, unit in UNITS for alias in pattern.split("|")}
+_ALIAS_ALT = "|".join(sorted(_ALIASES, key=len, reverse=True))
+_CANONICAL = sorted(set(_ALIASES.values()))
+_ALIAS_LIST = pa.array(list(_ALIASES), pa.string())
+_ALIAS_UNIT = np.array([_CANONICAL.index(unit) for unit in _ALIASES.values()], dtype=np.int64)
+
 # Tokens that look like model numbers but name a format or a year.
 _NOT_CODES = r"^(\d{3,4}[pik]|\d+(st|nd|rd|th)|(19|20)\d\ds)$"
 STEM = 6
@@ -92,10 +99,14 @@ def normalise(titles: pa.Array | pa.ChunkedArray) -> pa.Array:
     text = pc.replace_substring_regex(text, rf"([{CJK}])([a-z0-9])", r"\1 \2")
     text = pc.replace_substring_regex(text, rf"([a-z])([{CJK}])", r"\1 \2")
     text = pc.replace_substring_regex(text, r"(\d),(\d)", r"\1.\2")
-    # A number with a unit, not glued to letters before it (those are model numbers).
-    for pattern, unit in UNITS:
+    # A number with a unit, not glued to letters before it (those are model numbers), marked
+    # with QTY; the unit is put in canonical form per token. Two passes: a match eats the
+    # character after it, which the next quantity would need as its left edge.
+    text = pc.replace_substring_regex(text, r"(\d) ?% ?vol", r"\1vol ")
+    text = pc.replace_substring_regex(text, r'(\d) ?"', r"\1in ")
+    for _ in range(2):
         text = pc.replace_substring_regex(
-            text, rf"(^|[^a-z0-9.{QTY}])(\d+(?:\.\d+)?) ?(?:{pattern})(?:$|[^a-z0-9])", rf"\1{QTY}\2{unit} "
+            text, rf"(^|[^a-z0-9.{QTY}])(\d+(?:\.\d+)?) ?({_ALIAS_ALT})(?:$|[^a-z0-9])", rf"\1{QTY}\2\3 "
         )
     text = pc.replace_substring_regex(text, r"([a-z0-9])-([a-z0-9])", r"\1\2")
     return text
@@ -140,10 +151,9 @@ def tokenise(titles: pa.Array | pa.ChunkedArray) -> Tokens:
     keep = pc.greater(pc.utf8_length(flat), 0).to_numpy(zero_copy_only=False)
     flat, parents = flat.filter(pa.array(keep)), parents[keep]
 
-    is_cjk = pc.match_substring_regex(flat, rf"[{CJK}]").to_numpy(zero_copy_only=False)
-    unit_alt = "|".join(sorted({u for _, u in UNITS}, key=len, reverse=True))
-    qty_parts = pc.extract_regex(flat, rf"^{QTY}(?P<value>\d+(?:\.\d+)?)(?P<unit>{unit_alt})$")
-    is_qty = pc.is_valid(qty_parts).to_numpy(zero_copy_only=False) & ~is_cjk
+    qty_parts = pc.extract_regex(flat, rf"^{QTY}(?P<value>\d+(?:\.\d+)?)(?P<unit>{_ALIAS_ALT})$")
+    is_qty = pc.is_valid(qty_parts).to_numpy(zero_copy_only=False)
+    is_cjk = pc.match_substring_regex(flat, rf"[{CJK}]").to_numpy(zero_copy_only=False) & ~is_qty
     has_digit = pc.match_substring_regex(flat, r"\d").to_numpy(zero_copy_only=False)
     has_letter = pc.match_substring_regex(flat, r"[a-z]").to_numpy(zero_copy_only=False)
     digits = pc.utf8_length(pc.replace_substring_regex(flat, r"\D", "")).to_numpy(zero_copy_only=False)
@@ -153,6 +163,24 @@ def tokenise(titles: pa.Array | pa.ChunkedArray) -> Tokens:
     # Latin words: cut to STEM letters; CJK runs: bigrams; codes and quantities as they are.
     latin = ~is_cjk & ~is_code & ~is_qty
     words = pc.if_else(pa.array(latin), pc.utf8_slice_codeunits(flat, 0, STEM), flat)
+    # Quantities spelled canonically ("90毫升" and "90 ml" are one token "90ml").
+    canonical = pc.binary_join_element_wise(
+        pc.struct_field(qty_parts, "value"),
+        pa.array(_CANONICAL, pa.string()).take(
+            pa.array(
+                _ALIAS_UNIT[
+                    np.asarray(
+                        pc.fill_null(pc.index_in(pc.struct_field(qty_parts, "unit"), _ALIAS_LIST), 0).to_numpy(
+                            zero_copy_only=False
+                        ),
+                        dtype=np.int64,
+                    )
+                ]
+            )
+        ),
+        "",
+    )
+    words = pc.if_else(pa.array(is_qty), canonical, words)
     cjk_rows = np.flatnonzero(is_cjk)
     runs = pc.utf8_slice_codeunits(words.take(pa.array(cjk_rows)), 0, MAX_RUN)
     grams, gram_parents = _bigrams(runs, parents[cjk_rows])
@@ -187,7 +215,8 @@ def tokenise(titles: pa.Array | pa.ChunkedArray) -> Tokens:
     qty_rows = np.flatnonzero(is_qty)
     parts = qty_parts.filter(pa.array(is_qty))
     units = pc.struct_field(parts, "unit")
-    unit_codes = pc.index_in(units, pa.array(sorted({u for _, u in UNITS}))).to_numpy(zero_copy_only=False)
+    alias_of = pc.index_in(units, _ALIAS_LIST).to_numpy(zero_copy_only=False)
+    unit_codes = _ALIAS_UNIT[np.asarray(alias_of, dtype=np.int64)]
     values = pc.cast(pc.struct_field(parts, "value"), pa.float64()).to_numpy(zero_copy_only=False)
     q_owner = parents[qty_rows]
     order = np.lexsort((values, unit_codes, q_owner))
