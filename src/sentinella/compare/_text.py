@@ -164,21 +164,10 @@ def tokenise(titles: pa.Array | pa.ChunkedArray) -> Tokens:
     latin = ~is_cjk & ~is_code & ~is_qty
     words = pc.if_else(pa.array(latin), pc.utf8_slice_codeunits(flat, 0, STEM), flat)
     # Quantities spelled canonically ("90毫升" and "90 ml" are one token "90ml").
+    unit_of = pc.fill_null(pc.index_in(pc.struct_field(qty_parts, "unit"), _ALIAS_LIST), 0)
+    unit_index = _ALIAS_UNIT[np.asarray(unit_of.to_numpy(zero_copy_only=False), dtype=np.int64)]
     canonical = pc.binary_join_element_wise(
-        pc.struct_field(qty_parts, "value"),
-        pa.array(_CANONICAL, pa.string()).take(
-            pa.array(
-                _ALIAS_UNIT[
-                    np.asarray(
-                        pc.fill_null(pc.index_in(pc.struct_field(qty_parts, "unit"), _ALIAS_LIST), 0).to_numpy(
-                            zero_copy_only=False
-                        ),
-                        dtype=np.int64,
-                    )
-                ]
-            )
-        ),
-        "",
+        pc.struct_field(qty_parts, "value"), pa.array(_CANONICAL, pa.string()).take(pa.array(unit_index)), ""
     )
     words = pc.if_else(pa.array(is_qty), canonical, words)
     cjk_rows = np.flatnonzero(is_cjk)
