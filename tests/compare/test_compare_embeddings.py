@@ -30,7 +30,7 @@ def test_asking_for_embeddings_without_the_extra_is_a_clear_error(monkeypatch: p
 def test_both_scorers_ship_and_differ_in_the_embedding_weight() -> None:
     text, with_e = default_scorer(embeddings=False), default_scorer(embeddings=True)
     assert text.coefficients.get("embedding_cosine", 0.0) == 0.0
-    assert with_e.coefficients["embedding_cosine"] > 0
+    assert with_e.coefficients["embedding_cosine"] != 0.0  # fitted (see benchmarks/matching.py)
     assert 0 < text.threshold < 1 and 0 < with_e.threshold < 1
 
 
