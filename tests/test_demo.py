@@ -26,6 +26,8 @@ def test_demo_finds_what_was_planted(tmp_path: Path) -> None:
     lookalikes = scores[("rings", "honest look-alike buyers left clean (loyal, family, flash sale)")]
     assert lookalikes.wrong <= 0.01 * lookalikes.planted  # the rings tests' tolerance (see rings/)
     assert scores[("credit", "boosted shops marked as brushed")].recall == 1.0
+    same_product = scores[("compare", "same-product listing pairs clustered (any language)")]
+    assert same_product.planted > 0 and same_product.recall >= 0.9
     html = result.report.read_text(encoding="utf-8")
     assert "Found vs planted" in html and "Pyramid forensics" in html
     assert (tmp_path / "demo" / "sentinella.duckdb").exists()

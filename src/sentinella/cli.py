@@ -651,6 +651,121 @@ def pyramid_report(
     console.print(f"wrote {out}", markup=False)
 
 
+compare_app = typer.Typer(
+    help="Comparison: the same product across merchants, ranked by a credit-aware value.",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
+app.add_typer(compare_app, name="compare")
+RatesOption = Annotated[
+    Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")
+]
+
+
+@compare_app.callback(invoke_without_command=True)
+def compare(
+    ctx: typer.Context,
+    db: DbOption = Path(DEFAULT_DB),
+    embeddings: Annotated[
+        bool,
+        typer.Option(
+            "--embeddings/--no-embeddings",
+            help="Add sentence-embedding similarity (needs `pip install sentinella[compare]`).",
+        ),
+    ] = False,
+    rates: RatesOption = None,
+    as_json: JsonOption = False,
+    memory_limit: MemoryOption = "",
+    threads: ThreadsOption = 0,
+) -> None:
+    """Match listings into products (any language, model numbers, GTIN) and price each product."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sentinella.compare import RESULT_TABLES as COMPARE_TABLES
+    from sentinella.compare import run_compare
+    from sentinella.money import load_rates
+
+    load_rates(rates)  # checked before the store is opened
+    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+        summary = run_compare(store.backend, embeddings=embeddings, rates_file=rates)
+    if as_json:
+        console.print_json(json.dumps(summary.to_dict()))
+        return
+    for line in summary.lines():
+        console.print(line, markup=False, soft_wrap=True)
+    console.print(f"  results: {', '.join(COMPARE_TABLES)}", markup=False)
+
+
+@compare_app.command("listing")
+def compare_listing_command(
+    listing_id: Annotated[str, typer.Argument(help="The listing to compare.")],
+    db: DbOption = Path(DEFAULT_DB),
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Rows per table.")] = 20,
+    rates: RatesOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Print one listing's comparison: its product at other merchants, and alternatives."""
+    from sentinella.compare import compare_listing
+    from sentinella.money import load_rates
+
+    load_rates(rates)
+    with _open_store(db, read_only=True) as store:
+        result = compare_listing(store.backend, listing_id, limit=limit, rates_file=rates)
+    if as_json:
+        console.print_json(json.dumps(result.to_dict(), default=str))
+        return
+    market = "unknown" if result.market_price is None else f"¥{result.market_price:,.2f}"
+    console.print(f"{result.listing_id}: {result.title}", markup=False, soft_wrap=True)
+    console.print(f"product {result.product_id}, market price {market} (median over merchants)", markup=False)
+    offers = Table(title="Same product at other merchants (best value first)")
+    for column in (
+        "listing",
+        "merchant",
+        "price",
+        "vs market",
+        "credit",
+        "positive",
+        "defect",
+        "days",
+        "value",
+    ):
+        offers.add_column(column, justify="left" if column in ("listing", "merchant", "credit") else "right")
+
+    def pct(x: object) -> str:
+        return "–" if x is None else f"{float(str(x)):.1%}"
+
+    for row in result.offers:
+        offers.add_row(
+            Text(("→ " if row["this_listing"] else "") + str(row["listing_id"])),
+            Text(str(row["merchant_id"])),
+            f"{row['price']:,.2f} {row['currency']}",
+            "–" if row["vs_market_pct"] is None else f"{row['vs_market_pct']:+.1f}%",
+            Text(str(row["level_name"] or "none")),
+            pct(row["positive_rate"]),
+            pct(row["defect_rate"]),
+            "–" if row["delivery_days"] is None else f"{row['delivery_days']:.1f}",
+            ("–" if row["value_cny"] is None else f"¥{row['value_cny']:,.2f}")
+            + ("*" if row["chance_assumed"] else "")
+            + (" ⚠ far below market" if row["below_market"] else ""),
+        )
+    console.print(offers)
+    if result.alternatives:
+        alternatives = Table(title=Text(f"Alternatives in {result.category} at a similar price"))
+        for column in ("product", "title", "merchants", "market", "best value", "best listing"):
+            alternatives.add_column(column)
+        for row in result.alternatives:
+            alternatives.add_row(
+                Text(str(row["product_id"])),
+                Text(str(row["title"])),
+                str(row["merchants"]),
+                "–" if row["median_price"] is None else f"¥{row['median_price']:,.2f}",
+                "–" if row["best_value_cny"] is None else f"¥{row['best_value_cny']:,.2f}",
+                Text(str(row["best_listing"])),
+            )
+        console.print(alternatives)
+    console.print(result.explanation + " (* = assumed)", markup=False, soft_wrap=True)
+
+
 @app.callback(invoke_without_command=True)
 def _root(
     version: Annotated[bool, typer.Option("--version", help="Print the version.")] = False,

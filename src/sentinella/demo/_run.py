@@ -12,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from sentinella import __version__
+from sentinella.compare import CompareSummary, run_compare
 from sentinella.credit import CreditSummary, run_credit
 from sentinella.provenance import ProvenanceSummary, run_provenance
 from sentinella.pyramid import PyramidSummary, render_report, run_pyramid
@@ -38,6 +39,7 @@ class DemoResult:
     scores: list[Score]
     report: Path
     seconds: dict[str, float] = field(default_factory=dict)
+    compare: CompareSummary | None = None
 
 
 def run_demo(
@@ -68,6 +70,10 @@ def run_demo(
         credit = run_credit(store.backend)  # after rings: brushing orders are removed from credit
         report("credit", 1, 1)
         seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
+        report("compare", 0, 1)
+        compared = run_compare(store.backend)  # after credit: offers are ranked by credit
+        report("compare", 1, 1)
+        seconds["compare"], clock = time.perf_counter() - clock, time.perf_counter()
         provenance = None
         if media:
             provenance = run_provenance(store.backend, case, progress=report)
@@ -79,7 +85,9 @@ def run_demo(
     target = out / "report.html"
     target.write_text(html, encoding="utf-8")
     seconds["report"] = time.perf_counter() - clock
-    return DemoResult(out, world, ingested, pyramid, rings, credit, provenance, scores, target, seconds)
+    return DemoResult(
+        out, world, ingested, pyramid, rings, credit, provenance, scores, target, seconds, compared
+    )
 
 
 def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, str]]:

@@ -149,6 +149,7 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
 
 
 def score_all(backend: Backend, truth: Path) -> list[Score]:
+    from ._scoring_compare import score_compare
     from ._scoring_credit import score_credit
     from ._scoring_provenance import score_provenance
     from ._scoring_rings import score_rings
@@ -160,4 +161,6 @@ def score_all(backend: Backend, truth: Path) -> list[Score]:
         scores.extend(score_credit(backend, truth))
     if backend.table_exists("provenance_findings"):
         scores.extend(score_provenance(backend, truth))
+    if backend.table_exists("product_clusters"):
+        scores.extend(score_compare(backend, truth))
     return scores
