@@ -378,7 +378,7 @@ def serve(
 
 @rules_app.command("backtest")
 def rules_backtest(
-    rules_file: Annotated[Path, typer.Argument(help="TOML file of [[rule]] and [[list]].")],
+    rules_file: Annotated[Path, typer.Argument(help="TOML file of \\[\\[rule]] and \\[\\[list]] tables.")],
     db: DbOption = Path(DEFAULT_DB),
     truth: Annotated[
         Path | None, typer.Option("--truth", help="A generated world's truth/ folder, to count planted hits.")
@@ -412,7 +412,7 @@ def rules_backtest(
 
 @rules_app.command("apply")
 def rules_apply(
-    rules_file: Annotated[Path, typer.Argument(help="TOML file of [[rule]] and [[list]].")],
+    rules_file: Annotated[Path, typer.Argument(help="TOML file of \\[\\[rule]] and \\[\\[list]] tables.")],
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
 ) -> None:

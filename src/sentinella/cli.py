@@ -566,7 +566,7 @@ def pyramid(
         list[str] | None,
         typer.Option(
             "--repeat-offender",
-            help="Member sanctioned before for pyramid selling, as MEMBER:criminal[:YYYY-MM-DD] or "
+            help="Member sanctioned before for pyramid selling, as MEMBER:criminal\\[:YYYY-MM-DD] or "
             "MEMBER:administrative:YYYY-MM-DD (2013 Opinion §2(四); repeatable).",
         ),
     ] = None,
@@ -670,7 +670,7 @@ def compare(
         bool,
         typer.Option(
             "--embeddings/--no-embeddings",
-            help="Add sentence-embedding similarity (needs `pip install sentinella[compare]`).",
+            help="Add sentence-embedding similarity (needs `pip install sentinella\\[compare]`).",
         ),
     ] = False,
     rates: RatesOption = None,

@@ -56,7 +56,14 @@ def test_analyst_routes_answer_from_the_store(client: TestClient, service: Servi
     assert len(nets) == 2 and all(n["is_pyramid"] for n in nets)
     network = client.get(f"/v1/pyramid/networks/{nets[0]['network_id']}", headers=head).json()
     assert network["network"]["network_id"] == nets[0]["network_id"]
-    assert any(f["rule_id"] == "us-ftc-koscot" and f["result"] == "met" for f in network["findings"])
+    stored = service.one(
+        "SELECT count(*) AS n, count(DISTINCT rule_id) AS rules FROM pyramid_findings "
+        "WHERE subject_kind = 'network' AND network_id = ?",
+        [nets[0]["network_id"]],
+    )
+    assert stored is not None and stored["n"] > 0
+    assert len(network["findings"]) == stored["n"]
+    assert len({f["rule_id"] for f in network["findings"]}) == stored["rules"]
     # a deep member's upline leads to the network's root, one sponsor at a time
     deep = service.one(
         "SELECT member_id, level FROM pyramid_members WHERE network_id = ? ORDER BY level DESC LIMIT 1",
