@@ -66,13 +66,6 @@ ExistingFile = {"exists": True, "file_okay": True, "dir_okay": False, "readable"
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    """Print one error line and return the Exit to raise; new code raises a SentinellaError
-    (e.g. ConfigError) instead and lets SentinellaGroup report it."""
-    print_error(message)
-    return typer.Exit(code)
-
-
 @contextmanager
 def _open_store(
     db: Path, *, read_only: bool, create: bool = False, memory_limit: str = "", threads: int = 0
