@@ -64,6 +64,10 @@ MAX_MEMBERS = 100_000_000
 MAX_SEED = 2**63 - 1
 ExistingFile = {"exists": True, "file_okay": True, "dir_okay": False, "readable": True}
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+RatesOption = Annotated[
+    Path | None,
+    typer.Option("--rates", **ExistingFile, help="TOML file of CNY per unit of each currency."),
+]
 
 
 @contextmanager
@@ -563,10 +567,7 @@ def pyramid(
             "MEMBER:administrative:YYYY-MM-DD (2013 Opinion §2(四); repeatable).",
         ),
     ] = None,
-    rates: Annotated[
-        Path | None,
-        typer.Option("--rates", **ExistingFile, help="TOML file of CNY per unit of each currency."),
-    ] = None,
+    rates: RatesOption = None,
     allow_missing_rates: Annotated[
         bool,
         typer.Option(
@@ -650,9 +651,6 @@ compare_app = typer.Typer(
     no_args_is_help=False,
 )
 app.add_typer(compare_app, name="compare")
-RatesOption = Annotated[
-    Path | None, typer.Option("--rates", help="TOML file of CNY per unit of each currency.")
-]
 
 
 @compare_app.callback(invoke_without_command=True)
