@@ -54,4 +54,7 @@ def create_app(service: Service, *, close_on_shutdown: bool = False) -> FastAPI:
 
     app.include_router(_public.router)
     app.include_router(_analyst.router)
+    from sentinella.web import mount_console  # the web console shares this app (kept out of OpenAPI)
+
+    mount_console(app)
     return app
