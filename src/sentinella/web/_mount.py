@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from ._auth import Sessions
+from ._auth import PUBLIC, Sessions
+from ._errors import ConsoleError
 from ._routes import router
-from ._views import HERE, PREFIX
+from ._views import HERE, PREFIX, error_response
 
 # the front-end libraries shipped in static/vendor (from the npm registry), with their licences
 VENDORED = {
@@ -25,6 +26,14 @@ def mount_console(app: FastAPI, sessions: Sessions | None = None) -> None:
     app.state.console_sessions = sessions or Sessions()
     app.mount(f"{PREFIX}/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(router)
+
+    async def on_console_error(request: Request, error: Exception) -> Response:
+        # raised before a view runs (a bad bearer key in ``current_user``)
+        assert isinstance(error, ConsoleError)
+        wants_json = request.url.path.endswith(".json") or request.query_params.get("format") == "json"
+        return error_response(request, error, PUBLIC, wants_json)
+
+    app.add_exception_handler(ConsoleError, on_console_error)
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
