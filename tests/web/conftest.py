@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -13,7 +12,7 @@ from sentinella.api import Service, create_app
 from service_world import World
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def cworld(world: World, tmp_path_factory: pytest.TempPathFactory) -> ConsoleWorld:
     return console_world(world, tmp_path_factory.mktemp("console") / "console.duckdb")
 
@@ -43,9 +42,3 @@ def analyst(app_client: TestClient, cworld: ConsoleWorld) -> TestClient:
     answer = app_client.post("/console/login", data={"key": cworld.analyst}, follow_redirects=False)
     assert answer.status_code == 303
     return app_client
-
-
-def artifacts() -> Path:
-    folder = Path(__file__).resolve().parents[1] / "artifacts"
-    folder.mkdir(exist_ok=True)
-    return folder

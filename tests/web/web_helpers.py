@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from sentinella.api import create_key, revoke_key
 from sentinella.cases import open_case
+from sentinella.compare import run_compare
 from sentinella.rules import apply_rules, parse_rules
 from sentinella.store import Store
 from service_world import World, analysed_copy
@@ -43,6 +51,7 @@ PRIVATE_COLUMNS = ("name", "phone", "id_number", "device_id", "bank_account")
 def console_world(world: World, target: Path) -> ConsoleWorld:
     db = analysed_copy(world, target)
     with Store.open(db) as store:
+        run_compare(store.backend)  # the merchant page's comparison (the shared world has no compare run)
         connection = store.connection
         analyst, _ = create_key(connection, role="analyst", actor="test", label="analyst")
         ingest, _ = create_key(connection, role="ingest", actor="test")
@@ -64,3 +73,66 @@ def console_world(world: World, target: Path) -> ConsoleWorld:
 
 def private_values(connection_rows: list[tuple[object, ...]]) -> set[str]:
     return {str(v) for row in connection_rows for v in row if v is not None and str(v).strip()}
+
+
+def serve(db: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """A real `sentinella serve` on a free loopback port, once it answers /health."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    process = subprocess.Popen(
+        [sys.executable, "-m", "sentinella.cli", "serve", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "SENTINELLA_THREADS": "1"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited: {process.communicate()[1].decode(errors='replace')}")
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return url, process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    process.kill()
+    raise RuntimeError("server did not answer within 60 s")
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def artifacts() -> Path:
+    """tests/artifacts/ (ignored by git): the browser tests' screenshots."""
+    folder = Path(__file__).resolve().parents[1] / "artifacts"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+class Needles:
+    """Find any of many private values in a text fast: by their first three characters, then in full."""
+
+    def __init__(self, values: set[str]) -> None:
+        self.by_head: dict[str, list[str]] = {}
+        self.short = {v for v in values if len(v) < 3}
+        for value in values:
+            if len(value) >= 3:
+                self.by_head.setdefault(value[:3], []).append(value)
+
+    def __len__(self) -> int:
+        return len(self.short) + sum(len(v) for v in self.by_head.values())
+
+    def found(self, text: str) -> list[str]:
+        hits = [value for value in self.short if value in text]
+        for i in range(len(text) - 2):
+            for value in self.by_head.get(text[i : i + 3], ()):
+                if text.startswith(value, i):
+                    hits.append(value)
+        return hits

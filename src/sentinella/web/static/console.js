@@ -124,7 +124,7 @@
             var id = "m:" + c.member_id;
             if (!cy.getElementById(id).length) {
               cy.add({ group: "nodes", classes: Number(c.net_income) < 0 ? "losing" : "",
-                       data: { id: id, kind: "member", member_id: c.member_id, level: c.level,
+                       data: { id: id, kind: "member", member_id: c.member_id, level: c.level, downline: c.downline,
                                label: c.member_id + "\n↓" + c.downline } });
             }
             cy.add({ group: "edges", data: { source: parentId, target: id } });
