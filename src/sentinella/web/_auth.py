@@ -28,6 +28,11 @@ COOKIE = "sentinella_session"
 LIFETIME = 8 * 3600  # seconds a session lasts
 
 
+def _same(a: str, b: str) -> bool:
+    """Constant-time comparison of any two texts (compare_digest refuses non-ASCII str)."""
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
+
+
 @dataclass(frozen=True)
 class User:
     """Who is looking: a key's ID and role, or the public (no key)."""
@@ -56,7 +61,7 @@ class Sessions:
         self.lifetime = lifetime
 
     def _sign(self, payload: str) -> str:
-        return hmac.new(self._secret, payload.encode("ascii"), hashlib.sha256).hexdigest()
+        return hmac.new(self._secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 
     def issue(self, key_id: str, role: str, now: float | None = None) -> str:
         body = json.dumps(
@@ -68,7 +73,7 @@ class Sessions:
     def read(self, cookie: str, now: float | None = None) -> tuple[str, str] | None:
         """(key ID, role) of a well-signed, unexpired cookie; None otherwise."""
         payload, _, signature = cookie.partition(".")
-        if not payload or len(cookie) > 1000 or not hmac.compare_digest(self._sign(payload), signature):
+        if not payload or len(cookie) > 1000 or not _same(self._sign(payload), signature):
             return None
         try:
             body = json.loads(base64.urlsafe_b64decode(payload.encode("ascii")))
@@ -121,5 +126,5 @@ def check_csrf(request: Request, user: User, token: str | None) -> None:
         if request.headers.get("authorization") and user.key_id:
             return  # a bearer key is not sent by a browser on its own: no cross-site risk
         raise ConsoleAuthError(401, "log in first")
-    if not presented or not hmac.compare_digest(presented, sessions_of(request).csrf(user.session)):
+    if not presented or not _same(presented, sessions_of(request).csrf(user.session)):
         raise ConsoleAuthError(403, "the form's security token is missing or stale: reload the page")

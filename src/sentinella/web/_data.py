@@ -308,28 +308,37 @@ def network_page(service: Service, network_id: str) -> dict[str, Any]:
     }
 
 
-_NODE = "SELECT p.member_id, p.level, p.direct_recruits, p.downline, p.net_income FROM pyramid_members p"
+_NODE = "p.member_id, p.level, p.direct_recruits, p.downline, p.net_income"
 
 
 def network_children(
     service: Service, network_id: str, *, level: int | None, member: str | None, offset: int
 ) -> dict[str, Any]:
-    """At most ``CHILDREN_LIMIT`` members: those on one level, or one member's direct recruits."""
+    """At most ``CHILDREN_LIMIT`` members: those on one level, or one member's direct recruits.
+
+    One query: the total rides along as a window count, computed before the LIMIT.
+    """
     if _missing(service, "pyramid_members"):
         raise ConsoleError(404, "pyramid has not been run on this store")
     if (level is None) == (member is None):
         raise ConsoleError(422, "give either level or member")
     if member is not None:
-        where = "p.network_id = ? AND m.sponsor_id = ?"
-        params: list[Any] = [network_id, member]
-        source = f"{_NODE} JOIN members m ON m.member_id = p.member_id"
+        # the recruits first (a filter on members), then their figures: no join of two whole tables
+        source = (
+            "(SELECT member_id FROM members WHERE sponsor_id = ?) r "
+            "JOIN pyramid_members p ON p.member_id = r.member_id WHERE p.network_id = ?"
+        )
+        params: list[Any] = [member, network_id]
     else:
-        where, params, source = "p.network_id = ? AND p.level = ?", [network_id, level], _NODE
-    total = _count(service, f"SELECT count(*) FROM ({source} WHERE {where}) t", params)
+        source, params = "pyramid_members p WHERE p.network_id = ? AND p.level = ?", [network_id, level]
     rows = service.rows(
-        f"{source} WHERE {where} ORDER BY p.downline DESC, p.member_id LIMIT ? OFFSET ?",
+        f"SELECT {_NODE}, count(*) OVER () AS total FROM {source} "
+        "ORDER BY p.downline DESC, p.member_id LIMIT ? OFFSET ?",
         [*params, CHILDREN_LIMIT, offset],
     )
+    total = int(rows[0]["total"]) if rows else _count(service, f"SELECT count(*) FROM {source}", params)
+    for row in rows:
+        del row["total"]
     return {
         "network_id": network_id,
         "parent": {"level": level} if member is None else {"member_id": member},
