@@ -367,3 +367,15 @@ def test_the_consoles_sql_is_portable(
     for sql in own:
         assert not duckdb_only.search(sql), sql
         sqlglot.transpile(sql, read="duckdb", write="spark", unsupported_level=ErrorLevel.RAISE)
+
+
+def test_the_lookup_box_goes_to_the_page_of_that_id(analyst: TestClient, cworld: ConsoleWorld) -> None:
+    answer = analyst.get(
+        "/console/lookup", params={"kind": "network", "id": cworld.network}, follow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["location"] == f"/console/pyramid/{cworld.network}"
+    hostile = analyst.get(
+        "/console/lookup", params={"kind": "case", "id": "../../x?y"}, follow_redirects=False
+    )
+    assert hostile.headers["location"] == "/console/cases/..%2F..%2Fx%3Fy"
+    assert analyst.get("/console/lookup", params={"kind": "file", "id": "x"}).status_code == 422
