@@ -166,7 +166,10 @@ def _member_batch(
     explanation: pa.Array,
     result: pa.Array | str = "met",
 ) -> FindingBatch:
+    named = ctx.members.network_root
     root = ctx.members.forest.root[codes]
+    if named is not None:
+        root = np.where(named[codes] >= 0, named[codes], root)
     return FindingBatch(
         rule,
         profile.id,
