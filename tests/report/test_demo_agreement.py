@@ -8,15 +8,9 @@ store's tables and the world's truth.
 from __future__ import annotations
 
 import duckdb
-import pytest
 from report_helpers import figures, visible_text
 
-from sentinella.demo import DemoResult, run_demo
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoResult:
-    return run_demo(tmp_path_factory.mktemp("demo") / "out", members=1000, seed=5, media=False)
+from sentinella.demo import DemoResult
 
 
 def _store(demo: DemoResult) -> duckdb.DuckDBPyConnection:
