@@ -108,7 +108,6 @@ def test_accounts_of_one_person_are_merged_for_headcounts(tmp_path: Path) -> Non
     assert links == [("id_number",)]
 
 
-
 def test_one_persons_separate_trees_are_one_network(tmp_path: Path) -> None:
     # One person opened x and y (same ID number); neither has a sponsor and each heads 17 people
     # over 3 levels. Opinion §1 ¶2 adds the numbers up: one network of 33 people, not two of 17.
@@ -130,7 +129,6 @@ def test_one_persons_separate_trees_are_one_network(tmp_path: Path) -> None:
     ).fetchone() == (34,)
     network = findings(store, ORGANIZER, "network")["x0_0"]
     assert network["result"] == "met" and "33 people over 3 levels" in str(network["explanation"])
-
 
 
 def test_fees_taken_by_any_account_of_the_top_person_are_the_organizations(tmp_path: Path) -> None:
