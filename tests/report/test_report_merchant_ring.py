@@ -109,7 +109,7 @@ def test_ring_report_puts_the_rings_orders_on_a_timeline(demo: DemoResult, tmp_p
         with pytest.raises(ReportError, match="no ring 'R-none'"):
             ring_report(store.backend, "R-none")
     html = report.html
-    assert f"{members} accounts placed {orders} orders" in html
+    assert f"{members} accounts placed {orders} orders" in html and not EXTERNAL.search(html)
     svg = html.split('class="timeline"')[1].split("</svg>")[0]
     assert svg.count('fill="#c0392b"') == orders  # every ring order is a red dot
     assert len(re.findall(r'font-size="9" text-anchor="end"', svg)) == min(members, 40)  # account rows
