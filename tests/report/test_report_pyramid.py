@@ -170,3 +170,17 @@ def test_cli_writes_html_and_csv(pyramid_store: Store, tmp_path: Path) -> None:
     )
     assert missing.returncode == 2
     assert missing.stderr.strip().splitlines() == ["error: no network 'nobody'; the largest are: x0_0, r0_0"]
+
+
+def test_hostile_ids_are_text_in_the_page_and_the_csv(tmp_path: Path) -> None:
+    top = "<script>alert(1)</script>"
+    sponsors: dict[str, str | None] = {top: None, "=HYPERLINK(1)": top}
+    sponsors.update({f"m{i}": "=HYPERLINK(1)" for i in range(3)})
+    store = Case(fee=10).add(sponsors).store(tmp_path)
+    run_pyramid(store.backend, profiles=["cn"])
+    report = pyramid_report(store.backend, top, stem="hostile")
+    assert top not in report.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in report.html
+    write_report(report, tmp_path / "out" / "hostile.html")
+    with (tmp_path / "out" / "hostile-members.csv").open() as handle:
+        rows = {row["member_id"]: row for row in csv.DictReader(handle)}
+    assert "'=HYPERLINK(1)" in rows and rows["m0"]["sponsor_id"] == "'=HYPERLINK(1)"
