@@ -127,6 +127,9 @@ def test_one_persons_separate_trees_are_one_network(tmp_path: Path) -> None:
     assert store.connection.execute(
         "SELECT count(*) FROM pyramid_members WHERE in_network AND network_id = 'x0_0'"
     ).fetchone() == (34,)
+    top = findings(store, ORGANIZER)
+    assert top["x0_0"]["figures"]["level_in_network"] == top["y0_0"]["figures"]["level_in_network"] == 1
+    assert top["x0_0"]["figures"]["headcount"] == 33
     network = findings(store, ORGANIZER, "network")["x0_0"]
     assert network["result"] == "met" and "33 people over 3 levels" in str(network["explanation"])
 
