@@ -69,7 +69,9 @@ def test_the_legal_tests_quote_their_text(pyramid_store: Store) -> None:
     for rule in ("cn-2005-regulations-art7", "us-ftc-koscot", "eu-ucpd-annex1-14"):
         assert rule in html
         assert legal_texts()[rule]["heading"] in html
-    assert "sentinella report pyramid x0_0" in html  # how to reproduce it
+    # how to reproduce it, with the profiles of the run
+    assert "sentinella pyramid --db sentinella.duckdb --profile cn --profile us --profile eu" in html
+    assert "sentinella report pyramid x0_0" in html
 
 
 def test_a_network_that_is_no_pyramid_is_reported_as_such(pyramid_store: Store) -> None:

@@ -140,7 +140,8 @@ def _reproduce(backend: Backend, network_id: str, store: str, out: str) -> list[
     profiles = ""
     if run is not None:
         try:
-            profiles = " ".join(f"--profile {p['source']}" for p in json.loads(run["profiles"]))
+            sources = [str(p["source"]).removeprefix("bundled:") for p in json.loads(run["profiles"])]
+            profiles = " ".join(f"--profile {source}" for source in sources)
         except (ValueError, KeyError, TypeError):
             profiles = ""
     db = store or "sentinella.duckdb"
