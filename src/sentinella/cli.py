@@ -622,8 +622,8 @@ def pyramid(
 @pyramid_app.command("report")
 def pyramid_report(
     ctx: typer.Context,
-    network: Annotated[str, typer.Option("--network", help="The network (its leader's member_id).")],
-    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    network: Annotated[str, typer.Option("--network", help="The network (its network_id).")],
+    out: Annotated[Path, typer.Option("--out", help="Report file to write: .html or .pdf.")],
     db: Annotated[
         Path | None,
         typer.Option(
@@ -631,18 +631,14 @@ def pyramid_report(
         ),
     ] = None,
 ) -> None:
-    """Write the evidence report of one network as HTML (print it to PDF from a browser)."""
-    from sentinella.pyramid import render_report
+    """The evidence report of one network (same as `sentinella report pyramid NETWORK`)."""
+    from sentinella._report_cli import write
 
     if db is None:  # `pyramid --db X report ...`: the group parsed --db (or SENTINELLA_DB, or the default)
         db = Path(ctx.parent.params["db"]) if ctx.parent is not None else Path(DEFAULT_DB)
     if out.is_dir():
-        raise ConfigError(f"--out {out}: is a folder; give an HTML file name")
-    with _open_store(db, read_only=True) as store:
-        html = render_report(store.backend, network, store_path=str(db))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(html, encoding="utf-8")
-    console.print(f"wrote {out}", markup=False)
+        raise ConfigError(f"--out {out}: is a folder; give an HTML or PDF file name")
+    write("pyramid", network, db, out, stem=out.stem)
 
 
 compare_app = typer.Typer(
@@ -775,6 +771,10 @@ def _root(
 from sentinella._service_cli import register as _register_service  # noqa: E402
 
 _register_service(app)  # risk, cases, keys, serve
+
+from sentinella._report_cli import register as _register_report  # noqa: E402
+
+_register_report(app)  # report pyramid|merchant|ring
 
 
 def main() -> None:

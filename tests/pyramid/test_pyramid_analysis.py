@@ -108,6 +108,44 @@ def test_accounts_of_one_person_are_merged_for_headcounts(tmp_path: Path) -> Non
     assert links == [("id_number",)]
 
 
+def test_one_persons_separate_trees_are_one_network(tmp_path: Path) -> None:
+    # One person opened x and y (same ID number); neither has a sponsor and each heads 17 people
+    # over 3 levels. Opinion §1 ¶2 adds the numbers up: one network of 33 people, not two of 17.
+    case = Case(fee=100).add(layered("x", [1, 4, 12])).add(layered("y", [1, 4, 12]))
+    case.id_numbers = {"x0_0": "ID-1", "y0_0": "ID-1"}
+    case.phones = {"x1_0": "555", "y1_0": "555"}  # a shared phone merges nothing
+    store = case.store(tmp_path)
+    run_pyramid(store.backend, profiles=["cn"])
+    rows = store.connection.execute(
+        "SELECT network_id, members, persons, levels, is_pyramid FROM pyramid_networks"
+    ).fetchall()
+    assert rows == [("x0_0", 34, 33, 3, True)]
+    networks = store.connection.execute(
+        "SELECT DISTINCT network_id, level FROM pyramid_members WHERE member_id IN ('x0_0', 'y0_0')"
+    ).fetchall()
+    assert networks == [("x0_0", 1)]  # both accounts of the top person, at the person's level
+    assert store.connection.execute(
+        "SELECT count(*) FROM pyramid_members WHERE in_network AND network_id = 'x0_0'"
+    ).fetchone() == (34,)
+    top = findings(store, ORGANIZER)
+    assert top["x0_0"]["figures"]["level_in_network"] == top["y0_0"]["figures"]["level_in_network"] == 1
+    assert top["x0_0"]["figures"]["headcount"] == 33
+    network = findings(store, ORGANIZER, "network")["x0_0"]
+    assert network["result"] == "met" and "33 people over 3 levels" in str(network["explanation"])
+
+
+def test_fees_taken_by_any_account_of_the_top_person_are_the_organizations(tmp_path: Path) -> None:
+    # Recruits pay fees to x or y, two accounts of the person at the top: that is the
+    # organization's takings, not pay by headcount to anyone below the top.
+    case = Case(fee=100).add(layered("x", [1, 20])).add(layered("y", [1, 20]))
+    case.id_numbers = {"x0_0": "ID-1", "y0_0": "ID-1"}
+    store = case.store(tmp_path)
+    run_pyramid(store.backend, profiles=["cn"])
+    assert store.connection.execute(
+        "SELECT network_id, persons, entry_consideration, pay_by_headcount FROM pyramid_networks"
+    ).fetchall() == [("x0_0", 41, True, False)]
+
+
 # 39 payers of 64,103 make 2,500,017 in fees (serious); of 64,102, 2,499,978 (not).
 @pytest.mark.parametrize(
     ("size", "fee", "serious"), [(119, 10, False), (120, 10, True), (40, 64_103, True), (40, 64_102, False)]

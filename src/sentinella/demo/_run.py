@@ -15,13 +15,14 @@ from sentinella import __version__
 from sentinella.compare import CompareSummary, run_compare
 from sentinella.credit import CreditSummary, run_credit
 from sentinella.provenance import ProvenanceSummary, run_provenance
-from sentinella.pyramid import PyramidSummary, render_report, run_pyramid
+from sentinella.pyramid import PyramidSummary, run_pyramid
+from sentinella.report import merchant_report, pyramid_report, ring_report, write_report
 from sentinella.rings import RingsSummary, run_rings
 from sentinella.risk import run_risk
 from sentinella.store import IngestReport, Store, ingest_case
 from sentinella.synth import WorldSummary, generate_world
 
-from ._scoring import Score, score_all
+from ._scoring import PyramidTally, Score, pyramid_tally, score_all
 
 Progress = Callable[[str, int, int], None]
 EVIDENCE_REPORTS = 3
@@ -40,6 +41,9 @@ class DemoResult:
     report: Path
     seconds: dict[str, float] = field(default_factory=dict)
     compare: CompareSummary | None = None
+    tally: PyramidTally | None = None
+    evidence: list[tuple[str, str]] = field(default_factory=list)
+    """(what, path relative to ``out``) of every evidence report written."""
 
 
 def run_demo(
@@ -80,30 +84,67 @@ def run_demo(
             seconds["provenance"], clock = time.perf_counter() - clock, time.perf_counter()
         run_risk(store.backend)  # every analysis's findings as one score per member and merchant
         scores = score_all(store.backend, case / "truth")
+        tally = pyramid_tally(store.backend, case / "truth")
         evidence = _evidence_reports(store, out / "evidence", str(db))
-        html = _render(world, ingested, pyramid, rings, credit, scores, evidence, out)
+        html = _render(world, ingested, pyramid, rings, credit, scores, evidence, out, tally)
     target = out / "report.html"
     target.write_text(html, encoding="utf-8")
     seconds["report"] = time.perf_counter() - clock
     return DemoResult(
-        out, world, ingested, pyramid, rings, credit, provenance, scores, target, seconds, compared
+        out,
+        world,
+        ingested,
+        pyramid,
+        rings,
+        credit,
+        provenance,
+        scores,
+        target,
+        seconds,
+        compared,
+        tally,
+        evidence,
     )
 
 
 def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, str]]:
-    """Evidence reports for the largest pyramids, as an investigator would file them."""
+    """Evidence reports as an investigator would file them: the largest pyramids, the merchant
+    with the highest risk and the strongest brushing ring (each HTML with its CSV files)."""
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    rows = store.connection.execute(
-        "SELECT network_id FROM pyramid_networks WHERE is_pyramid ORDER BY members DESC, network_id "
-        f"LIMIT {EVIDENCE_REPORTS}"
-    ).fetchall()
+    connection = store.connection
     written = []
-    for (network_id,) in rows:
-        path = folder / f"network-{network_id}.html"
-        path.write_text(render_report(store.backend, network_id, store_path=db), encoding="utf-8")
-        written.append((network_id, f"evidence/{path.name}"))
+    networks = connection.execute(
+        "SELECT network_id FROM pyramid_networks WHERE is_pyramid ORDER BY persons DESC, members DESC, "
+        f"network_id LIMIT {EVIDENCE_REPORTS}"
+    ).fetchall()
+    for (network_id,) in networks:
+        name = f"network-{network_id}"
+        report = pyramid_report(store.backend, network_id, store_path=db, stem=name, out_name=f"{name}.html")
+        write_report(report, folder / f"{name}.html")
+        written.append((f"network {network_id}", f"evidence/{name}.html"))
+    if store.backend.table_exists("risk_scores"):
+        top = connection.execute(
+            "SELECT subject_id FROM risk_scores WHERE subject_kind = 'merchant' "
+            "ORDER BY score DESC, subject_id LIMIT 1"
+        ).fetchone()
+        if top is not None:
+            name = f"merchant-{top[0]}"
+            report = merchant_report(store.backend, str(top[0]), store_path=db, out_name=f"{name}.html")
+            write_report(report, folder / f"{name}.html")
+            written.append((f"merchant {top[0]} (highest risk)", f"evidence/{name}.html"))
+    if store.backend.table_exists("ring_groups"):
+        ring = connection.execute(
+            "SELECT ring_id FROM ring_groups ORDER BY score DESC, ring_id LIMIT 1"
+        ).fetchone()
+        if ring is not None:
+            name = f"ring-{ring[0]}"
+            report = ring_report(
+                store.backend, str(ring[0]), store_path=db, stem=name, out_name=f"{name}.html"
+            )
+            write_report(report, folder / f"{name}.html")
+            written.append((f"brushing ring {ring[0]} (strongest)", f"evidence/{name}.html"))
     return written
 
 
@@ -116,6 +157,7 @@ def _render(
     scores: list[Score],
     evidence: list[tuple[str, str]],
     out: Path,
+    tally: PyramidTally | None,
 ) -> str:
     environment = Environment(
         loader=PackageLoader("sentinella.demo", "templates"), autoescape=select_autoescape()
@@ -128,6 +170,7 @@ def _render(
         credit=credit,
         scores=scores,
         evidence=evidence,
+        tally=tally,
         out=out,
         version=__version__,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),

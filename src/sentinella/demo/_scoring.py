@@ -95,22 +95,63 @@ def score_ingest(backend: Backend, truth: Path) -> list[Score]:
     ]
 
 
-def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
+@dataclass(frozen=True)
+class PyramidTally:
+    """The pyramid counts every part of the demo prints, from one query, so they agree.
+
+    ``planted`` = ``scored`` + ``silent``: a planted pyramid in which no fee and no commission
+    was ever paid leaves no trace a detector could use, so it is reported and not scored.
+    ``in_store`` = ``found`` + ``wrong``: every pyramid network in the store is either a planted
+    one or a wrong one (look-alikes included).
+    """
+
+    planted: int
+    silent: int
+    scored: int
+    found: int
+    lookalikes: int
+    lookalikes_flagged: int
+    in_store: int
+    wrong: int
+
+
+def pyramid_tally(backend: Backend, truth: Path) -> PyramidTally | None:
+    """Planted pyramid networks against the store's (None: no results or no truth)."""
     if not backend.table_exists("pyramid_networks") or not (truth / "pyramid_networks.parquet").exists():
-        return []
+        return None
     networks = _truth(truth, "pyramid_networks")
-    members = _truth(truth, "pyramid_members")
-    # A planted "pyramid" in which no fee and no commission was ever paid leaves no trace a
-    # detector could use (nobody above the recruits earns anything): it is reported, not scored.
-    pyramids, found, lookalikes, flagged, silent = _one(
+    planted, silent, found, lookalikes, flagged = _one(
         backend,
-        "SELECT count(*) FILTER (WHERE NOT t.legit AND NOT t.silent), "
+        "SELECT count(*) FILTER (WHERE NOT t.legit), count(*) FILTER (WHERE NOT t.legit AND t.silent), "
         "count(*) FILTER (WHERE NOT t.legit AND NOT t.silent AND n.is_pyramid), "
-        "count(*) FILTER (WHERE t.legit), count(*) FILTER (WHERE t.legit AND n.is_pyramid), "
-        "count(*) FILTER (WHERE NOT t.legit AND t.silent) "
+        "count(*) FILTER (WHERE t.legit), count(*) FILTER (WHERE t.legit AND n.is_pyramid) "
         "FROM (SELECT *, fees_total = 0 AND commissions_total = 0 AS silent "
         f"FROM {networks}) t LEFT JOIN pyramid_networks n ON n.network_id = t.root_member_id",
     )
+    in_store, wrong = _one(
+        backend,
+        "SELECT count(*), count(*) FILTER (WHERE t.root_member_id IS NULL OR t.legit) "
+        f"FROM pyramid_networks n LEFT JOIN {networks} t ON t.root_member_id = n.network_id "
+        "WHERE n.is_pyramid",
+    )
+    return PyramidTally(
+        int(planted),
+        int(silent),
+        int(planted) - int(silent),
+        int(found),
+        int(lookalikes),
+        int(flagged),
+        int(in_store),
+        int(wrong),
+    )
+
+
+def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
+    tally = pyramid_tally(backend, truth)
+    if tally is None:
+        return []
+    networks = _truth(truth, "pyramid_networks")
+    members = _truth(truth, "pyramid_members")
     organizer_rule = "cn-2013-opinions-s1"
     planted, caught = _one(
         backend,
@@ -138,11 +179,13 @@ def score_pyramid(backend: Backend, truth: Path) -> list[Score]:
         Score(
             "pyramid",
             "pyramid networks",
-            pyramids,
-            found,
-            flagged,
-            f"{lookalikes} look-alikes, {flagged} flagged"
-            + (f"; {silent} planted without any fee or commission left out" if silent else ""),
+            tally.scored,
+            tally.found,
+            tally.wrong,
+            f"{tally.planted} planted"
+            + (f", {tally.silent} without any fee or commission left out" if tally.silent else "")
+            + f"; {tally.in_store} in the store; {tally.lookalikes} look-alikes, "
+            + f"{tally.lookalikes_flagged} flagged",
         ),
         Score("pyramid", "organizers and leaders (§1)", planted, caught, extra + lookalike_members),
     ]

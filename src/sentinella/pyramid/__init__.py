@@ -1,8 +1,8 @@
 """Pyramid-selling forensics (PRODUCT.md §3): recruitment forest, metrics, legal tests.
 
 ``run_pyramid`` reads the store, writes the ``pyramid_*`` result tables and returns a summary;
-``render_report`` turns one network into an evidence report. The array kernels live in
-:mod:`sentinella.pyramid.kernels`.
+``render_report`` turns one network into an evidence report (made by ``sentinella.report``).
+The array kernels live in :mod:`sentinella.pyramid.kernels`.
 """
 
 from __future__ import annotations

@@ -270,11 +270,16 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
     else:
         shared = np.bincount(members.person, minlength=n)[members.person] > 1
         id_column("person", members.person, shared, "p")
-    id_column("network", forest.root, members.in_network, "r")
+    named = members.network_root if members.network_root is not None else forest.root
+    id_column("network", named, members.in_network, "r")
     sql["in_network"] = "f.network_code IS NOT NULL" if "network_code" in stored else "FALSE"
     column("participant", members.participant, "FALSE")
     integer = "CAST(0 AS INTEGER)" if small is np.int32 else "CAST(0 AS BIGINT)"
-    for name in ("level", "direct_recruits", "downline", "depth_below"):
+    legal = members.legal_persons
+    # a person's accounts share the person's level (the person forest's), as the legal counts do
+    level = forest.level if legal is None or legal.root is None else legal.level[legal.node]
+    column("level", level, integer, small)
+    for name in ("direct_recruits", "downline", "depth_below"):
         column(name, getattr(forest, name), integer, small)
     sql["legal_headcount"] = f"{sql['downline']} + 1"
     sql["legal_levels"] = f"{sql['depth_below']} + 1"

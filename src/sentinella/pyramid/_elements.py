@@ -89,7 +89,10 @@ def measure(
         entry_purchases = bincount_units(index[codes], first_units[codes], k)
     fees_total = totals["fees_total"]
     received = money.get("fees_received")
-    root_fees = received[roots] if received is not None else np.zeros(k, dtype=np.int64)
+    top = networks.top if networks.top.size else roots
+    root_fees = (
+        bincount_units(index[top], received[top], k) if received is not None else np.zeros(k, dtype=np.int64)
+    )
     recruitment_pay = totals["recruitment_rewards"] - root_fees
     min_share = float(evidence["starter_min_share"])
     starter = (starter_buyers >= int(evidence["starter_min_members"])) & (

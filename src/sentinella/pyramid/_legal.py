@@ -166,7 +166,10 @@ def _member_batch(
     explanation: pa.Array,
     result: pa.Array | str = "met",
 ) -> FindingBatch:
+    named = ctx.members.network_root
     root = ctx.members.forest.root[codes]
+    if named is not None:
+        root = np.where(named[codes] >= 0, named[codes], root)
     return FindingBatch(
         rule,
         profile.id,
@@ -282,6 +285,15 @@ def _merge_notes(ctx: Context, codes: NDArray[np.int64], low: int, depth: int) -
     return notes
 
 
+def _levels(m: MemberFigures, codes: NDArray[np.int64]) -> NDArray[Any]:
+    """Members' levels in their network: the person's level when accounts were merged."""
+    persons = m.legal_persons
+    if persons is None:
+        return m.forest.level[codes]
+    out: NDArray[Any] = persons.level[persons.node[codes]]
+    return out
+
+
 def _join_text(*parts: pa.Array) -> pa.Array:
     return pc.binary_join_element_wise(*parts, "")
 
@@ -317,7 +329,7 @@ def china(ctx: Context, profile: Profile) -> list[FindingBatch]:
                     "levels": levels,
                     "downline_accounts": m.forest.downline[codes],
                     "direct_recruits": m.forest.direct_recruits[codes],
-                    "level_in_network": m.forest.level[codes],
+                    "level_in_network": _levels(m, codes),
                     "fees_in_downline": Money(m.units(cur, "fees_in_downline")[codes]),
                 },
                 _join_text(

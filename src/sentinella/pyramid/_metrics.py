@@ -47,6 +47,10 @@ class LegalForest:
     """Per node: downline + 1 (the 2013 Opinions §7 count the organizer and their level)."""
     levels: I64
     tour: Tour | None = None
+    root: I64 | None = None
+    """Per node, the top of its tree (persons merged only)."""
+    first_account: I64 | None = None
+    """Per node, the account it opened first: a person's accounts are named by it."""
 
     def ensure_tour(self) -> Tour:
         if self.tour is None:
@@ -73,6 +77,10 @@ class MemberFigures:
     legal_persons: LegalForest | None
     """The person forest, when accounts were merged (else the account forest is built on demand)."""
     joined: I64
+    network_root: I64 | None = None
+    """Per account, the account that names its network (-1: in none). A network is a tree of the
+    person forest: one person's accounts, and everyone below any of them, are one network
+    (2013 Opinion §1 ¶2: numbers developed in several organizations led by one person add up)."""
     weak_headcount: I64 | None = None
     """Headcounts if accounts sharing only a phone or device were merged too (None: no change)."""
     weak_levels: I64 | None = None
@@ -119,6 +127,8 @@ class NetworkFigures:
     """Per member, the index of their network in ``roots`` (-1: in none)."""
     money: dict[str, dict[str, I64]] = field(default_factory=dict)
     """Per currency, per name: network totals in units."""
+    top: I64 = field(default_factory=lambda: np.zeros(0, np.int64))
+    """Accounts of each network's top person (its roots when no accounts were merged)."""
 
 
 def _zeros(n: int) -> I64:
@@ -196,7 +206,25 @@ def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> Member
     )
     _merge_persons(inputs, figures)
     _departed_leaders(inputs, figures)
+    _network_roots(figures)
     return figures
+
+
+def _network_roots(figures: MemberFigures) -> None:
+    """Name every account's network; with merged persons, by the person forest's tops."""
+    forest = figures.forest
+    legal = figures.legal_persons
+    if legal is None or legal.root is None or legal.first_account is None:
+        figures.network_root = np.where(figures.in_network, forest.root, -1).astype(np.int64)
+        return
+    k = legal.parent.shape[0]
+    has_child = np.zeros(k, dtype=np.bool_)
+    has_child[legal.parent[legal.parent >= 0]] = True
+    node_inside = (legal.parent >= 0) | has_child
+    inside = node_inside[legal.node]
+    figures.in_network = inside
+    top_account = legal.first_account[legal.root]
+    figures.network_root = np.where(inside, top_account[legal.node], -1).astype(np.int64)
 
 
 def _sum_present(money: dict[str, I64], names: tuple[str, ...], n: int) -> I64:
@@ -227,8 +255,8 @@ def _sales_split(
 
 def _person_forest(
     inputs: PyramidInputs, check: SponsorCheck, merge: PersonMerge
-) -> tuple[I64, I64, I64, I64, I64, I64]:
-    """(node per account, parent, joined, level, headcount, levels) over persons.
+) -> tuple[I64, I64, I64, I64, I64, I64, I64, I64]:
+    """(node per account, parent, joined, level, headcount, levels, root, first account) over persons.
 
     A person's sponsor is the sponsor of the account they opened first; their recruits are the
     persons recruited by any of their accounts.
@@ -253,6 +281,8 @@ def _person_forest(
         person_forest.level.astype(np.int64),
         person_forest.legal_headcount.astype(np.int64),
         person_forest.legal_levels.astype(np.int64),
+        person_forest.root.astype(np.int64),
+        first_account,
     )
 
 
@@ -269,12 +299,16 @@ def _merge_persons(inputs: PyramidInputs, figures: MemberFigures) -> None:
         figures.person = strong_merge.person.astype(np.int64)
         strong_persons = strong_merge.n_persons
         if strong_persons < inputs.n:
-            node, parent, joined, level, head, levels = _person_forest(inputs, figures.check, strong_merge)
-            figures.legal_persons = LegalForest(node, parent, joined, level, head, levels)
+            node, parent, joined, level, head, levels, root, first = _person_forest(
+                inputs, figures.check, strong_merge
+            )
+            figures.legal_persons = LegalForest(
+                node, parent, joined, level, head, levels, root=root, first_account=first
+            )
             figures.person_headcount = head[node]
             figures.person_levels = levels[node]
     if merged.n_persons < strong_persons:
-        node, _, _, _, head, levels = _person_forest(inputs, figures.check, merged)
+        node, _, _, _, head, levels, _, _ = _person_forest(inputs, figures.check, merged)
         weak_head, weak_levels = head[node], levels[node]
         same = np.array_equal(weak_head, figures.person_headcount) and np.array_equal(
             weak_levels, figures.person_levels
@@ -334,12 +368,21 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
     n = inputs.n
     forest = members.forest
     inside = members.in_network
-    roots = np.flatnonzero(inside & (members.check.parent < 0))
+    named = members.network_root
+    if named is None:
+        named = np.where(inside, forest.root, -1).astype(np.int64)
+    roots = np.flatnonzero(named == np.arange(n))
     k = roots.size
-    size = forest.downline[roots].astype(np.int64) + 1
     index_of_root = np.full(n, -1, dtype=np.int64)
     index_of_root[roots] = np.arange(k)
-    network = np.where(inside, index_of_root[forest.root], -1)
+    network = np.where(inside, index_of_root[np.maximum(named, 0)], -1)
+    size = np.bincount(network[inside], minlength=k).astype(np.int64)
+    legal = members.legal_persons
+    if legal is not None and legal.root is not None:
+        # the top of a network is a person: every account of theirs takes the top's share
+        top = np.flatnonzero(inside & (legal.node == legal.node[np.maximum(named, 0)]))
+    else:
+        top = roots
 
     def count(flags: NDArray[np.bool_]) -> I64:
         return np.bincount(network[np.flatnonzero(flags & inside)], minlength=k).astype(np.int64)
@@ -392,7 +435,7 @@ def network_figures(inputs: PyramidInputs, members: MemberFigures) -> NetworkFig
         ("team_sales_levels", "max_team_sales_level"),
     ):
         columns[column] = _group_max(network, levels.get(name), k)
-    return NetworkFigures(roots, columns, network, by_currency)
+    return NetworkFigures(roots, columns, network, by_currency, top)
 
 
 def _group_max(network: I64, values: I64 | None, k: int) -> I64:
