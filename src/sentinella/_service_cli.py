@@ -361,7 +361,7 @@ def serve(
     max_body: Annotated[int, typer.Option("--max-body", min=1, help="Largest request body in bytes.")] = 1
     << 20,
 ) -> None:
-    """Serve the REST API (docs at /docs) and the web console (/console/); the server is the store's writer."""
+    """Serve the REST API (docs at /docs) and the web console (/console/); this process is the writer."""
     import uvicorn
 
     from sentinella.api import Service, create_app
