@@ -13,12 +13,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
 from sentinella import __version__
 from sentinella._cli_errors import SentinellaGroup, print_error
+from sentinella._progress import progress_reporter
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
 from sentinella.errors import ConfigError
@@ -85,26 +85,9 @@ def _open_store(
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A Rich progress bar on stderr; callers report (stage, done, total)."""
-    if not enabled:
-        yield lambda stage, done, total: None
-        return
-    with Progress(
-        TextColumn("{task.description:<14}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            key = stage.split(":")[0]
-            if key not in tasks:
-                tasks[key] = bar.add_task(stage, total=max(total, 1))
-            bar.update(tasks[key], completed=done, total=max(total, 1), description=stage)
-
+    """Progress on stderr (sentinella/_progress.py): Rich bars on a terminal, one line per step
+    otherwise; callers report (stage, done, total). Off for --json."""
+    with progress_reporter("auto" if enabled else "off", console=errors) as report:
         yield report
 
 
@@ -159,7 +142,7 @@ def ingest(
         check_encoding(encoding)
     with (
         _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
-        progress_bar(not as_json and sys.stderr.isatty()) as progress,
+        progress_bar(not as_json) as progress,
     ):
         report = ingest_case(
             store, case_dir, identity_salt=salt, encoding=encoding, timezone=timezone, progress=progress
@@ -337,7 +320,7 @@ def generate(
     if file_format not in ("parquet", "csv", "jsonl"):
         raise ConfigError(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
     _check_out_folder(out)
-    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
+    with progress_bar(not as_json) as progress:
         summary = generate_world(
             out,
             members=members,
@@ -382,7 +365,7 @@ def demo(
     console.print(
         f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", markup=False
     )
-    with progress_bar(sys.stderr.isatty()) as progress:
+    with progress_bar(True) as progress:
         result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
     table = Table(title="Found vs planted", title_justify="left")
     for column in ("capability", "what", "planted", "found", "recall", "flagged wrongly"):
@@ -406,8 +389,15 @@ def demo(
     )
 
 
-@app.command()
+rings_app = typer.Typer(
+    help="Brushing and fake-review rings.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(rings_app, name="rings")
+
+
+@rings_app.callback(invoke_without_command=True)
 def rings(
+    ctx: typer.Context,
     db: DbOption = Path(DEFAULT_DB),
     labels: Annotated[
         Path | None,
@@ -420,13 +410,20 @@ def rings(
     threads: ThreadsOption = 0,
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sentinella._results_cli import print_rings_top, rings_top, top_json
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
     from sentinella.rings import run_rings
 
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_rings(store.backend, labels=labels)
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
+        summary = run_rings(store.backend, labels=labels, progress=progress)
+        top = rings_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__, default=str))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
         return
     console.print(
         f"{summary.orders:,} orders scored: {summary.rings:,} rings of {summary.ring_members:,} accounts; "
@@ -435,10 +432,18 @@ def rings(
         markup=False,
     )
     console.print(f"  results: {', '.join(RINGS_TABLES)}", markup=False)
+    print_rings_top(console, top)
 
 
-@app.command()
+credit_app = typer.Typer(
+    help="Merchant credit under Taobao's rules.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(credit_app, name="credit")
+
+
+@credit_app.callback(invoke_without_command=True)
 def credit(
+    ctx: typer.Context,
     db: DbOption = Path(DEFAULT_DB),
     as_of: Annotated[
         str | None,
@@ -463,8 +468,11 @@ def credit(
     threads: ThreadsOption = 0,
 ) -> None:
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
+    if ctx.invoked_subcommand is not None:
+        return
     import datetime as dt
 
+    from sentinella._results_cli import credit_top, print_credit_top, top_json
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
     from sentinella.credit import bundled_text, load_config, run_credit
 
@@ -476,10 +484,14 @@ def credit(
         print(bundled_text(), end="")
         return
     rules = load_config(config)
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_credit(store.backend, as_of=day, config=rules)
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
+        summary = run_credit(store.backend, as_of=day, config=rules, progress=progress)
+        top = credit_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__, default=str))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
         return
     skipped = ", ".join(f"{reason} {count:,}" for reason, count in summary.not_counted.items() if count)
     console.print(
@@ -495,6 +507,7 @@ def credit(
             markup=False,
         )
     console.print(f"  results: {', '.join(CREDIT_TABLES)}", markup=False)
+    print_credit_top(console, top)
 
 
 @app.command()
@@ -516,7 +529,7 @@ def provenance(
 
     with (
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
-        progress_bar(sys.stderr.isatty() and not as_json) as progress,
+        progress_bar(not as_json) as progress,
     ):
         summary = run_provenance(
             store.backend, case, config=ProvenanceConfig(workers=workers), progress=progress
@@ -582,6 +595,7 @@ def pyramid(
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
         return  # a subcommand (report) reads the group's --db from the context
+    from sentinella._results_cli import print_pyramid_top, pyramid_top, top_json
     from sentinella.money import load_rates
     from sentinella.pyramid import RESULT_TABLES as PYRAMID_TABLES
     from sentinella.pyramid import load_profile, parse_offender, run_pyramid
@@ -592,16 +606,21 @@ def pyramid(
     for offender in repeat_offender or ():
         parse_offender(offender)
     load_rates(rates)
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
         summary = run_pyramid(
             store.backend,
             profiles=profiles,
             repeat_offenders=repeat_offender or (),
             rates_file=rates,
             allow_missing_rates=allow_missing_rates,
+            progress=progress,
         )
+        top = pyramid_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}))
         return
     console.print(
         f"{summary.members:,} members, {summary.networks:,} networks of which {summary.pyramids:,} "
@@ -617,6 +636,7 @@ def pyramid(
         f"  money in {summary.currency}; run {summary.run_id} recorded in pyramid_runs", markup=False
     )
     console.print(f"  results: {', '.join(PYRAMID_TABLES)}", markup=False)
+    print_pyramid_top(console, top)
 
 
 @pyramid_app.command("report")
@@ -775,6 +795,12 @@ def _root(
 from sentinella._service_cli import register as _register_service  # noqa: E402
 
 _register_service(app)  # risk, cases, keys, serve
+
+from sentinella._results_cli import add_examples  # noqa: E402
+from sentinella._results_cli import register as _register_results  # noqa: E402
+
+_register_results(app, pyramid_app=pyramid_app, credit_app=credit_app, rings_app=rings_app)
+add_examples(app)  # last: every command's --help ends with an example
 
 
 def main() -> None:

@@ -30,6 +30,15 @@ from __future__ import annotations
 from ._analysis import RESULT_TABLES, CreditSummary, merchant_credit, run_credit
 from ._config import LEVELS, CreditConfig, Level, level_for
 from ._errors import CreditError, MissingTableError
+from ._lookup import (
+    CreditCard,
+    CreditLookupError,
+    DetailedRating,
+    MerchantRow,
+    NotCounted,
+    credit_card,
+    rank_merchants,
+)
 from ._rules import REASONS
 from ._settings import bundled_text, load_config
 
@@ -37,14 +46,21 @@ __all__ = [
     "LEVELS",
     "REASONS",
     "RESULT_TABLES",
+    "CreditCard",
     "CreditConfig",
     "CreditError",
+    "CreditLookupError",
     "CreditSummary",
+    "DetailedRating",
     "Level",
+    "MerchantRow",
     "MissingTableError",
+    "NotCounted",
     "bundled_text",
+    "credit_card",
     "level_for",
     "load_config",
     "merchant_credit",
+    "rank_merchants",
     "run_credit",
 ]

@@ -12,15 +12,23 @@ from ._analysis import RESULT_TABLES, LabelsError, RingsSummary, run_rings
 from ._config import RingsConfig
 from ._fraudar import Block, column_weights, fraudar
 from ._inputs import MissingTableError
+from ._lookup import RingAccount, RingLookupError, RingOrder, RingRow, RingView, list_rings, ring_view
 
 __all__ = [
     "RESULT_TABLES",
     "Block",
     "LabelsError",
     "MissingTableError",
+    "RingAccount",
+    "RingLookupError",
+    "RingOrder",
+    "RingRow",
+    "RingView",
     "RingsConfig",
     "RingsSummary",
     "column_weights",
     "fraudar",
+    "list_rings",
+    "ring_view",
     "run_rings",
 ]
