@@ -790,6 +790,9 @@ def _root(
     if version:
         console.print(f"sentinella {__version__}")
         raise typer.Exit(0)
+    if not console.is_terminal:  # piped or captured: lay tables out for COLUMNS (default 80)
+        columns = os.environ.get("COLUMNS", "")
+        console.width = int(columns) if columns.isdigit() and int(columns) >= 40 else 80
 
 
 from sentinella._service_cli import register as _register_service  # noqa: E402
