@@ -19,6 +19,7 @@ import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
+from typer.models import DefaultPlaceholder
 
 from sentinella._query import dumps
 
@@ -61,15 +62,15 @@ EXAMPLES: dict[str, str] = {
     "cases": "sentinella cases list --db case.duckdb --status open",
     "cases open": "sentinella cases open --from-risk --db case.duckdb",
     "cases list": "sentinella cases list --db case.duckdb --status open",
-    "cases show": "sentinella cases show C000001 --db case.duckdb",
-    "cases update": "sentinella cases update C000001 --status investigating --assignee ana --db case.duckdb",
-    "cases note": 'sentinella cases note C000001 "called the shop" --db case.duckdb',
-    "cases attach": "sentinella cases attach C000001 --table orders --key order_id=O1 --db case.duckdb",
+    "cases show": "sentinella cases show C0000001 --db case.duckdb",
+    "cases update": "sentinella cases update C0000001 --status investigating --assignee ana --db case.duckdb",
+    "cases note": 'sentinella cases note C0000001 "called the shop" --db case.duckdb',
+    "cases attach": "sentinella cases attach C0000001 --table orders --key order_id=O1 --db case.duckdb",
     "cases labels": "sentinella cases labels --out labels.csv --db case.duckdb",
     "keys": "sentinella keys list --db case.duckdb",
     "keys create": "sentinella keys create --role analyst --db case.duckdb",
     "keys list": "sentinella keys list --db case.duckdb",
-    "keys revoke": "sentinella keys revoke K1 --db case.duckdb",
+    "keys revoke": "sentinella keys revoke 3f9a1c2b7d4e --db case.duckdb",
     "rules": "sentinella rules backtest rules.toml --db case.duckdb",
     "rules backtest": "sentinella rules backtest rules.toml --db case.duckdb",
     "rules apply": "sentinella rules apply rules.toml --db case.duckdb",
@@ -94,8 +95,8 @@ def add_examples(app: typer.Typer, prefix: str = "") -> None:
         sub = group.typer_instance
         if sub is None:
             continue
-        if group.epilog is None and sub.info.epilog is None:
-            sub.info.epilog = _epilog(path)
+        if isinstance(group.epilog, DefaultPlaceholder) or group.epilog is None:
+            group.epilog = _epilog(path)  # add_typer's settings win over the sub-app's
         add_examples(sub, f"{path} ")
 
 
