@@ -281,6 +281,62 @@ def top_json(top: dict[str, Any]) -> dict[str, Any]:
     return {key: plain(value) for key, value in top.items()}
 
 
+def demo_payload(result: Any, out: Path) -> dict[str, Any]:
+    """The demo's found-vs-planted figures, timings and where things are: the text and --json."""
+    store = out / "sentinella.duckdb"
+    return {
+        "scores": [
+            {
+                "capability": score.capability,
+                "what": score.what,
+                "planted": score.planted,
+                "found": score.found,
+                "recall": round(score.recall, 4),
+                "flagged_wrongly": score.wrong,
+                "note": score.note,
+            }
+            for score in result.scores
+        ],
+        "seconds": {stage: round(seconds, 2) for stage, seconds in result.seconds.items()},
+        "report": str(result.report),
+        "store": str(store),
+        "next": [
+            f"sentinella pyramid networks {_db_flag(store)}",
+            f"sentinella rings {_db_flag(store)}",
+            f"sentinella serve {_db_flag(store)}",
+        ],
+    }
+
+
+def print_demo(console: Any, payload: dict[str, Any]) -> None:
+    table = _table(
+        "Found vs planted",
+        [
+            ("capability", "id"),
+            ("what", "text"),
+            ("planted", "num"),
+            ("found", "num"),
+            ("recall", "num"),
+            ("wrong", "num"),
+        ],
+    )
+    for score in payload["scores"]:
+        colour = "green" if score["recall"] >= 0.95 else "red"
+        table.add_row(
+            Text(score["capability"]),
+            Text(score["what"]),
+            f"{score['planted']:,}",
+            f"{score['found']:,}",
+            Text(f"{score['recall']:.0%}", style=colour),
+            f"{score['flagged_wrongly']:,}",
+        )
+    console.print(table)
+    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in payload["seconds"].items())
+    console.print(Text(f"done: {timings}"))
+    console.print(Text(f"report: {payload['report']}   store: {payload['store']}"))
+    _next(console, payload["next"])
+
+
 # -- lookups ----------------------------------------------------------------------------------
 def _emit(as_json: bool, value: Any, text: Callable[[Any], None]) -> None:
     from sentinella.cli import console

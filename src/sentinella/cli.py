@@ -244,6 +244,7 @@ def export(
         bool,
         typer.Option("--raw", help="CSV: write text cells as they are, formula-like ones included."),
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a table to a file; the format follows the extension.
 
@@ -253,6 +254,15 @@ def export(
     """
     with _open_store(db, read_only=True) as store:
         written = store.export(table, out, escape_formulas=not raw)
+    if as_json:
+        payload = {
+            "table": table,
+            "out": str(out),
+            "rows": written.rows,
+            "escaped_cells": written.escaped_cells,
+        }
+        console.print_json(json.dumps(payload))
+        return
     console.print(f"wrote {written.rows:,} rows of {table} to {out}", markup=False, soft_wrap=True)
     if written.escaped_cells:
         console.print(
@@ -357,36 +367,24 @@ def demo(
     ] = 20_000,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 42,
     media: Annotated[bool, typer.Option("--media/--no-media")] = True,
+    as_json: JsonOption = False,
 ) -> None:
     """Generate a world, ingest it, run every analysis and show what was found vs planted."""
+    from sentinella._results_cli import demo_payload, print_demo
     from sentinella.demo import run_demo
 
     _check_out_folder(out)
-    console.print(
-        f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", markup=False
-    )
-    with progress_bar(True) as progress:
-        result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
-    table = Table(title="Found vs planted", title_justify="left")
-    for column in ("capability", "what", "planted", "found", "recall", "flagged wrongly"):
-        table.add_column(column, justify="left" if column in ("capability", "what") else "right")
-    for score in result.scores:
-        colour = "green" if score.recall >= 0.95 else "red"
-        table.add_row(
-            Text(score.capability),
-            Text(score.what),
-            f"{score.planted:,}",
-            f"{score.found:,}",
-            f"[{colour}]{score.recall:.0%}[/]",
-            f"{score.wrong:,}",
+    if not as_json:
+        console.print(
+            f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", markup=False
         )
-    console.print(table)
-    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
-    console.print(f"done: {timings}", markup=False)
-    console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", markup=False)
-    console.print(
-        f"serve it: sentinella serve --db {out / 'sentinella.duckdb'}", markup=False, soft_wrap=True
-    )
+    with progress_bar(not as_json) as progress:
+        result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
+    payload = demo_payload(result, out)
+    if as_json:
+        console.print_json(json.dumps(payload))
+    else:
+        print_demo(console, payload)
 
 
 rings_app = typer.Typer(
@@ -650,6 +648,7 @@ def pyramid_report(
             "--db", help="The store (default: the pyramid group's --db, e.g. pyramid --db X report)."
         ),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Write the evidence report of one network as HTML (print it to PDF from a browser)."""
     from sentinella.pyramid import render_report
@@ -662,6 +661,9 @@ def pyramid_report(
         html = render_report(store.backend, network, store_path=str(db))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(html, encoding="utf-8")
+    if as_json:
+        console.print_json(json.dumps({"network": network, "out": str(out), "bytes": len(html.encode())}))
+        return
     console.print(f"wrote {out}", markup=False)
 
 

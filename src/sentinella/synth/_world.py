@@ -176,7 +176,7 @@ def _build_chunk(
     step: Callable[[str, float], None] = lambda name, fraction: None,
 ) -> tuple[dict[str, tuple[pa.Table, np.ndarray]], dict[str, list[pa.Table]]]:
     """One chunk's tables; ``step(name, fraction)`` tells a progress bar how far it has got."""
-    step("members", 0.0)
+    step("accounts", 0.0)
     init_members(chunk)
     nets = plant_networks(chunk, calendar)
     rings = plant_rings(chunk)
