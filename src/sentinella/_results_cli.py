@@ -268,6 +268,137 @@ def print_credit_top(console: Any, top: dict[str, Any]) -> None:
     _next(console, top["next"])
 
 
+# compare, provenance and risk: their result tables are read here (through the engine seam)
+# until those capabilities have lookups of their own.
+def compare_top(backend: Backend, db: Path) -> dict[str, Any]:
+    """Products sold by the most merchants, widest price spread first, with a listing to open."""
+    from sentinella._query import rows
+
+    found = rows(
+        backend,
+        "SELECT p.product_id, p.title, p.merchants, p.currency, p.median_price, p.min_price, p.max_price, "
+        "(SELECT min(c.listing_id) FROM product_clusters c WHERE c.product_id = p.product_id) AS listing_id "
+        "FROM product_prices p WHERE p.merchants > 1 AND p.median_price > 0 "
+        "ORDER BY p.merchants DESC, (p.max_price - p.min_price) / p.median_price DESC, p.product_id "
+        f"LIMIT {TOP}",
+        step="compare: top products",
+    )
+    commands = [
+        f"sentinella compare listing {shlex.quote(str(r['listing_id']))} {_db_flag(db)}" for r in found[:1]
+    ]
+    return {"top": found, "next": commands}
+
+
+def print_compare_top(console: Any, top: dict[str, Any]) -> None:
+    if top["top"]:
+        table = _table(
+            "Products sold by the most merchants",
+            [("product", "text"), ("shops", "num"), ("median", "num"), ("lowest", "num"), ("highest", "num")],
+        )
+        for r in top["top"]:
+            table.add_row(
+                Text(str(r["title"] or r["product_id"])),
+                f"{r['merchants']:,}",
+                *(
+                    f"{r[k]:,.2f}" if r[k] is not None else "–"
+                    for k in ("median_price", "min_price", "max_price")
+                ),
+            )
+        console.print(table)
+    _next(console, top["next"])
+
+
+def provenance_top(backend: Backend, db: Path) -> dict[str, Any]:
+    """Merchants with the most photo and price findings, strong ones first, with their kinds."""
+    from sentinella._query import rows
+
+    if not backend.table_exists("provenance_findings"):
+        return {"top": [], "next": []}
+    found = rows(
+        backend,
+        "SELECT merchant_id, kind, count(*) AS findings, "
+        "sum(CASE WHEN strength = 'strong' THEN 1 ELSE 0 END) AS strong "
+        "FROM provenance_findings WHERE merchant_id IS NOT NULL GROUP BY merchant_id, kind",
+        step="provenance: top merchants",
+    )
+    merchants: dict[str, dict[str, Any]] = {}
+    for r in found:
+        entry = merchants.setdefault(
+            str(r["merchant_id"]),
+            {"merchant_id": str(r["merchant_id"]), "findings": 0, "strong": 0, "kinds": {}},
+        )
+        entry["findings"] += int(r["findings"])
+        entry["strong"] += int(r["strong"])
+        entry["kinds"][str(r["kind"])] = int(r["findings"])
+    ranked = sorted(merchants.values(), key=lambda m: (-m["strong"], -m["findings"], m["merchant_id"]))[:TOP]
+    commands = [f"sentinella credit show {shlex.quote(m['merchant_id'])} {_db_flag(db)}" for m in ranked[:1]]
+    commands.append(f"sentinella export provenance_findings --out findings.csv {_db_flag(db)}")
+    return {"top": ranked, "next": commands}
+
+
+def print_provenance_top(console: Any, top: dict[str, Any]) -> None:
+    if top["top"]:
+        table = _table(
+            "Merchants with the most findings",
+            [("merchant", "id"), ("findings", "num"), ("strong", "num"), ("kinds", "text")],
+        )
+        for m in top["top"]:
+            kinds = ", ".join(
+                f"{k.replace('_', ' ')} {n:,}" for k, n in sorted(m["kinds"].items(), key=lambda x: -x[1])
+            )
+            table.add_row(Text(m["merchant_id"]), f"{m['findings']:,}", f"{m['strong']:,}", Text(kinds))
+        console.print(table)
+    _next(console, top["next"])
+
+
+def risk_top(backend: Backend, db: Path) -> dict[str, Any]:
+    """The riskiest members and merchants, each with its strongest reason."""
+    import json
+
+    from sentinella._query import rows
+
+    top: dict[str, Any] = {}
+    for kind in ("member", "merchant"):
+        found = rows(
+            backend,
+            "SELECT s.subject_id, s.score, s.reasons FROM risk_scores s "
+            "JOIN {p} p ON p.kind = s.subject_kind "
+            f"ORDER BY s.score DESC, s.subject_id LIMIT {TOP}",
+            {"kind": [kind]},
+            step=f"risk: top {kind}s",
+        )
+        top[f"top_{kind}s"] = [
+            {
+                "subject_id": str(r["subject_id"]),
+                "score": float(r["score"]),
+                "reason": (json.loads(r["reasons"]) or [{}])[0].get("detail", ""),
+            }
+            for r in found
+        ]
+    commands = [
+        f"sentinella pyramid member {shlex.quote(m['subject_id'])} {_db_flag(db)}"
+        for m in top["top_members"][:1]
+    ]
+    commands += [
+        f"sentinella credit show {shlex.quote(m['subject_id'])} {_db_flag(db)}"
+        for m in top["top_merchants"][:1]
+    ]
+    commands.append(f"sentinella cases open --from-risk {_db_flag(db)}")
+    return {**top, "next": commands}
+
+
+def print_risk_top(console: Any, top: dict[str, Any]) -> None:
+    for kind in ("members", "merchants"):
+        if top[f"top_{kind}"]:
+            table = _table(
+                f"Riskiest {kind}", [(kind[:-1], "id"), ("score", "num"), ("strongest reason", "text")]
+            )
+            for r in top[f"top_{kind}"]:
+                table.add_row(Text(r["subject_id"]), f"{r['score']:.2f}", Text(r["reason"]))
+            console.print(table)
+    _next(console, top["next"])
+
+
 def top_json(top: dict[str, Any]) -> dict[str, Any]:
     """The top results as JSON-ready values (dataclasses through their ``to_dict``)."""
 

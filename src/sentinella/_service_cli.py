@@ -62,14 +62,18 @@ def risk(
     as_json: JsonOption = False,
 ) -> None:
     """One risk score per member and merchant from the analyses that have run, with reasons."""
-    from sentinella.cli import _open_store, console
+    from sentinella._results_cli import print_risk_top, risk_top
+    from sentinella.cli import _open_store, console, progress_bar
     from sentinella.risk import load_config, run_risk
 
     config = load_config(weights)
-    with _open_store(db, read_only=False) as store:
+    with _open_store(db, read_only=False) as store, progress_bar(not as_json) as progress:
+        progress("risk", 0, 1)
         summary = run_risk(store.backend, config=config)
+        progress("risk", 1, 1)
+        top = risk_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.as_dict()))
+        console.print_json(json.dumps({**summary.as_dict(), **top}))
         return
     used = ", ".join(summary.analyses) or "none"
     console.print(
@@ -82,6 +86,7 @@ def risk(
     for analysis, why in summary.skipped.items():
         console.print(f"  [yellow]skipped[/] {escape(analysis)}: {escape(why)}", highlight=False)
     console.print("  results: risk_scores", highlight=False, markup=False)
+    print_risk_top(console, top)
 
 
 def _print_case(case: dict[str, object]) -> None:

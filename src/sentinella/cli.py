@@ -522,6 +522,7 @@ def provenance(
     threads: ThreadsOption = 0,
 ) -> None:
     """Copied photos, spoofed GPS, edited files, impossible travel and prices far below the market."""
+    from sentinella._results_cli import print_provenance_top, provenance_top, top_json
     from sentinella.provenance import RESULT_TABLES as PROVENANCE_TABLES
     from sentinella.provenance import ProvenanceConfig, run_provenance
 
@@ -532,8 +533,9 @@ def provenance(
         summary = run_provenance(
             store.backend, case, config=ProvenanceConfig(workers=workers), progress=progress
         )
+        top = provenance_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__, default=str))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
         return
     console.print(
         f"{summary.media:,} images: {summary.hashed:,} hashed, {summary.with_exif:,} with EXIF, "
@@ -550,6 +552,7 @@ def provenance(
     for skipped in summary.skipped:
         console.print(f"  skipped: {skipped}", markup=False)
     console.print(f"  results: {', '.join(PROVENANCE_TABLES)}", markup=False)
+    print_provenance_top(console, top)
 
 
 pyramid_app = typer.Typer(
@@ -694,19 +697,27 @@ def compare(
     """Match listings into products (any language, model numbers, GTIN) and price each product."""
     if ctx.invoked_subcommand is not None:
         return
+    from sentinella._results_cli import compare_top, print_compare_top, top_json
     from sentinella.compare import RESULT_TABLES as COMPARE_TABLES
     from sentinella.compare import run_compare
     from sentinella.money import load_rates
 
     load_rates(rates)  # checked before the store is opened
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
+        progress("compare", 0, 1)
         summary = run_compare(store.backend, embeddings=embeddings, rates_file=rates)
+        progress("compare", 1, 1)
+        top = compare_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.to_dict()))
+        console.print_json(json.dumps({**summary.to_dict(), **top_json(top)}))
         return
     for line in summary.lines():
         console.print(line, markup=False, soft_wrap=True)
     console.print(f"  results: {', '.join(COMPARE_TABLES)}", markup=False)
+    print_compare_top(console, top)
 
 
 @compare_app.command("listing")
