@@ -154,6 +154,24 @@ def test_analyses_print_top_results_next_commands_and_progress_lines(world: Worl
     assert_fits(credit.stdout)
     quiet = invoke("credit", "--db", db, "--json")
     assert quiet.stderr == "" and json.loads(quiet.stdout)["penalised"]  # --json: no progress noise
+    risk = json.loads(ok("risk", "--db", db, "--json").stdout)
+    with Store.open(Path(db), read_only=True) as store:
+        riskiest = (
+            store.backend.query(
+                "SELECT subject_id FROM risk_scores WHERE subject_kind = 'merchant' "
+                "ORDER BY score DESC, subject_id LIMIT 5"
+            )
+            .column(0)
+            .to_pylist()
+        )
+    assert [m["subject_id"] for m in risk["top_merchants"]] == riskiest and risk["merchants"] > 0
+    assert "Riskiest merchants" in ok("risk", "--db", db).stdout
+
+
+def test_export_json_counts_the_rows(world: World, tmp_path: Path) -> None:
+    out = tmp_path / "rings.csv"
+    data = json.loads(ok("export", "ring_groups", "--db", str(world.db), "--out", str(out), "--json").stdout)
+    assert data["rows"] == len(out.read_text(encoding="utf-8").splitlines()) - 1 > 0
 
 
 def list_rings_of(db: str) -> list[Any]:
@@ -199,3 +217,14 @@ def test_examples_use_options_their_command_has() -> None:
         known = {opt for param in command.params for opt in param.opts}
         used = {word for word in shlex.split(example) if word.startswith("--")}
         assert used <= known, (example, used - known)
+
+
+def test_every_command_has_json_but_serve() -> None:
+    """Scripts read every result as JSON; `serve` runs a server and prints no result."""
+    lacking = [
+        " ".join(path)
+        for path, command in _commands(get_command(app))
+        if (not hasattr(command, "commands") or command.invoke_without_command)
+        and "--json" not in {opt for param in command.params for opt in param.opts}
+    ]
+    assert lacking == ["serve"]

@@ -65,7 +65,8 @@ EXAMPLES: dict[str, str] = {
     "cases show": "sentinella cases show C0000001 --db case.duckdb",
     "cases update": "sentinella cases update C0000001 --status investigating --assignee ana --db case.duckdb",
     "cases note": 'sentinella cases note C0000001 "called the shop" --db case.duckdb',
-    "cases attach": "sentinella cases attach C0000001 --table orders --key order_id=O1 --db case.duckdb",
+    "cases attach": 'sentinella cases attach C0000001 --table ring_groups --key \'{"ring_id": "R000001"}\' '
+    "--db case.duckdb",
     "cases labels": "sentinella cases labels --out labels.csv --db case.duckdb",
     "keys": "sentinella keys list --db case.duckdb",
     "keys create": "sentinella keys create --role analyst --db case.duckdb",

@@ -3,7 +3,8 @@
 ``run_credit`` reads orders and reviews from the store and writes ``credit_ratings`` (one row
 per review: counted or not, and why) and ``credit_merchants`` (points, level, rates, detailed
 ratings, defect rate, a robust score and an explanation); ``merchant_credit`` reads one
-merchant's row back.
+merchant's row back, ``credit_card`` the card a buyer sees (with what was not counted and why)
+and ``rank_merchants`` the lowest-credit or most-penalised merchants.
 
 ``credit_ratings`` (one row per review written by the as-of date, kept narrow): review_id,
 order_id, counted, reason (an ENUM of ``REASONS``; NULL when counted), points (+1/0/−1 when

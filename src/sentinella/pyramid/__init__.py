@@ -1,7 +1,9 @@
 """Pyramid-selling forensics (PRODUCT.md §3): recruitment forest, metrics, legal tests.
 
 ``run_pyramid`` reads the store, writes the ``pyramid_*`` result tables and returns a summary;
-``render_report`` turns one network into an evidence report. The array kernels live in
+``render_report`` turns one network into an evidence report; ``list_networks`` (largest first,
+with the legal tests each met) and ``member_view`` (upline path, downline by level, findings)
+read the results back for the terminal, the API and the console. The array kernels live in
 :mod:`sentinella.pyramid.kernels`.
 """
 

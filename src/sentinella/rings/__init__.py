@@ -3,7 +3,8 @@
 ``run_rings`` reads orders, reviews, members, ties and payments from the store, scores every
 order and buyer, groups suspicious buyers into rings and writes ``ring_groups``,
 ``ring_members``, ``ring_order_scores`` and ``ring_member_scores``. The credit analysis drops
-orders whose ``flagged`` is true. The FRAUDAR kernel is :func:`fraudar`.
+orders whose ``flagged`` is true. ``list_rings`` and ``ring_view`` (accounts, orders, evidence)
+read the results back. The FRAUDAR kernel is :func:`fraudar`.
 """
 
 from __future__ import annotations
