@@ -23,9 +23,7 @@ NETWORK_SORTS: dict[str, str] = {
     "fees": "fees_total",
     "rewards": "rewards_total",
 }
-# The upline is walked this many sponsor links per query; the downline one level per query,
-# and at most this many levels are listed (the rest are summed from pyramid_members).
-_UPLINE_HOPS = 8
+# At most this many levels of a downline are listed (the rest are counted from pyramid_members).
 DOWNLINE_LEVELS = 30
 
 
@@ -236,86 +234,65 @@ def member_view(backend: Backend, member_id: str) -> MemberView:
 
 
 def _upline(backend: Backend, me: dict[str, Any]) -> tuple[list[UplineStep], str]:
-    """Sponsors from the member up to the network's root, following the links the analysis kept."""
+    """Sponsors from the member up to the network's root, in one recursive query.
+
+    Within a network every sponsor link is one the analysis kept (a link cut to break a cycle
+    makes its member a root), so the walk over ``members.sponsor_id`` is bounded by the member's
+    level and the sponsor ``n`` steps up sits at level ``level - n``.
+    """
     if not me["in_network"]:
         return [], "not in a network"
     if me["member_id"] == me["network_id"]:
         return [], "the network's root: no sponsor"
-    hops = range(1, _UPLINE_HOPS + 1)
-    columns = ", ".join(
-        f"s{i}.member_id AS id{i}, s{i}.level AS level{i}, s{i}.sponsor_cut AS cut{i}, "
-        f"s{i}.sponsor_id AS sponsor{i}"
-        for i in hops
-    )
-    linked = (
-        "(SELECT pm.member_id, pm.level, pm.sponsor_cut, m.sponsor_id FROM pyramid_members pm "
-        "JOIN members m ON m.member_id = pm.member_id)"
-    )
-    joins = " ".join(
-        f"LEFT JOIN {linked} s{i} ON s{i}.member_id = {'p.sponsor' if i == 1 else f's{i - 1}.sponsor_id'}"
-        for i in hops
-    )
-    path: list[UplineStep] = []
-    seen = {str(me["member_id"])}
-    start = one(
+    level = int(me["level"])
+    found = rows(
         backend,
-        "SELECT m.sponsor_id FROM members m JOIN {p} p ON p.id = m.member_id",
-        {"id": [me["member_id"]]},
-        step="pyramid: sponsor",
+        "WITH RECURSIVE up(member_id, sponsor_id, depth) AS ("
+        "SELECT m.member_id, m.sponsor_id, 0 FROM members m JOIN {p} p ON p.id = m.member_id "
+        "UNION ALL SELECT m.member_id, m.sponsor_id, up.depth + 1 FROM up "
+        "JOIN members m ON m.member_id = up.sponsor_id JOIN {p} p ON up.depth < p.hops) "
+        "SELECT member_id, depth FROM up WHERE depth > 0 ORDER BY depth",
+        {"id": [me["member_id"]], "hops": [level - 1]},
+        step="pyramid: upline",
     )
-    sponsor = start["sponsor_id"] if start else None
-    if me["sponsor_cut"]:
-        return [], "sponsor link ignored to break a recruitment cycle (see pyramid_issues)"
-    if sponsor is None:
-        note = "sponsor inferred from commissions (see pyramid_issues)" if me["sponsor_inferred"] else ""
-        return [], note or "no sponsor recorded"
-    while True:
-        found = one(
-            backend, f"SELECT {columns} FROM {{p}} p {joins}", {"sponsor": [sponsor]}, step="pyramid: upline"
-        )
-        if found is None:
-            return path, "upline could not be read"
-        for i in hops:
-            current = found[f"id{i}"]
-            if current is None:
-                return path, f"sponsor {sponsor} is not a member in the store"
-            if current in seen:
-                return path, "the upline runs into a recruitment cycle (see pyramid_issues)"
-            seen.add(str(current))
-            path.append(UplineStep(str(current), found[f"level{i}"]))
-            if current == me["network_id"]:
-                return path, ""
-            if found[f"cut{i}"]:
-                return path, f"{current}'s sponsor link was ignored to break a cycle"
-            sponsor = found[f"sponsor{i}"]
-            if sponsor is None:
-                return path, f"{current} has no sponsor recorded"
+    path = [UplineStep(str(r["member_id"]), level - int(r["depth"])) for r in found]
+    if path and path[-1].member_id == me["network_id"]:
+        return path, ""
+    if me["sponsor_inferred"] or not path:
+        return path, "sponsor inferred from commissions or not recorded (see pyramid_issues)"
+    return path, "the recorded sponsors leave the network here (see pyramid_issues)"
 
 
 def _downline(backend: Backend, me: dict[str, Any]) -> tuple[list[DownlineLevel], str]:
-    """Members by level below the member (accounts, following the sponsor links kept)."""
+    """Members by level below the member (accounts in the member's network), in one query.
+
+    The walk follows ``members.sponsor_id`` down at most ``DOWNLINE_LEVELS`` levels; keeping
+    only members of the same network drops anything past a link cut to break a cycle.
+    """
     if int(me["downline"]) == 0:
         return [], ""
-    frontier = [str(me["member_id"])]
-    levels: list[DownlineLevel] = []
-    listed = 0
-    for below in range(1, DOWNLINE_LEVELS + 1):
-        found = rows(
+    levels = [
+        DownlineLevel(int(r["below"]), int(r["members"]), r["fees_paid"] or Decimal(0))
+        for r in rows(
             backend,
-            "SELECT pm.member_id, pm.fees_paid FROM members m JOIN {p} p ON p.id = m.sponsor_id "
-            "JOIN pyramid_members pm ON pm.member_id = m.member_id WHERE NOT pm.sponsor_cut",
-            {"id": frontier},
+            "WITH RECURSIVE down(member_id, below) AS (SELECT p.id, 0 FROM {p} p "
+            "UNION ALL SELECT m.member_id, down.below + 1 FROM down "
+            "JOIN members m ON m.sponsor_id = down.member_id JOIN {p} p ON down.below < p.levels) "
+            "SELECT d.below, count(*) AS members, sum(pm.fees_paid) AS fees_paid FROM down d "
+            "JOIN pyramid_members pm ON pm.member_id = d.member_id JOIN {p} p ON pm.network_id = p.network "
+            "WHERE d.below > 0 GROUP BY d.below ORDER BY d.below",
+            {
+                "id": [me["member_id"]],
+                "levels": [min(int(me["depth_below"]), DOWNLINE_LEVELS)],
+                "network": [me["network_id"]],
+            },
             step="pyramid: downline",
         )
-        if not found:
-            break
-        fees = sum((r["fees_paid"] for r in found), Decimal(0))
-        levels.append(DownlineLevel(below, len(found), fees))
-        listed += len(found)
-        frontier = [str(r["member_id"]) for r in found]
+    ]
+    listed = sum(level.members for level in levels)
     rest = int(me["downline"]) - listed
     if rest <= 0:
         return levels, ""
-    if len(levels) == DOWNLINE_LEVELS:
+    if int(me["depth_below"]) > DOWNLINE_LEVELS:
         return levels, f"{rest:,} more members further below (down to {int(me['depth_below'])} levels)"
     return levels, f"{rest:,} members joined below through inferred sponsors (see pyramid_issues)"
