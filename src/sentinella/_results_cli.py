@@ -110,7 +110,7 @@ def _pct(value: float | None) -> str:
     return "–" if value is None else f"{value:.1%}"
 
 
-def _table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
+def compact_table(title: str, columns: Sequence[tuple[str, str]]) -> Table:
     """A table whose cells stay on one line (cut with …) unless the column is free text."""
     table = Table(
         title=Text(title), title_justify="left", box=box.SIMPLE_HEAD, show_edge=False, padding=(0, 1, 0, 0)
@@ -149,7 +149,7 @@ def _networks_table(title: str, networks: Sequence[NetworkRow]) -> Table:
     columns = [("network", "id"), ("members", "num"), ("people", "num"), ("levels", "num")]
     currency = networks[0].currency if networks else ""
     columns += [(f"fees {currency}", "num"), *([("pyramid", "id")] if mixed else []), ("tests met", "text")]
-    table = _table(title, columns)
+    table = compact_table(title, columns)
     for n in networks:
         cells: list[str | Text] = [Text(n.network_id), f"{n.members:,}", f"{n.persons:,}", f"{n.levels:,}"]
         cells += [f"{n.fees_total:,.2f}", *(["yes" if n.is_pyramid else "no"] if mixed else [])]
@@ -236,7 +236,7 @@ def credit_top(backend: Backend, db: Path) -> dict[str, Any]:
 
 
 def _merchants_table(title: str, merchants: Sequence[MerchantRow]) -> Table:
-    table = _table(
+    table = compact_table(
         title,
         [
             ("merchant", "id"),
@@ -292,7 +292,7 @@ def compare_top(backend: Backend, db: Path) -> dict[str, Any]:
 
 def print_compare_top(console: Any, top: dict[str, Any]) -> None:
     if top["top"]:
-        table = _table(
+        table = compact_table(
             "Products sold by the most merchants",
             [("product", "text"), ("shops", "num"), ("median", "num"), ("lowest", "num"), ("highest", "num")],
         )
@@ -339,7 +339,7 @@ def provenance_top(backend: Backend, db: Path) -> dict[str, Any]:
 
 def print_provenance_top(console: Any, top: dict[str, Any]) -> None:
     if top["top"]:
-        table = _table(
+        table = compact_table(
             "Merchants with the most findings",
             [("merchant", "id"), ("findings", "num"), ("strong", "num"), ("kinds", "text")],
         )
@@ -391,7 +391,7 @@ def risk_top(backend: Backend, db: Path) -> dict[str, Any]:
 def print_risk_top(console: Any, top: dict[str, Any]) -> None:
     for kind in ("members", "merchants"):
         if top[f"top_{kind}"]:
-            table = _table(
+            table = compact_table(
                 f"Riskiest {kind}", [(kind[:-1], "id"), ("score", "num"), ("strongest reason", "text")]
             )
             for r in top[f"top_{kind}"]:
@@ -441,7 +441,7 @@ def demo_payload(result: Any, out: Path) -> dict[str, Any]:
 
 
 def print_demo(console: Any, payload: dict[str, Any]) -> None:
-    table = _table(
+    table = compact_table(
         "Found vs planted",
         [
             ("capability", "id"),
@@ -564,7 +564,7 @@ def _print_member(console: Any, view: MemberView, db: Path) -> None:
         )
     )
     if view.downline_levels:
-        table = _table(
+        table = compact_table(
             "Downline by level", [("levels below", "num"), ("members", "num"), ("fees paid", "num")]
         )
         for level in view.downline_levels:
@@ -639,7 +639,7 @@ def _print_card(console: Any, card: CreditCard, db: Path) -> None:
     robust = "–" if card.robust_score is None else f"{card.robust_score:.2f} of 5"
     console.print(Text(f"  robust score: {robust} from {card.robust_raters:,} raters"))
     if card.not_counted:
-        table = _table("Not counted", [("reason", "id"), ("ratings", "num"), ("why", "text")])
+        table = compact_table("Not counted", [("reason", "id"), ("ratings", "num"), ("why", "text")])
         for item in card.not_counted:
             table.add_row(Text(item.reason.replace("_", " ")), f"{item.ratings:,}", Text(item.why))
         console.print(table)
@@ -680,7 +680,7 @@ def _print_ring(console: Any, view: RingView, db: Path) -> None:
         )
     )
     console.print(Text(f"  evidence: {ring.evidence}"))
-    table = _table(
+    table = compact_table(
         "Accounts",
         [
             ("member", "id"),
@@ -710,7 +710,7 @@ def _print_ring(console: Any, view: RingView, db: Path) -> None:
         )
     console.print(table)
     if view.orders:
-        orders = _table(
+        orders = compact_table(
             "Flagged orders", [("order", "id"), ("buyer", "id"), ("placed", "id"), ("score", "num")]
         )
         for o in view.orders:

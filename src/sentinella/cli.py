@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 from rich.text import Text
 
 from sentinella import __version__
@@ -158,21 +157,18 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
     for message in report.errors:
         print_error(message)
     if report.tables:
-        table = Table(title=Text(f"Imported {report.case_dir} into {db}"), title_justify="left")
+        from sentinella._results_cli import compact_table
+
         # records = imported + duplicate + conflict + rejected, per file and per table.
-        for column in (
-            "table",
-            "records",
-            "imported",
-            "duplicate",
-            "conflict",
-            "rejected",
-            "cleared",
-            "status",
-        ):
-            table.add_column(
-                column, justify="left" if column in ("table", "status") else "right", overflow="fold"
-            )
+        table = compact_table(
+            f"Imported {report.case_dir} into {db}",
+            [
+                ("table", "text"),
+                *((name, "num") for name in ("records", "imported", "duplicate", "conflict")),
+                *((name, "num") for name in ("rejected", "cleared")),
+                ("status", "id"),
+            ],
+        )
         for t in report.tables:
             colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
             table.add_row(
@@ -224,10 +220,9 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     if as_json:
         console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
         return
-    table = Table(title=Text(str(db)), title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("kind")
+    from sentinella._results_cli import compact_table
+
+    table = compact_table(str(db), [("table", "id"), ("rows", "num"), ("kind", "id")])
     for info in infos:
         table.add_row(Text(info.name), f"{info.rows:,}", info.kind)
     console.print(table)
@@ -740,20 +735,27 @@ def compare_listing_command(
         return
     market = "unknown" if result.market_price is None else f"¥{result.market_price:,.2f}"
     console.print(f"{result.listing_id}: {result.title}", markup=False, soft_wrap=True)
-    console.print(f"product {result.product_id}, market price {market} (median over merchants)", markup=False)
-    offers = Table(title="Same product at other merchants (best value first)")
-    for column in (
-        "listing",
-        "merchant",
-        "price",
-        "vs market",
-        "credit",
-        "positive",
-        "defect",
-        "days",
-        "value",
-    ):
-        offers.add_column(column, justify="left" if column in ("listing", "merchant", "credit") else "right")
+    console.print(
+        f"product {result.product_id}, market price {market} (median over merchants); prices in CNY "
+        "unless marked",
+        markup=False,
+    )
+    from sentinella._results_cli import compact_table
+
+    offers = compact_table(
+        "Same product at other merchants (best value first)",
+        [
+            ("listing", "id"),
+            ("merchant", "id"),
+            ("price", "num"),
+            ("vs mkt", "num"),
+            ("credit", "id"),
+            ("pos.", "num"),
+            ("defect", "num"),
+            ("days", "num"),
+            ("value", "num"),
+        ],
+    )
 
     def pct(x: object) -> str:
         return "–" if x is None else f"{float(str(x)):.1%}"
@@ -762,7 +764,7 @@ def compare_listing_command(
         offers.add_row(
             Text(("→ " if row["this_listing"] else "") + str(row["listing_id"])),
             Text(str(row["merchant_id"])),
-            f"{row['price']:,.2f} {row['currency']}",
+            f"{row['price']:,.2f}" + ("" if row["currency"] == "CNY" else f" {row['currency']}"),
             "–" if row["vs_market_pct"] is None else f"{row['vs_market_pct']:+.1f}%",
             Text(str(row["level_name"] or "none")),
             pct(row["positive_rate"]),
@@ -770,13 +772,23 @@ def compare_listing_command(
             "–" if row["delivery_days"] is None else f"{row['delivery_days']:.1f}",
             ("–" if row["value_cny"] is None else f"¥{row['value_cny']:,.2f}")
             + ("*" if row["chance_assumed"] else "")
-            + (" ⚠ far below market" if row["below_market"] else ""),
+            + (" ⚠" if row["below_market"] else ""),
         )
     console.print(offers)
+    if any(row["below_market"] for row in result.offers):
+        console.print("⚠ = far below the market price: a counterfeit risk", markup=False)
     if result.alternatives:
-        alternatives = Table(title=Text(f"Alternatives in {result.category} at a similar price"))
-        for column in ("product", "title", "merchants", "market", "best value", "best listing"):
-            alternatives.add_column(column)
+        alternatives = compact_table(
+            f"Alternatives in {result.category} at a similar price",
+            [
+                ("product", "id"),
+                ("title", "text"),
+                ("shops", "num"),
+                ("market", "num"),
+                ("best value", "num"),
+                ("best listing", "id"),
+            ],
+        )
         for row in result.alternatives:
             alternatives.add_row(
                 Text(str(row["product_id"])),

@@ -178,7 +178,7 @@ def member_view(backend: Backend, member_id: str) -> MemberView:
     )
     if me is None:
         raise PyramidLookupError(
-            did_you_mean("member", member_id, nearest(backend, "pyramid_members", "member_id", member_id))
+            did_you_mean("member", member_id, nearest(backend, "members", "member_id", member_id))
         )
     currency = one(backend, "SELECT currency FROM pyramid_networks LIMIT 1", step="pyramid: currency")
     upline, upline_note = _upline(backend, me)
