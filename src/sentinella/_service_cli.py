@@ -62,7 +62,7 @@ def risk(
     as_json: JsonOption = False,
 ) -> None:
     """One risk score per member and merchant from the analyses that have run, with reasons."""
-    from sentinella._results_cli import print_risk_top, risk_top
+    from sentinella._results_text import print_risk_top, risk_top
     from sentinella.cli import _open_store, console, progress_bar
     from sentinella.risk import load_config, run_risk
 

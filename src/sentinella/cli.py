@@ -157,7 +157,7 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
     for message in report.errors:
         print_error(message)
     if report.tables:
-        from sentinella._results_cli import compact_table
+        from sentinella._results_text import compact_table
 
         # records = imported + duplicate + conflict + rejected, per file and per table.
         table = compact_table(
@@ -220,7 +220,7 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     if as_json:
         console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
         return
-    from sentinella._results_cli import compact_table
+    from sentinella._results_text import compact_table
 
     table = compact_table(str(db), [("table", "id"), ("rows", "num"), ("kind", "id")])
     for info in infos:
@@ -365,7 +365,7 @@ def demo(
     as_json: JsonOption = False,
 ) -> None:
     """Generate a world, ingest it, run every analysis and show what was found vs planted."""
-    from sentinella._results_cli import demo_payload, print_demo
+    from sentinella._results_text import demo_payload, print_demo
     from sentinella.demo import run_demo
 
     _check_out_folder(out)
@@ -405,7 +405,7 @@ def rings(
     """Find brushing and fake-review rings; score every order and buyer."""
     if ctx.invoked_subcommand is not None:
         return
-    from sentinella._results_cli import print_rings_top, rings_top, top_json
+    from sentinella._results_text import print_rings_top, rings_top, top_json
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
     from sentinella.rings import run_rings
 
@@ -465,7 +465,7 @@ def credit(
         return
     import datetime as dt
 
-    from sentinella._results_cli import credit_top, print_credit_top, top_json
+    from sentinella._results_text import credit_top, print_credit_top, top_json
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
     from sentinella.credit import bundled_text, load_config, run_credit
 
@@ -517,7 +517,7 @@ def provenance(
     threads: ThreadsOption = 0,
 ) -> None:
     """Copied photos, spoofed GPS, edited files, impossible travel and prices far below the market."""
-    from sentinella._results_cli import print_provenance_top, provenance_top, top_json
+    from sentinella._results_text import print_provenance_top, provenance_top, top_json
     from sentinella.provenance import RESULT_TABLES as PROVENANCE_TABLES
     from sentinella.provenance import ProvenanceConfig, run_provenance
 
@@ -591,7 +591,7 @@ def pyramid(
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
         return  # a subcommand (report) reads the group's --db from the context
-    from sentinella._results_cli import print_pyramid_top, pyramid_top, top_json
+    from sentinella._results_text import print_pyramid_top, pyramid_top, top_json
     from sentinella.money import load_rates
     from sentinella.pyramid import RESULT_TABLES as PYRAMID_TABLES
     from sentinella.pyramid import load_profile, parse_offender, run_pyramid
@@ -692,7 +692,7 @@ def compare(
     """Match listings into products (any language, model numbers, GTIN) and price each product."""
     if ctx.invoked_subcommand is not None:
         return
-    from sentinella._results_cli import compare_top, print_compare_top, top_json
+    from sentinella._results_text import compare_top, print_compare_top, top_json
     from sentinella.compare import RESULT_TABLES as COMPARE_TABLES
     from sentinella.compare import run_compare
     from sentinella.money import load_rates
@@ -740,7 +740,7 @@ def compare_listing_command(
         "unless marked",
         markup=False,
     )
-    from sentinella._results_cli import compact_table
+    from sentinella._results_text import compact_table
 
     offers = compact_table(
         "Same product at other merchants (best value first)",
