@@ -199,6 +199,7 @@ def test_every_command_help_shows_an_example() -> None:
         ):
             missing.append(" ".join(path))
     assert not missing, missing
+    assert "Example:  sentinella demo" in invoke("--help").stdout
 
 
 def test_examples_use_options_their_command_has() -> None:
