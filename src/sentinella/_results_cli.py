@@ -90,7 +90,7 @@ def _epilog(path: str) -> str | None:
 
 def add_examples(app: typer.Typer, prefix: str = "") -> None:
     """Give every command and group an example in its --help (Typer's epilog), unless it has one."""
-    if not prefix and isinstance(app.info.epilog, DefaultPlaceholder):
+    if not prefix and not isinstance(getattr(app.info, "epilog", None), str):  # a Default placeholder
         app.info.epilog = "Example:  sentinella demo --out demo   (then follow the next: lines it prints)"
     for command in app.registered_commands:
         name = command.name or (command.callback.__name__.replace("_", "-") if command.callback else "")
