@@ -55,4 +55,14 @@ def test_demo_command_prints_the_summary(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Found vs planted" in done.stdout and "report:" in done.stdout
-    assert f"serve it: sentinella serve --db {tmp_path / 'd' / 'sentinella.duckdb'}\n" in done.stdout
+    assert f"next: sentinella serve --db {tmp_path / 'd' / 'sentinella.duckdb'}\n" in done.stdout
+    # stderr is not a terminal here: one line per step, each with the seconds since the start
+    for step in (
+        "members: orders",
+        "ingest",
+        "pyramid: legal tests",
+        "rings: signals",
+        "credit: robust",
+        "risk",
+    ):
+        assert f" s] {step}" in done.stderr, step

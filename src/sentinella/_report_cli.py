@@ -7,6 +7,7 @@ other at load time.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ DbOption = Annotated[
     Path,
     typer.Option("--db", envvar="SENTINELLA_DB", help="The store (a DuckDB file).", show_default=True),
 ]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the files written as JSON.")]
 OutOption = Annotated[
     Path,
     typer.Option(
@@ -35,7 +37,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(report_app, name="report")
 
 
-def write(kind: str, subject: str, db: Path, out: Path, **options: object) -> None:
+def write(kind: str, subject: str, db: Path, out: Path, *, as_json: bool = False, **options: object) -> None:
     """Build one report from the store and write it (shared by ``pyramid report``)."""
     from sentinella.cli import _open_store, console
     from sentinella.report import write_report
@@ -48,6 +50,12 @@ def write(kind: str, subject: str, db: Path, out: Path, **options: object) -> No
     with _open_store(db, read_only=True) as store:
         report = build(store.backend, kind, subject, store_path=str(db), out_name=out.name, **options)
         written = write_report(report, out)
+    if as_json:
+        files = [str(path) for path in written]
+        console.print_json(
+            json.dumps({"kind": kind, "subject": subject, "written": files}, ensure_ascii=False)
+        )
+        return
     console.print(f"wrote {written[0]}", markup=False)
     for extra in written[1:]:
         console.print(f"  and {extra}", markup=False)
@@ -58,12 +66,13 @@ def pyramid(
     network: Annotated[str, typer.Argument(help="The network: its network_id (see pyramid_networks).")],
     out: OutOption,
     db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
 ) -> None:
     """One recruitment network: picture, who recruited whom, money per level, the legal tests.
 
     Example: sentinella report pyramid M000005932 --db demo/sentinella.duckdb --out network.pdf
     """
-    write("pyramid", network, db, out, stem=out.stem)
+    write("pyramid", network, db, out, as_json=as_json, stem=out.stem)
 
 
 @report_app.command("merchant")
@@ -75,12 +84,13 @@ def merchant(
         Path | None,
         typer.Option("--case", help="Case folder of the photos (default: the one media was ingested from)."),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """One merchant: credit card and its explanation, findings with their photos, prices vs the market.
 
     Example: sentinella report merchant S00000505 --db demo/sentinella.duckdb --out shop.html
     """
-    write("merchant", merchant_id, db, out, case=case)
+    write("merchant", merchant_id, db, out, as_json=as_json, case=case)
 
 
 @report_app.command("ring")
@@ -88,9 +98,10 @@ def ring(
     ring_id: Annotated[str, typer.Argument(help="The ring_id (see ring_groups).")],
     out: OutOption,
     db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
 ) -> None:
     """One brushing ring: accounts, the shop, its orders on a timeline, the evidence.
 
     Example: sentinella report ring R000001 --db demo/sentinella.duckdb --out ring.pdf
     """
-    write("ring", ring_id, db, out, stem=out.stem)
+    write("ring", ring_id, db, out, as_json=as_json, stem=out.stem)

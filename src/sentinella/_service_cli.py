@@ -62,14 +62,18 @@ def risk(
     as_json: JsonOption = False,
 ) -> None:
     """One risk score per member and merchant from the analyses that have run, with reasons."""
-    from sentinella.cli import _open_store, console
+    from sentinella._results_text import print_risk_top, risk_top
+    from sentinella.cli import _open_store, console, progress_bar
     from sentinella.risk import load_config, run_risk
 
     config = load_config(weights)
-    with _open_store(db, read_only=False) as store:
+    with _open_store(db, read_only=False) as store, progress_bar(not as_json) as progress:
+        progress("risk", 0, 1)
         summary = run_risk(store.backend, config=config)
+        progress("risk", 1, 1)
+        top = risk_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.as_dict()))
+        console.print_json(json.dumps({**summary.as_dict(), **top}))
         return
     used = ", ".join(summary.analyses) or "none"
     console.print(
@@ -82,6 +86,7 @@ def risk(
     for analysis, why in summary.skipped.items():
         console.print(f"  [yellow]skipped[/] {escape(analysis)}: {escape(why)}", highlight=False)
     console.print("  results: risk_scores", highlight=False, markup=False)
+    print_risk_top(console, top)
 
 
 def _print_case(case: dict[str, object]) -> None:
@@ -242,6 +247,7 @@ def cases_note(
     text: Annotated[str, typer.Argument(help="The note.")],
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Add a note to a case."""
     from sentinella.cases import add_note
@@ -249,6 +255,9 @@ def cases_note(
 
     with _open_store(db, read_only=False) as store:
         number = add_note(store.connection, case_id, actor=_actor(actor), text=text)
+    if as_json:
+        console.print_json(json.dumps({"case_id": case_id, "note": number}))
+        return
     console.print(f"{case_id}: note {number} added", highlight=False, markup=False)
 
 
@@ -260,6 +269,7 @@ def cases_attach(
     note: Annotated[str | None, typer.Option("--note")] = None,
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Attach a row of any store table to a case as evidence."""
     from sentinella.cases import attach_evidence
@@ -273,6 +283,9 @@ def cases_attach(
         raise ConfigError('--key: must be a JSON object such as {"ring_id": "R000001"}')
     with _open_store(db, read_only=False) as store:
         attach_evidence(store.connection, case_id, actor=_actor(actor), table=table, key=parsed, note=note)
+    if as_json:
+        console.print_json(json.dumps({"case_id": case_id, "table": table, "key": parsed, "note": note}))
+        return
     console.print(f"{case_id}: evidence {table} attached", highlight=False, markup=False)
 
 
@@ -283,6 +296,7 @@ def cases_labels(
         str, typer.Option("--by", help="order (for rings --labels), member or merchant.")
     ] = "order",
     db: DbOption = Path(DEFAULT_DB),
+    as_json: JsonOption = False,
 ) -> None:
     """Closed cases as labels: actioned = 1, dismissed = 0 (rings --labels reads --by order)."""
     from sentinella.cases import export_labels
@@ -290,6 +304,9 @@ def cases_labels(
 
     with _open_store(db, read_only=True) as store:
         rows = export_labels(store.connection, out, by=by)
+    if as_json:
+        console.print_json(json.dumps({"out": str(out), "by": by, "labels": rows}))
+        return
     console.print(f"wrote {rows:,} labels to {out}", highlight=False, markup=False)
 
 
@@ -340,6 +357,7 @@ def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's ID (the part after sk_).")],
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Revoke a key: it stops working at once; its record stays."""
     from sentinella.api import revoke_key
@@ -347,6 +365,9 @@ def keys_revoke(
 
     with _open_store(db, read_only=False) as store:
         revoke_key(store.connection, key_id, actor=_actor(actor))
+    if as_json:
+        console.print_json(json.dumps({"key_id": key_id, "revoked": True}))
+        return
     console.print(f"key {key_id} revoked", highlight=False, markup=False)
 
 
@@ -415,6 +436,7 @@ def rules_apply(
     rules_file: Annotated[Path, typer.Argument(help="TOML file of \\[\\[rule]] and \\[\\[list]] tables.")],
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
+    as_json: JsonOption = False,
 ) -> None:
     """Write the enabled rules' hits (and deny lists) to rule_hits; open cases where a rule says so."""
     from sentinella.cli import _open_store, console
@@ -423,6 +445,9 @@ def rules_apply(
     ruleset = load_rules(rules_file)
     with _open_store(db, read_only=False) as store:
         applied = apply_rules(store.connection, ruleset, actor=_actor(actor))
+    if as_json:
+        console.print_json(json.dumps({"rules": applied.rules, "cases_opened": applied.cases_opened}))
+        return
     for rule, hits in applied.rules.items():
         console.print(f"{rule}: {hits:,} hits", highlight=False, markup=False)
     console.print(

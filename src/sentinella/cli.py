@@ -13,12 +13,11 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
 
 from sentinella import __version__
 from sentinella._cli_errors import SentinellaGroup, print_error
+from sentinella._progress import progress_reporter
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings
 from sentinella.errors import ConfigError
@@ -85,26 +84,9 @@ def _open_store(
 
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[Callable[[str, int, int], None]]:
-    """A Rich progress bar on stderr; callers report (stage, done, total)."""
-    if not enabled:
-        yield lambda stage, done, total: None
-        return
-    with Progress(
-        TextColumn("{task.description:<14}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=True,
-    ) as bar:
-        tasks: dict[str, TaskID] = {}
-
-        def report(stage: str, done: int, total: int) -> None:
-            key = stage.split(":")[0]
-            if key not in tasks:
-                tasks[key] = bar.add_task(stage, total=max(total, 1))
-            bar.update(tasks[key], completed=done, total=max(total, 1), description=stage)
-
+    """Progress on stderr (sentinella/_progress.py): Rich bars on a terminal, one line per step
+    otherwise; callers report (stage, done, total). Off for --json."""
+    with progress_reporter("auto" if enabled else "off", console=errors) as report:
         yield report
 
 
@@ -159,7 +141,7 @@ def ingest(
         check_encoding(encoding)
     with (
         _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
-        progress_bar(not as_json and sys.stderr.isatty()) as progress,
+        progress_bar(not as_json) as progress,
     ):
         report = ingest_case(
             store, case_dir, identity_salt=salt, encoding=encoding, timezone=timezone, progress=progress
@@ -175,21 +157,18 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
     for message in report.errors:
         print_error(message)
     if report.tables:
-        table = Table(title=Text(f"Imported {report.case_dir} into {db}"), title_justify="left")
+        from sentinella._results_text import compact_table
+
         # records = imported + duplicate + conflict + rejected, per file and per table.
-        for column in (
-            "table",
-            "records",
-            "imported",
-            "duplicate",
-            "conflict",
-            "rejected",
-            "cleared",
-            "status",
-        ):
-            table.add_column(
-                column, justify="left" if column in ("table", "status") else "right", overflow="fold"
-            )
+        table = compact_table(
+            f"Imported {report.case_dir} into {db}",
+            [
+                ("table", "text"),
+                *((name, "num") for name in ("records", "imported", "duplicate", "conflict")),
+                *((name, "num") for name in ("rejected", "cleared")),
+                ("status", "id"),
+            ],
+        )
         for t in report.tables:
             colour = {"ok": "green", "partial": "yellow", "failed": "red"}[t.status]
             table.add_row(
@@ -241,10 +220,9 @@ def tables(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> None
     if as_json:
         console.print_json(json.dumps([{"table": t.name, "rows": t.rows, "kind": t.kind} for t in infos]))
         return
-    table = Table(title=Text(str(db)), title_justify="left")
-    table.add_column("table")
-    table.add_column("rows", justify="right")
-    table.add_column("kind")
+    from sentinella._results_text import compact_table
+
+    table = compact_table(str(db), [("table", "id"), ("rows", "num"), ("kind", "id")])
     for info in infos:
         table.add_row(Text(info.name), f"{info.rows:,}", info.kind)
     console.print(table)
@@ -261,6 +239,7 @@ def export(
         bool,
         typer.Option("--raw", help="CSV: write text cells as they are, formula-like ones included."),
     ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Write a table to a file; the format follows the extension.
 
@@ -270,6 +249,15 @@ def export(
     """
     with _open_store(db, read_only=True) as store:
         written = store.export(table, out, escape_formulas=not raw)
+    if as_json:
+        payload = {
+            "table": table,
+            "out": str(out),
+            "rows": written.rows,
+            "escaped_cells": written.escaped_cells,
+        }
+        console.print_json(json.dumps(payload))
+        return
     console.print(f"wrote {written.rows:,} rows of {table} to {out}", markup=False, soft_wrap=True)
     if written.escaped_cells:
         console.print(
@@ -337,7 +325,7 @@ def generate(
     if file_format not in ("parquet", "csv", "jsonl"):
         raise ConfigError(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
     _check_out_folder(out)
-    with progress_bar(not as_json and sys.stderr.isatty()) as progress:
+    with progress_bar(not as_json) as progress:
         summary = generate_world(
             out,
             members=members,
@@ -374,40 +362,35 @@ def demo(
     ] = 20_000,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED)] = 42,
     media: Annotated[bool, typer.Option("--media/--no-media")] = True,
+    as_json: JsonOption = False,
 ) -> None:
     """Generate a world, ingest it, run every analysis and show what was found vs planted."""
+    from sentinella._results_text import demo_payload, print_demo
     from sentinella.demo import run_demo
 
     _check_out_folder(out)
-    console.print(
-        f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", markup=False
-    )
-    with progress_bar(sys.stderr.isatty()) as progress:
-        result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
-    table = Table(title="Found vs planted", title_justify="left")
-    for column in ("capability", "what", "planted", "found", "recall", "flagged wrongly"):
-        table.add_column(column, justify="left" if column in ("capability", "what") else "right")
-    for score in result.scores:
-        colour = "green" if score.recall >= 0.95 else "red"
-        table.add_row(
-            Text(score.capability),
-            Text(score.what),
-            f"{score.planted:,}",
-            f"{score.found:,}",
-            f"[{colour}]{score.recall:.0%}[/]",
-            f"{score.wrong:,}",
+    if not as_json:
+        console.print(
+            f"Sentinella demo: a world of {members:,} members with planted fraud → {out}/", markup=False
         )
-    console.print(table)
-    timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in result.seconds.items())
-    console.print(f"done: {timings}", markup=False)
-    console.print(f"report: {result.report}   store: {out / 'sentinella.duckdb'}", markup=False)
-    console.print(
-        f"serve it: sentinella serve --db {out / 'sentinella.duckdb'}", markup=False, soft_wrap=True
-    )
+    with progress_bar(not as_json) as progress:
+        result = run_demo(out, members=members, seed=seed, media=media, progress=progress)
+    payload = demo_payload(result, out)
+    if as_json:
+        console.print_json(json.dumps(payload))
+    else:
+        print_demo(console, payload)
 
 
-@app.command()
+rings_app = typer.Typer(
+    help="Brushing and fake-review rings.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(rings_app, name="rings")
+
+
+@rings_app.callback(invoke_without_command=True)
 def rings(
+    ctx: typer.Context,
     db: DbOption = Path(DEFAULT_DB),
     labels: Annotated[
         Path | None,
@@ -420,13 +403,20 @@ def rings(
     threads: ThreadsOption = 0,
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sentinella._results_text import print_rings_top, rings_top, top_json
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
     from sentinella.rings import run_rings
 
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_rings(store.backend, labels=labels)
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
+        summary = run_rings(store.backend, labels=labels, progress=progress)
+        top = rings_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__, default=str))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
         return
     console.print(
         f"{summary.orders:,} orders scored: {summary.rings:,} rings of {summary.ring_members:,} accounts; "
@@ -435,10 +425,18 @@ def rings(
         markup=False,
     )
     console.print(f"  results: {', '.join(RINGS_TABLES)}", markup=False)
+    print_rings_top(console, top)
 
 
-@app.command()
+credit_app = typer.Typer(
+    help="Merchant credit under Taobao's rules.", invoke_without_command=True, no_args_is_help=False
+)
+app.add_typer(credit_app, name="credit")
+
+
+@credit_app.callback(invoke_without_command=True)
 def credit(
+    ctx: typer.Context,
     db: DbOption = Path(DEFAULT_DB),
     as_of: Annotated[
         str | None,
@@ -463,8 +461,11 @@ def credit(
     threads: ThreadsOption = 0,
 ) -> None:
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
+    if ctx.invoked_subcommand is not None:
+        return
     import datetime as dt
 
+    from sentinella._results_text import credit_top, print_credit_top, top_json
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
     from sentinella.credit import bundled_text, load_config, run_credit
 
@@ -476,10 +477,14 @@ def credit(
         print(bundled_text(), end="")
         return
     rules = load_config(config)
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_credit(store.backend, as_of=day, config=rules)
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
+        summary = run_credit(store.backend, as_of=day, config=rules, progress=progress)
+        top = credit_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__, default=str))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
         return
     skipped = ", ".join(f"{reason} {count:,}" for reason, count in summary.not_counted.items() if count)
     console.print(
@@ -495,6 +500,7 @@ def credit(
             markup=False,
         )
     console.print(f"  results: {', '.join(CREDIT_TABLES)}", markup=False)
+    print_credit_top(console, top)
 
 
 @app.command()
@@ -511,18 +517,20 @@ def provenance(
     threads: ThreadsOption = 0,
 ) -> None:
     """Copied photos, spoofed GPS, edited files, impossible travel and prices far below the market."""
+    from sentinella._results_text import print_provenance_top, provenance_top, top_json
     from sentinella.provenance import RESULT_TABLES as PROVENANCE_TABLES
     from sentinella.provenance import ProvenanceConfig, run_provenance
 
     with (
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
-        progress_bar(sys.stderr.isatty() and not as_json) as progress,
+        progress_bar(not as_json) as progress,
     ):
         summary = run_provenance(
             store.backend, case, config=ProvenanceConfig(workers=workers), progress=progress
         )
+        top = provenance_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__, default=str))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
         return
     console.print(
         f"{summary.media:,} images: {summary.hashed:,} hashed, {summary.with_exif:,} with EXIF, "
@@ -539,6 +547,7 @@ def provenance(
     for skipped in summary.skipped:
         console.print(f"  skipped: {skipped}", markup=False)
     console.print(f"  results: {', '.join(PROVENANCE_TABLES)}", markup=False)
+    print_provenance_top(console, top)
 
 
 pyramid_app = typer.Typer(
@@ -582,6 +591,7 @@ def pyramid(
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
         return  # a subcommand (report) reads the group's --db from the context
+    from sentinella._results_text import print_pyramid_top, pyramid_top, top_json
     from sentinella.money import load_rates
     from sentinella.pyramid import RESULT_TABLES as PYRAMID_TABLES
     from sentinella.pyramid import load_profile, parse_offender, run_pyramid
@@ -592,16 +602,21 @@ def pyramid(
     for offender in repeat_offender or ():
         parse_offender(offender)
     load_rates(rates)
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
         summary = run_pyramid(
             store.backend,
             profiles=profiles,
             repeat_offenders=repeat_offender or (),
             rates_file=rates,
             allow_missing_rates=allow_missing_rates,
+            progress=progress,
         )
+        top = pyramid_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.__dict__))
+        console.print_json(json.dumps({**summary.__dict__, **top_json(top)}))
         return
     console.print(
         f"{summary.members:,} members, {summary.networks:,} networks of which {summary.pyramids:,} "
@@ -617,6 +632,7 @@ def pyramid(
         f"  money in {summary.currency}; run {summary.run_id} recorded in pyramid_runs", markup=False
     )
     console.print(f"  results: {', '.join(PYRAMID_TABLES)}", markup=False)
+    print_pyramid_top(console, top)
 
 
 @pyramid_app.command("report")
@@ -630,6 +646,7 @@ def pyramid_report(
             "--db", help="The store (default: the pyramid group's --db, e.g. pyramid --db X report)."
         ),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The evidence report of one network (same as `sentinella report pyramid NETWORK`)."""
     from sentinella._report_cli import write
@@ -638,7 +655,7 @@ def pyramid_report(
         db = Path(ctx.parent.params["db"]) if ctx.parent is not None else Path(DEFAULT_DB)
     if out.is_dir():
         raise ConfigError(f"--out {out}: is a folder; give an HTML or PDF file name")
-    write("pyramid", network, db, out, stem=out.stem)
+    write("pyramid", network, db, out, as_json=as_json, stem=out.stem)
 
 
 compare_app = typer.Typer(
@@ -668,19 +685,27 @@ def compare(
     """Match listings into products (any language, model numbers, GTIN) and price each product."""
     if ctx.invoked_subcommand is not None:
         return
+    from sentinella._results_text import compare_top, print_compare_top, top_json
     from sentinella.compare import RESULT_TABLES as COMPARE_TABLES
     from sentinella.compare import run_compare
     from sentinella.money import load_rates
 
     load_rates(rates)  # checked before the store is opened
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        progress_bar(not as_json) as progress,
+    ):
+        progress("compare", 0, 1)
         summary = run_compare(store.backend, embeddings=embeddings, rates_file=rates)
+        progress("compare", 1, 1)
+        top = compare_top(store.backend, db)
     if as_json:
-        console.print_json(json.dumps(summary.to_dict()))
+        console.print_json(json.dumps({**summary.to_dict(), **top_json(top)}))
         return
     for line in summary.lines():
         console.print(line, markup=False, soft_wrap=True)
     console.print(f"  results: {', '.join(COMPARE_TABLES)}", markup=False)
+    print_compare_top(console, top)
 
 
 @compare_app.command("listing")
@@ -703,20 +728,27 @@ def compare_listing_command(
         return
     market = "unknown" if result.market_price is None else f"¥{result.market_price:,.2f}"
     console.print(f"{result.listing_id}: {result.title}", markup=False, soft_wrap=True)
-    console.print(f"product {result.product_id}, market price {market} (median over merchants)", markup=False)
-    offers = Table(title="Same product at other merchants (best value first)")
-    for column in (
-        "listing",
-        "merchant",
-        "price",
-        "vs market",
-        "credit",
-        "positive",
-        "defect",
-        "days",
-        "value",
-    ):
-        offers.add_column(column, justify="left" if column in ("listing", "merchant", "credit") else "right")
+    console.print(
+        f"product {result.product_id}, market price {market} (median over merchants); prices in CNY "
+        "unless marked",
+        markup=False,
+    )
+    from sentinella._results_text import compact_table
+
+    offers = compact_table(
+        "Same product at other merchants (best value first)",
+        [
+            ("listing", "id"),
+            ("merchant", "id"),
+            ("price", "num"),
+            ("vs mkt", "num"),
+            ("credit", "id"),
+            ("pos.", "num"),
+            ("defect", "num"),
+            ("days", "num"),
+            ("value", "num"),
+        ],
+    )
 
     def pct(x: object) -> str:
         return "–" if x is None else f"{float(str(x)):.1%}"
@@ -725,7 +757,7 @@ def compare_listing_command(
         offers.add_row(
             Text(("→ " if row["this_listing"] else "") + str(row["listing_id"])),
             Text(str(row["merchant_id"])),
-            f"{row['price']:,.2f} {row['currency']}",
+            f"{row['price']:,.2f}" + ("" if row["currency"] == "CNY" else f" {row['currency']}"),
             "–" if row["vs_market_pct"] is None else f"{row['vs_market_pct']:+.1f}%",
             Text(str(row["level_name"] or "none")),
             pct(row["positive_rate"]),
@@ -733,13 +765,23 @@ def compare_listing_command(
             "–" if row["delivery_days"] is None else f"{row['delivery_days']:.1f}",
             ("–" if row["value_cny"] is None else f"¥{row['value_cny']:,.2f}")
             + ("*" if row["chance_assumed"] else "")
-            + (" ⚠ far below market" if row["below_market"] else ""),
+            + (" ⚠" if row["below_market"] else ""),
         )
     console.print(offers)
+    if any(row["below_market"] for row in result.offers):
+        console.print("⚠ = far below the market price: a counterfeit risk", markup=False)
     if result.alternatives:
-        alternatives = Table(title=Text(f"Alternatives in {result.category} at a similar price"))
-        for column in ("product", "title", "merchants", "market", "best value", "best listing"):
-            alternatives.add_column(column)
+        alternatives = compact_table(
+            f"Alternatives in {result.category} at a similar price",
+            [
+                ("product", "id"),
+                ("title", "text"),
+                ("shops", "num"),
+                ("market", "num"),
+                ("best value", "num"),
+                ("best listing", "id"),
+            ],
+        )
         for row in result.alternatives:
             alternatives.add_row(
                 Text(str(row["product_id"])),
@@ -766,6 +808,9 @@ def _root(
     if version:
         console.print(f"sentinella {__version__}")
         raise typer.Exit(0)
+    if not console.is_terminal:  # piped or captured: lay tables out for COLUMNS (default 80)
+        columns = os.environ.get("COLUMNS", "")
+        console.width = int(columns) if columns.isdigit() and int(columns) >= 40 else 80
 
 
 from sentinella._service_cli import register as _register_service  # noqa: E402
@@ -775,6 +820,12 @@ _register_service(app)  # risk, cases, keys, serve
 from sentinella._report_cli import register as _register_report  # noqa: E402
 
 _register_report(app)  # report pyramid|merchant|ring
+
+from sentinella._results_cli import add_examples  # noqa: E402
+from sentinella._results_cli import register as _register_results  # noqa: E402
+
+_register_results(app, pyramid_app=pyramid_app, credit_app=credit_app, rings_app=rings_app)
+add_examples(app)  # last: every command's --help ends with an example
 
 
 def main() -> None:

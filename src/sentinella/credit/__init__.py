@@ -3,7 +3,8 @@
 ``run_credit`` reads orders and reviews from the store and writes ``credit_ratings`` (one row
 per review: counted or not, and why) and ``credit_merchants`` (points, level, rates, detailed
 ratings, defect rate, a robust score and an explanation); ``merchant_credit`` reads one
-merchant's row back.
+merchant's row back, ``credit_card`` the card a buyer sees (with what was not counted and why)
+and ``rank_merchants`` the lowest-credit or most-penalised merchants.
 
 ``credit_ratings`` (one row per review written by the as-of date, kept narrow): review_id,
 order_id, counted, reason (an ENUM of ``REASONS``; NULL when counted), points (+1/0/−1 when
@@ -30,6 +31,15 @@ from __future__ import annotations
 from ._analysis import RESULT_TABLES, CreditSummary, merchant_credit, run_credit
 from ._config import LEVELS, CreditConfig, Level, level_for
 from ._errors import CreditError, MissingTableError
+from ._lookup import (
+    CreditCard,
+    CreditLookupError,
+    DetailedRating,
+    MerchantRow,
+    NotCounted,
+    credit_card,
+    rank_merchants,
+)
 from ._rules import REASONS
 from ._settings import bundled_text, load_config
 
@@ -37,14 +47,21 @@ __all__ = [
     "LEVELS",
     "REASONS",
     "RESULT_TABLES",
+    "CreditCard",
     "CreditConfig",
     "CreditError",
+    "CreditLookupError",
     "CreditSummary",
+    "DetailedRating",
     "Level",
+    "MerchantRow",
     "MissingTableError",
+    "NotCounted",
     "bundled_text",
+    "credit_card",
     "level_for",
     "load_config",
     "merchant_credit",
+    "rank_merchants",
     "run_credit",
 ]

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sentinella._timing import lap
+from sentinella._timing import Progress, Steps, lap
 from sentinella.engine import Backend
 
 from ._config import CreditConfig
@@ -28,6 +28,16 @@ from ._rules import (
 )
 
 RESULT_TABLES = ("credit_merchants", "credit_ratings", "credit_rating_details")
+_STEPS = (
+    "inputs",
+    "merchants",
+    "rules",
+    "14 days, cap and settle",
+    "credit_ratings",
+    "robust",
+    "credit_merchants",
+    "summary and commit",
+)
 
 
 @dataclass
@@ -52,17 +62,21 @@ def run_credit(
     as_of: dt.date | None = None,
     flagged_orders: Iterable[str] | None = None,
     config: CreditConfig | None = None,
+    progress: Progress | None = None,
 ) -> CreditSummary:
     """Score every merchant from the store's orders and reviews; replace the credit_* tables.
 
     Only what is known by the end of ``as_of`` (a local date in ``config.timezone``) is used, so
     a run for a past date gives the same tables whenever it is repeated. ``flagged_orders``
     (brushing) are removed with their ratings; when None, the rings analysis's
-    ``ring_order_scores.flagged`` orders are used if that table exists.
+    ``ring_order_scores.flagged`` orders are used if that table exists. ``progress(stage, done,
+    total)`` hears of each step as it starts.
     """
     cfg = config or CreditConfig()
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
+    steps = Steps("credit", _STEPS, progress)
+    steps.start("inputs")
     require_tables(backend)
     day = resolve_as_of(backend, as_of, cfg)
     cutoff = cutoff_sql(day, cfg)
@@ -70,22 +84,29 @@ def run_credit(
     register_refunds(backend, cutoff, cfg)
     clock = lap(timings, "inputs", clock)
     with backend.transaction("credit: write"):
+        steps.start("merchants")
         build_universe(backend, cutoff)
         clock = lap(timings, "merchants", clock)
+        steps.start("rules")
         build_ratings(backend, cfg, day, cutoff)
         clock = lap(timings, "rules", clock)
+        steps.start("14 days, cap and settle")
         apply_sequence(backend, cfg)
         backend.execute(settle_sql(), step="credit: settle")
         clock = lap(timings, "14 days, cap and settle", clock)
+        steps.start("credit_ratings")
         write_ratings(backend, cfg)
         clock = lap(timings, "credit_ratings", clock)
+        steps.start("robust")
         build_robust(backend, cfg)
         clock = lap(timings, "robust", clock)
+        steps.start("credit_merchants")
         backend.execute(
             f"CREATE OR REPLACE TABLE credit_merchants AS {merchants_sql(cfg, day, cutoff)}",
             step="credit_merchants",
         )
         clock = lap(timings, "credit_merchants", clock)
+        steps.start("summary and commit")
         counts = backend.query(
             f"SELECT CAST(reason AS VARCHAR) AS reason, count(*) AS n FROM {BASE} GROUP BY reason",
             step="credit: summary",
@@ -96,6 +117,7 @@ def run_credit(
             backend.execute(f"DROP TABLE IF EXISTS {name}", step="credit: clean up")
     by_reason = {str(row["reason"] or ""): int(row["n"]) for row in counts}
     lap(timings, "summary and commit", clock)
+    steps.done()
     return CreditSummary(
         as_of=day,
         timezone=cfg.timezone,

@@ -62,17 +62,12 @@ def run_demo(
     with Store.open(db) as store:
         ingested = ingest_case(store, case, progress=lambda t, d, n: report(f"ingest {t}", d, n))
         seconds["ingest"], clock = time.perf_counter() - clock, time.perf_counter()
-        report("pyramid", 0, 1)
-        pyramid = run_pyramid(store.backend)
-        report("pyramid", 1, 1)
+        pyramid = run_pyramid(store.backend, progress=report)
         seconds["pyramid"], clock = time.perf_counter() - clock, time.perf_counter()
-        report("rings", 0, 1)
-        rings = run_rings(store.backend)
-        report("rings", 1, 1)
+        rings = run_rings(store.backend, progress=report)
         seconds["rings"], clock = time.perf_counter() - clock, time.perf_counter()
-        report("credit", 0, 1)
-        credit = run_credit(store.backend)  # after rings: brushing orders are removed from credit
-        report("credit", 1, 1)
+        # after rings: brushing orders are removed from credit
+        credit = run_credit(store.backend, progress=report)
         seconds["credit"], clock = time.perf_counter() - clock, time.perf_counter()
         report("compare", 0, 1)
         compared = run_compare(store.backend)  # after credit: offers are ranked by credit
@@ -82,10 +77,15 @@ def run_demo(
         if media:
             provenance = run_provenance(store.backend, case, progress=report)
             seconds["provenance"], clock = time.perf_counter() - clock, time.perf_counter()
+        report("risk", 0, 1)
         run_risk(store.backend)  # every analysis's findings as one score per member and merchant
+        report("risk", 1, 1)
+        report("report: found vs planted", 0, 2)
         scores = score_all(store.backend, case / "truth")
         tally = pyramid_tally(store.backend, case / "truth")
+        report("report: evidence reports", 1, 2)
         evidence = _evidence_reports(store, out / "evidence", str(db))
+        report("report", 2, 2)
         html = _render(world, ingested, pyramid, rings, credit, scores, evidence, out, tally)
     target = out / "report.html"
     target.write_text(html, encoding="utf-8")

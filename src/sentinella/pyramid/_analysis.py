@@ -17,7 +17,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sentinella._timing import lap
+from sentinella._timing import Progress, Steps, lap
 from sentinella.engine import Backend
 from sentinella.idcodes import code_ids
 from sentinella.money import load_rates
@@ -92,6 +92,7 @@ def run_pyramid(
     repeat_offenders: Iterable[str | RepeatOffender] = (),
     rates_file: Path | None = None,
     allow_missing_rates: bool = False,
+    progress: Progress | None = None,
 ) -> PyramidSummary:
     """Analyse the store's members, payments and orders; replace the pyramid_* tables.
 
@@ -99,6 +100,7 @@ def run_pyramid(
     (``MEMBER:criminal[:DATE]`` or ``MEMBER:administrative:DATE``), the rates file, and that
     every currency in payments and orders has a rate. The run, its profiles' SHA-256 and the
     rates it used are appended to ``pyramid_runs``; findings carry its ``run_id``.
+    ``progress(stage, done, total)`` hears of each step as it starts.
     """
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -132,14 +134,18 @@ def run_pyramid(
     money = MoneySettings(currencies, rates, tuple(terms.items()), tuple(missing))
     # Loading the compiled kernels from numba's cache takes about a second; DuckDB reads the
     # members meanwhile without holding the GIL, so the two overlap.
+    steps = Steps("pyramid", ("read", "kernels", "legal tests", "write"), progress)
+    steps.start("read")
     warm_up = threading.Thread(target=_warm_up_kernels, daemon=True)
     warm_up.start()
     inputs = load_inputs(backend, money)
     warm_up.join()
     clock = lap(timings, "read", clock)
+    steps.start("kernels")
     members = member_figures(inputs, currencies)
     networks = network_figures(inputs, members)
     clock = lap(timings, "kernels", clock)
+    steps.start("legal tests")
     gate = measure(inputs, members, networks, currencies[0], loaded[0].evidence)
     ctx = Context(inputs.member_id, inputs, members, networks, gate, offenders, loaded[0].evidence)
     findings = run_tests(ctx, loaded)
@@ -148,6 +154,7 @@ def run_pyramid(
         "run_id", pa.array(np.full(findings.num_rows, run_id, dtype=object), pa.string())
     )
     clock = lap(timings, "legal tests", clock)
+    steps.start("write")
     member_figures_table, members_view = _members_table(inputs, members)
     tables = {
         _MEMBER_FIGURES: member_figures_table,
@@ -159,6 +166,7 @@ def run_pyramid(
     record = _run_record(run_id, loaded, rates, currencies, seen, missing, inputs, findings.num_rows)
     _write(backend, tables, members_view, money, record)
     lap(timings, "write", clock)
+    steps.done()
     organizer_rules = {str(p.rules["organizer"]["rule_id"]) for p in loaded if "organizer" in p.rules}
     organizers = 0
     if findings.num_rows:

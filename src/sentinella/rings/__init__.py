@@ -3,7 +3,8 @@
 ``run_rings`` reads orders, reviews, members, ties and payments from the store, scores every
 order and buyer, groups suspicious buyers into rings and writes ``ring_groups``,
 ``ring_members``, ``ring_order_scores`` and ``ring_member_scores``. The credit analysis drops
-orders whose ``flagged`` is true. The FRAUDAR kernel is :func:`fraudar`.
+orders whose ``flagged`` is true. ``list_rings`` and ``ring_view`` (accounts, orders, evidence)
+read the results back. The FRAUDAR kernel is :func:`fraudar`.
 """
 
 from __future__ import annotations
@@ -12,15 +13,23 @@ from ._analysis import RESULT_TABLES, LabelsError, RingsSummary, run_rings
 from ._config import RingsConfig
 from ._fraudar import Block, column_weights, fraudar
 from ._inputs import MissingTableError
+from ._lookup import RingAccount, RingLookupError, RingOrder, RingRow, RingView, list_rings, ring_view
 
 __all__ = [
     "RESULT_TABLES",
     "Block",
     "LabelsError",
     "MissingTableError",
+    "RingAccount",
+    "RingLookupError",
+    "RingOrder",
+    "RingRow",
+    "RingView",
     "RingsConfig",
     "RingsSummary",
     "column_weights",
     "fraudar",
+    "list_rings",
+    "ring_view",
     "run_rings",
 ]

@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from numpy.typing import NDArray
 
-from sentinella._timing import lap
+from sentinella._timing import Progress, Steps, lap
 from sentinella.engine import Backend
 from sentinella.errors import SentinellaError
 from sentinella.idcodes import code_ids
@@ -83,20 +83,29 @@ def read_labels(path: Path, order_id: pa.Array) -> NDArray[np.int8]:
 
 
 def run_rings(
-    backend: Backend, *, labels: Path | None = None, config: RingsConfig | None = None
+    backend: Backend,
+    *,
+    labels: Path | None = None,
+    config: RingsConfig | None = None,
+    progress: Progress | None = None,
 ) -> RingsSummary:
-    """Score every order and buyer, find the rings, and replace the ring_* tables in one go."""
+    """Score every order and buyer, find the rings, and replace the ring_* tables in one go;
+    ``progress(stage, done, total)`` hears of each step as it starts."""
     config = config or RingsConfig()
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
+    steps = Steps("rings", ("load", "signals", "score", "explain", "write"), progress)
+    steps.start("load")
     inputs = load_inputs(backend)
     label = (
         read_labels(labels, inputs.order_id) if labels is not None else np.full(inputs.n_orders, -1, np.int8)
     )
     clock = lap(timings, "load", clock)
+    steps.start("signals")
     pairs = make_pairs(inputs)
     signals, lockstep, burst = pair_signals(inputs, pairs, config)
     clock = lap(timings, "signals", clock)
+    steps.start("score")
     feats = order_features(signals, pairs, inputs.rating, lockstep, burst)
     supervised = bool((label >= 0).any())
     if supervised:
@@ -118,10 +127,13 @@ def run_rings(
         flagged |= label == 1
         flagged &= label != 0
     clock = lap(timings, "score", clock)
+    steps.start("explain")
     tables = _tables(inputs, pairs, signals, feats, final, flagged, pair_score, rings, ring_of_order)
     clock = lap(timings, "explain", clock)
+    steps.start("write")
     _write(backend, tables)
     lap(timings, "write", clock)
+    steps.done()
     member_flags = tables["ring_member_scores"].column("flagged")
     return RingsSummary(
         orders=inputs.n_orders,

@@ -103,7 +103,11 @@ def generate_world(
                 start_us=start_us,
                 end_us=end_us,
             )
-            tables, truth_tables = _build_chunk(chunk, calendar, catalog, out, media, n_chunks == 1)
+
+            def step(name: str, fraction: float, lo: int = lo, n: int = n) -> None:
+                report(f"members: {name}", lo + int(fraction * n), members)
+
+            tables, truth_tables = _build_chunk(chunk, calendar, catalog, out, media, n_chunks == 1, step)
             for k, v in chunk.planted.items():
                 planted[k] = planted.get(k, 0) + v
             if pending is not None:
@@ -112,6 +116,7 @@ def generate_world(
             pending = pool.submit(_write_chunk, chunk, tables, truth_tables, writer, truth, fmt, index)
             del tables, truth_tables
         if pending is not None:
+            report("members: writing", lo + int(0.95 * n), members)
             pending.result()
         report("members", members, members)
     finally:
@@ -162,8 +167,16 @@ def _clear(out: Path) -> None:
 
 
 def _build_chunk(
-    chunk: Chunk, calendar: Calendar, catalog: Catalog, out: Path, media: bool, single: bool
+    chunk: Chunk,
+    calendar: Calendar,
+    catalog: Catalog,
+    out: Path,
+    media: bool,
+    single: bool,
+    step: Callable[[str, float], None] = lambda name, fraction: None,
 ) -> tuple[dict[str, tuple[pa.Table, np.ndarray]], dict[str, list[pa.Table]]]:
+    """One chunk's tables; ``step(name, fraction)`` tells a progress bar how far it has got."""
+    step("accounts", 0.0)
     init_members(chunk)
     nets = plant_networks(chunk, calendar)
     rings = plant_rings(chunk)
@@ -185,6 +198,7 @@ def _build_chunk(
         }
     )
     _goods_lookalikes(chunk, numbers, role)
+    step("listings and media", 0.2)
     goods = generate_shop_goods(
         np.random.SeedSequence(entropy=chunk.seed, spawn_key=(chunk.index, 99)),
         catalog,
@@ -197,12 +211,15 @@ def _build_chunk(
     )
     listings = goods.listings
     shelf = Shelf(chunk, listings)
+    step("orders", 0.5)
     honest_orders(chunk, shelf, calendar)
+    step("network and ring trade", 0.7)
     trade_networks(chunk, nets, shelf, calendar)
     trade_rings(chunk, rings, shelf, calendar)
     trade_lookalikes(chunk, looks, shelf, calendar)
     plant_left_but_paid(chunk)
     friend_ties(chunk)
+    step("assembling tables", 0.85)
     done = assemble(chunk, shelf, listings)
     tables = {name: (t, done.protected[name]) for name, t in done.tables.items()}
     for name in ("listings", "posts", "media"):
