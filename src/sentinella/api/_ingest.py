@@ -9,7 +9,9 @@ a file of the same rows give the same counts. Records whose key is already store
 The answer lists every problem by line, record ID and field. A batch of which nothing could be
 imported is refused as a problem (422) carrying the same list. One batch or analysis job
 changes the store at a time (``Service.changing``); a batch waits up to ``wait`` seconds for a
-running job, then is refused with 503 and ``Retry-After``.
+running job, then is refused with 503 and ``Retry-After``. Public answers are built from
+analysis results, and from listings (a comparison shows their titles and prices): only a batch
+of listings moves the store generation on and so retires cached public answers.
 """
 
 from __future__ import annotations
