@@ -157,6 +157,52 @@ def _orders(db: Path, size: int) -> list[str]:
     ]
 
 
+def _in_process(db: Path, merchants: list[str], calls: int) -> tuple[float, float]:
+    """CPU per call of the application itself (no sockets, no HTTP parsing), for a cached card
+    and for the same card through FastAPI's route (the fast path switched off): microseconds."""
+    from sentinella.api import Service, create_app
+
+    service = Service.open(db, public_rate=0)
+    try:
+        app = create_app(service)
+
+        async def call(path: str) -> None:
+            scope = {
+                "type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+                "headers": [], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "scheme": "http",
+                "http_version": "1.1", "root_path": "", "app": app,
+            }  # fmt: skip
+
+            async def receive() -> dict[str, object]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: object) -> None:
+                return None
+
+            await app(scope, receive, send)
+
+        async def run(paths: list[str]) -> float:
+            for path in paths:  # fill the cache
+                await call(path)
+            started = time.process_time()
+            for i in range(calls):
+                await call(paths[i % len(paths)])
+            return (time.process_time() - started) / calls * 1e6
+
+        paths = [f"/v1/public/merchants/{m}/credit" for m in merchants]
+        fast = asyncio.run(run(paths))
+        from sentinella.api import _public
+
+        original, _public.CREDIT_PREFIX = _public.CREDIT_PREFIX, "/no-fast-path/"
+        try:
+            routed = asyncio.run(run(paths))
+        finally:
+            _public.CREDIT_PREFIX = original
+        return fast, routed
+    finally:
+        service.close()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), to tell server cost from machine load."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -202,6 +248,11 @@ def main() -> None:
         print(
             f"  floor (DuckDB cursor, one process): {len(floor) / floor.sum():,.0f} lookups/s, "
             f"p50 {_ms(floor, 50)}, p99 {_ms(floor, 99)}"
+        )
+        fast, routed = _in_process(db, merchants, 20_000)
+        print(
+            f"  in process (ASGI call, no sockets): cached card {fast:.0f} µs of CPU; through "
+            f"FastAPI's route and dependencies {routed:.0f} µs ({routed / fast:.1f}x)"
         )
         port = _port()
         server = subprocess.Popen(
