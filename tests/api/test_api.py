@@ -206,7 +206,7 @@ def test_public_routes_never_return_personal_data(compared: Path) -> None:
             private |= {
                 str(r["v"]) for r in service.rows(f"SELECT DISTINCT {column} AS v FROM members") if r["v"]
             }
-        for column in ("ship_to", "device_id", "buyer_id"):
+        for column in ("ship_to", "device_id"):
             private |= {
                 str(r["v"]) for r in service.rows(f"SELECT DISTINCT {column} AS v FROM orders") if r["v"]
             }
@@ -306,3 +306,14 @@ def test_rules_backtest_over_the_api(client: TestClient, keys: Keys) -> None:
     )
     missing = client.get("/v1/rules/hits", headers=head)  # nothing applied yet: not a server failure
     assert missing.status_code == 404 and "rules apply has not been run" in missing.json()["detail"]
+
+
+def test_public_routes_say_when_an_analysis_has_not_run() -> None:
+    service = Service.open(":memory:", public_rate=0)
+    try:
+        client = TestClient(create_app(service), raise_server_exceptions=False)
+        for url in ("/v1/public/merchants/S1/credit", "/v1/public/listings/L1/compare"):
+            answer = client.get(url)
+            assert answer.status_code == 404 and answer.json()["title"] == "Not computed", answer.text
+    finally:
+        service.close()

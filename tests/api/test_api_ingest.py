@@ -135,6 +135,18 @@ def test_ingest_refusals_are_problems(client: TestClient, keys: Keys, service: S
             "timezone",
         ),
         (client.post("/v1/ingest/orders", content=b"not json at all\n", headers=head), 422, None),
+        (
+            client.post(
+                "/v1/ingest/orders", params={"encoding": "undefined"}, content=_batch(), headers=head
+            ),
+            422,
+            "encoding",
+        ),
+        (
+            client.post("/v1/ingest/orders", params={"encoding": "klingon"}, content=_batch(), headers=head),
+            422,
+            "encoding",
+        ),
     ]
     for response, status, field in cases:
         assert response.status_code == status, response.text

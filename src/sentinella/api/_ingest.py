@@ -26,7 +26,15 @@ from starlette.concurrency import run_in_threadpool
 
 from sentinella import audit
 from sentinella.contract import TABLES
-from sentinella.store import QUARANTINE_TABLE, RUNS_TABLE, IngestReport, Store, StoreError, ingest_case
+from sentinella.store import (
+    QUARANTINE_TABLE,
+    RUNS_TABLE,
+    IngestReport,
+    Store,
+    StoreError,
+    check_encoding,
+    ingest_case,
+)
 
 from ._errors import Problem
 from ._http import Caller, require, service_of
@@ -64,6 +72,18 @@ def _suffix(request: Request) -> str:
             field="Content-Type",
         )
     return suffix
+
+
+def _check_encoding(encoding: str) -> None:
+    """An encoding the store knows that also decodes text (Python's 'undefined' codec does not)."""
+    try:
+        codec = check_encoding(encoding)
+        "sentinella".encode(codec).decode(codec)
+    except (StoreError, UnicodeError, LookupError) as error:
+        message = str(error).replace("--encoding: ", "") if isinstance(error, StoreError) else str(error)
+        raise Problem(
+            422, "Invalid parameter", f"encoding {encoding!r}: {message}", field="encoding"
+        ) from error
 
 
 def _problems(store: Store, table: str, run_id: str) -> tuple[int, list[dict[str, Any]]]:
@@ -133,6 +153,8 @@ def ingest_batch(
     """Import one batch through ``ingest_case``; the answer, or a Problem when nothing went in."""
     if not body.strip():
         raise Problem(422, "Empty batch", "the request body holds no records", field="body")
+    if encoding is not None:
+        _check_encoding(encoding)
     if not service.changing.acquire(timeout=wait):
         raise Problem(
             503,
