@@ -12,17 +12,20 @@ must hold credit_merchants). Then:
                HTTP), then sends GET /v1/public/merchants/{id}/credit for random merchants (cards
                now cached) from an httpx async client with --concurrency requests in flight, for
                --seconds: requests/s, p50, p99, and how many answers were not 200
+  with ingest: the same load again while a second client posts batches of --batch new orders
+               (JSON lines) to POST /v1/ingest/orders one after another: requests/s, p50, p99,
+               and the batches' rows/s
 Target (issue 14): >= 1,000 requests/s with p99 <= 20 ms on this machine. The client shares the
 machine's cores with the server, so the figure is a floor for a server on its own machine.
 The server's and the client's CPU time per request are printed too: on a crowded machine the
 wall-clock rate says more about the neighbours than about the server.
-Not measured: load while an ingest batch runs (there is no ingest route yet).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import random
 import shutil
@@ -36,6 +39,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from sentinella.api import create_key
 from sentinella.api._public import _CARD
 from sentinella.credit import run_credit
 from sentinella.store import Store, ingest_case
@@ -107,6 +111,98 @@ async def _load(
     return np.array(latencies), errors, elapsed
 
 
+async def _ingest_while(url: str, key: str, rows: list[str], stop_after: float) -> tuple[int, int, float]:
+    """Post batches of new orders until ``stop_after`` seconds have passed: (batches, rows, seconds)."""
+    batches = imported = 0
+    headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
+    async with httpx.AsyncClient(base_url=url, timeout=300) as client:
+        began = time.perf_counter()
+        while time.perf_counter() - began < stop_after:
+            body = "\n".join(row.replace("BENCHO", f"BENCH{batches:04d}O") for row in rows).encode()
+            answer = await client.post("/v1/ingest/orders", content=body, headers=headers)
+            answer.raise_for_status()
+            imported += int(answer.json()["imported"])
+            batches += 1
+        return batches, imported, time.perf_counter() - began
+
+
+async def _load_with_ingest(
+    url: str, merchants: list[str], seconds: float, concurrency: int, key: str, rows: list[str]
+) -> tuple[tuple[np.ndarray, int, float], tuple[int, int, float]]:
+    load, ingest = await asyncio.gather(
+        _load(url, merchants, seconds, concurrency), _ingest_while(url, key, rows, seconds)
+    )
+    return load, ingest
+
+
+def _orders(db: Path, size: int) -> list[str]:
+    """``size`` new orders (IDs BENCHO...) between the store's members and merchants, as JSON lines."""
+    with Store.open(db, read_only=True) as store:
+        members = store.connection.execute("SELECT member_id FROM members LIMIT 1000").fetchall()
+        buyers = [r[0] for r in members]
+        shops = [r[0] for r in store.connection.execute("SELECT merchant_id FROM merchants").fetchall()]
+    return [
+        json.dumps(
+            {
+                "order_id": f"BENCHO{i:07d}",
+                "buyer_id": buyers[i % len(buyers)],
+                "merchant_id": shops[i % len(shops)],
+                "amount": "88.00",
+                "currency": "CNY",
+                "placed_at": "2025-01-02T03:04:05Z",
+                "status": "completed",
+            }
+        )
+        for i in range(size)
+    ]
+
+
+def _in_process(db: Path, merchants: list[str], calls: int) -> tuple[float, float]:
+    """CPU per call of the application itself (no sockets, no HTTP parsing), for a cached card
+    and for the same card through FastAPI's route (the fast path switched off): microseconds."""
+    from sentinella.api import Service, create_app
+
+    service = Service.open(db, public_rate=0)
+    try:
+        app = create_app(service)
+
+        async def call(path: str) -> None:
+            scope = {
+                "type": "http", "method": "GET", "path": path, "raw_path": path.encode(), "query_string": b"",
+                "headers": [], "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80), "scheme": "http",
+                "http_version": "1.1", "root_path": "", "app": app,
+            }  # fmt: skip
+
+            async def receive() -> dict[str, object]:
+                return {"type": "http.request", "body": b"", "more_body": False}
+
+            async def send(message: object) -> None:
+                return None
+
+            await app(scope, receive, send)
+
+        async def run(paths: list[str]) -> float:
+            for path in paths:  # fill the cache
+                await call(path)
+            started = time.process_time()
+            for i in range(calls):
+                await call(paths[i % len(paths)])
+            return (time.process_time() - started) / calls * 1e6
+
+        paths = [f"/v1/public/merchants/{m}/credit" for m in merchants]
+        fast = asyncio.run(run(paths))
+        from sentinella.api import _public
+
+        original, _public.CREDIT_PREFIX = _public.CREDIT_PREFIX, "/no-fast-path/"
+        try:
+            routed = asyncio.run(run(paths))
+        finally:
+            _public.CREDIT_PREFIX = original
+        return fast, routed
+    finally:
+        service.close()
+
+
 def _cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process (Linux /proc), to tell server cost from machine load."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -131,6 +227,7 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--batch", type=int, default=5_000, help="Orders per ingest batch.")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         if args.db is None:
@@ -138,10 +235,12 @@ def main() -> None:
         else:
             db = Path(folder) / "s.duckdb"
             shutil.copyfile(args.db, db)
-        with Store.open(db, read_only=True) as store:
+        with Store.open(db) as store:
             merchants = [
                 r[0] for r in store.connection.execute("SELECT merchant_id FROM credit_merchants").fetchall()
             ]
+            ingest_key, _ = create_key(store.connection, role="ingest", actor="benchmark")
+        rows = _orders(db, args.batch)
         print(
             f"api load: {len(merchants):,} merchants; load average {os.getloadavg()[0]:.2f} (shared machine)"
         )
@@ -149,6 +248,11 @@ def main() -> None:
         print(
             f"  floor (DuckDB cursor, one process): {len(floor) / floor.sum():,.0f} lookups/s, "
             f"p50 {_ms(floor, 50)}, p99 {_ms(floor, 99)}"
+        )
+        fast, routed = _in_process(db, merchants, 20_000)
+        print(
+            f"  in process (ASGI call, no sockets): cached card {fast:.0f} µs of CPU; through "
+            f"FastAPI's route and dependencies {routed:.0f} µs ({routed / fast:.1f}x)"
         )
         port = _port()
         server = subprocess.Popen(
@@ -184,6 +288,9 @@ def main() -> None:
             latencies, errors, elapsed = asyncio.run(_load(url, merchants, args.seconds, args.concurrency))
             server_cpu = _cpu_seconds(server.pid) - server_cpu
             client_cpu = time.process_time() - client_cpu
+            (busy, busy_errors, busy_elapsed), (batches, imported, ingest_seconds) = asyncio.run(
+                _load_with_ingest(url, merchants, args.seconds, args.concurrency, ingest_key, rows)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -196,6 +303,11 @@ def main() -> None:
         print(
             f"  CPU per request: server {per:.2f} ms ({1000 / per:,.0f} requests/s per free core), "
             f"client {client_cpu / len(latencies) * 1000:.2f} ms"
+        )
+        print(
+            f"  with ingest ({batches} batches of {args.batch:,} orders, {imported / ingest_seconds:,.0f} "
+            f"rows/s): {len(busy) / busy_elapsed:,.0f} requests/s, p50 {_ms(busy, 50)}, p99 {_ms(busy, 99)}, "
+            f"{busy_errors} not 200"
         )
         print(f"  ratio: the HTTP path serves {rate / (len(floor) / floor.sum()):.2f}x the floor's lookups/s")
         print(f"  load average after: {os.getloadavg()[0]:.2f}")

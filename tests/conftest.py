@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sentinella.store import IngestReport, Store, ingest_case
-from service_world import World, analysed_world
+from service_world import World, analysed_world, compared_world
 from support import CaseWriter, Ingest
 
 
@@ -53,3 +53,9 @@ def ingest(store: Store, write_case: CaseWriter) -> Ingest:
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """A generated world run through every analysis and risk (risk, cases and API tests)."""
     return analysed_world(tmp_path_factory.mktemp("service-world"))
+
+
+@pytest.fixture(scope="session")
+def compared(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The analysed world's store with compare run and risk scored again (read it, do not change it)."""
+    return compared_world(world, tmp_path_factory.mktemp("compared-world"))

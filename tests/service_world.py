@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from sentinella.compare import run_compare
 from sentinella.credit import run_credit
 from sentinella.pyramid import run_pyramid
 from sentinella.rings import run_rings
@@ -51,3 +52,20 @@ def analysed_copy(world: World, target: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(world.db, target)
     return target
+
+
+def compared_world(world: World, root: Path) -> Path:
+    """A copy of the analysed store with the comparison run and risk scored again (once per run):
+    for the public comparison route and compare's risk signals."""
+    db = root / "compared.duckdb"
+    if db in _COMPARED:
+        return db
+    analysed_copy(world, db)
+    with Store.open(db) as store:
+        run_compare(store.backend)
+        run_risk(store.backend)
+    _COMPARED.add(db)
+    return db
+
+
+_COMPARED: set[Path] = set()

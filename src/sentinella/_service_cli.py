@@ -312,7 +312,7 @@ def cases_labels(
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option("--role", help="public, analyst or ingest.")],
+    role: Annotated[str, typer.Option("--role", help="public, analyst, ingest or admin.")],
     label: Annotated[str | None, typer.Option("--label", help="What the key is for.")] = None,
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
@@ -352,23 +352,90 @@ def keys_list(db: DbOption = Path(DEFAULT_DB), as_json: JsonOption = False) -> N
         )
 
 
+ServerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--server",
+        envvar="SENTINELLA_SERVER",
+        help="URL of a running `sentinella serve` (e.g. http://127.0.0.1:8000): go through it, since it "
+        "holds the store.",
+    ),
+]
+AdminKeyOption = Annotated[
+    str | None,
+    typer.Option("--key", envvar="SENTINELLA_API_KEY", help="An admin key, for --server."),
+]
+
+
 @keys_app.command("revoke")
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's ID (the part after sk_).")],
     db: DbOption = Path(DEFAULT_DB),
     actor: ActorOption = "",
+    server: ServerOption = None,
+    admin_key: AdminKeyOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Revoke a key: it stops working at once; its record stays."""
+    """Revoke a key: it stops working at once; its record stays.
+
+    While `sentinella serve` runs it holds the store: give --server URL and --key ADMIN_KEY and the
+    server revokes the key (refused from its next call on).
+    """
     from sentinella.api import revoke_key
     from sentinella.cli import _open_store, console
+    from sentinella.store import StoreLockedError
 
-    with _open_store(db, read_only=False) as store:
-        revoke_key(store.connection, key_id, actor=_actor(actor))
+    if server is not None:
+        _revoke_through(server, admin_key, key_id)
+        if as_json:
+            console.print_json(json.dumps({"key_id": key_id, "revoked": True, "server": server}))
+            return
+        console.print(f"key {key_id} revoked by the server at {server}", highlight=False, markup=False)
+        return
+    try:
+        with _open_store(db, read_only=False) as store:
+            revoke_key(store.connection, key_id, actor=_actor(actor))
+    except StoreLockedError as error:
+        raise StoreLockedError(
+            f"{error}; if it is `sentinella serve`, revoke through it: sentinella keys revoke {key_id} "
+            "--server URL --key ADMIN_KEY"
+        ) from error
     if as_json:
         console.print_json(json.dumps({"key_id": key_id, "revoked": True}))
         return
     console.print(f"key {key_id} revoked", highlight=False, markup=False)
+
+
+def _revoke_through(server: str, admin_key: str | None, key_id: str) -> None:
+    """POST /v1/keys/{key_id}/revoke on a running server; its problem's detail on refusal."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    from sentinella.api import ServiceError
+
+    if not admin_key:
+        raise ConfigError(
+            "--server needs --key ADMIN_KEY (a key of role admin: sentinella keys create --role admin)"
+        )
+    if urllib.parse.urlsplit(server).scheme not in ("http", "https"):
+        raise ConfigError(f"--server {server!r}: give an http:// or https:// URL")
+    url = f"{server.rstrip('/')}/v1/keys/{urllib.parse.quote(key_id, safe='')}/revoke"
+    request = urllib.request.Request(
+        url, method="POST", data=b"", headers={"Authorization": f"Bearer {admin_key}"}
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30):
+            return
+    except urllib.error.HTTPError as error:
+        try:
+            detail = str(json.loads(error.read()).get("detail", error.reason))
+        except (ValueError, AttributeError):
+            detail = str(error.reason)
+        raise ServiceError(f"--server {server} refused: {error.code} {detail}") from None
+    except (urllib.error.URLError, OSError) as error:
+        reason = getattr(error, "reason", error)
+        raise ServiceError(f"--server {server}: cannot reach it ({reason})") from None
 
 
 def serve(
@@ -381,6 +448,17 @@ def serve(
     ] = 50.0,
     max_body: Annotated[int, typer.Option("--max-body", min=1, help="Largest request body in bytes.")] = 1
     << 20,
+    max_ingest_body: Annotated[
+        int, typer.Option("--max-ingest-body", min=1, help="Largest ingest batch in bytes.")
+    ] = 64 << 20,
+    salt: Annotated[
+        str | None,
+        typer.Option(
+            "--salt",
+            envvar="SENTINELLA_SALT",
+            help="The store's identity salt, for ingest batches into a store that keeps identifiers hashed.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the REST API (docs at /docs) and the web console (/console/); this process is the writer."""
     import uvicorn
@@ -388,13 +466,21 @@ def serve(
     from sentinella.api import Service, create_app
     from sentinella.cli import console
 
-    service = Service.open(db, public_rate=public_rate, max_body=max_body)
+    service = Service.open(
+        db, public_rate=public_rate, max_body=max_body, max_ingest_body=max_ingest_body, identity_salt=salt
+    )
     console.print(
         f"serving {db} at http://{host}:{port} (docs: /docs); this process is the store's only writer",
         highlight=False,
         markup=False,
     )
-    uvicorn.run(create_app(service, close_on_shutdown=True), host=host, port=port, log_level="warning")
+    uvicorn.run(
+        create_app(service, close_on_shutdown=True),
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,  # the audit trail records keyed calls; a log line per public call costs CPU
+    )
 
 
 @rules_app.command("backtest")

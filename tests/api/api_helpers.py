@@ -21,6 +21,7 @@ class Keys:
     analyst: str
     ingest: str
     revoked: str
+    admin: str
 
 
 def make_keys(store: Store) -> Keys:
@@ -28,7 +29,8 @@ def make_keys(store: Store) -> Keys:
     ingest, _ = create_key(store.connection, role="ingest", actor="test")
     revoked, record = create_key(store.connection, role="analyst", actor="test")
     revoke_key(store.connection, record.key_id, actor="test")
-    return Keys(analyst, ingest, revoked)
+    admin, _ = create_key(store.connection, role="admin", actor="test")
+    return Keys(analyst, ingest, revoked, admin)
 
 
 def free_port() -> int:

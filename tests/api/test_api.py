@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 from api_helpers import Keys
@@ -194,40 +195,86 @@ def test_reads_see_a_snapshot_and_never_wait_for_a_writer(client: TestClient, se
 
 
 @pytest.mark.slow
-def test_public_routes_never_return_personal_data(client: TestClient, service: Service) -> None:
-    """Walk every public route of the OpenAPI schema over many merchants; search for private values."""
-    private: set[str] = set()
-    for column in ("name", "phone", "id_number", "device_id", "bank_account"):
-        private |= {
-            str(r["v"]) for r in service.rows(f"SELECT DISTINCT {column} AS v FROM members") if r["v"]
+def test_public_routes_never_return_personal_data(compared: Path) -> None:
+    """Walk every public route of the OpenAPI schema over many merchants and listings of a store
+    with every analysis run (comparison included); search the answers for private values."""
+    service = Service.open(compared, public_rate=0)
+    try:
+        client = TestClient(create_app(service), raise_server_exceptions=False)
+        private: set[str] = set()
+        for column in ("name", "phone", "id_number", "device_id", "bank_account"):
+            private |= {
+                str(r["v"]) for r in service.rows(f"SELECT DISTINCT {column} AS v FROM members") if r["v"]
+            }
+        for column in ("ship_to", "device_id"):
+            private |= {
+                str(r["v"]) for r in service.rows(f"SELECT DISTINCT {column} AS v FROM orders") if r["v"]
+            }
+        assert len(private) > 1000
+        ids = {
+            "merchant_id": [
+                r["id"] for r in service.rows("SELECT merchant_id AS id FROM merchants ORDER BY merchant_id")
+            ],
+            # every fifth compared listing: each answer also carries its product's other offers
+            "listing_id": [
+                r["id"]
+                for r in service.rows("SELECT listing_id AS id FROM product_clusters ORDER BY listing_id")[
+                    ::5
+                ]
+            ],
         }
-    private |= {str(r["v"]) for r in service.rows("SELECT DISTINCT ship_to AS v FROM orders") if r["v"]}
-    private |= {str(r["v"]) for r in service.rows("SELECT DISTINCT device_id AS v FROM orders") if r["v"]}
-    assert len(private) > 1000
-    merchants = [
-        r["merchant_id"] for r in service.rows("SELECT merchant_id FROM merchants ORDER BY merchant_id")
-    ]
-    schema = client.get("/openapi.json").json()
-    public = [
-        (path, op)
-        for path, ops in schema["paths"].items()
-        for method, op in ops.items()
-        if method == "get" and "analyst" not in op.get("tags", [])
-    ]
-    assert any("/credit" in path for path, _ in public)
-    walked = 0
-    for path, op in public:
-        params = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
-        assert set(params) <= {"merchant_id"}, f"{path}: add its path parameters to this test"
-        for merchant in merchants if params else [None]:
-            url = path.replace("{merchant_id}", merchant) if merchant else path
-            response = client.get(url)
-            assert response.status_code in (200, 404), (url, response.text)
-            text = json.dumps(response.json(), ensure_ascii=False)
-            leaked = [value for value in private if value in text]
-            assert not leaked, (url, leaked[:3])
-            walked += 1
-    assert walked >= len(merchants)
+        schema = client.get("/openapi.json").json()
+        public = [
+            (path, op)
+            for path, ops in schema["paths"].items()
+            for method, op in ops.items()
+            if method == "get" and "public" in op.get("tags", [])
+        ]
+        assert {path for path, _ in public} >= {
+            "/v1/public/merchants/{merchant_id}/credit",
+            "/v1/public/listings/{listing_id}/compare",
+        }
+        walked = found = 0
+        for path, op in public:
+            params = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+            assert set(params) <= set(ids), f"{path}: add its path parameters to this test"
+            for value in ids[params[0]] if params else [None]:
+                url = path.replace("{" + params[0] + "}", value) if value else path
+                response = client.get(url)
+                assert response.status_code in (200, 404), (url, response.text)
+                text = json.dumps(response.json(), ensure_ascii=False)
+                leaked = [v for v in private if v in text]
+                assert not leaked, (url, leaked[:3])
+                walked += 1
+                found += response.status_code == 200
+        assert walked >= len(ids["merchant_id"]) + len(ids["listing_id"]) and found >= walked * 0.9
+    finally:
+        service.close()
+
+
+def test_a_listing_comparison_ranks_offers_by_credit_aware_value(compared: Path) -> None:
+    service = Service.open(compared, public_rate=0)
+    try:
+        client = TestClient(create_app(service), raise_server_exceptions=False)
+        row = service.one(
+            "SELECT c.listing_id FROM product_clusters c JOIN product_prices p USING (product_id) "
+            "WHERE p.merchants >= 3 ORDER BY p.merchants DESC, c.listing_id LIMIT 1"
+        )
+        assert row is not None
+        answer = client.get(f"/v1/public/listings/{row['listing_id']}/compare")
+        assert answer.status_code == 200
+        body = answer.json()
+        offers = body["offers"]
+        assert len({o["merchant_id"] for o in offers}) >= 3 and sum(o["this_listing"] for o in offers) == 1
+        ranked = [(o["below_market"], o["value_cny"]) for o in offers]
+        assert ranked == sorted(ranked)  # fair offers by value, offers far below the market last
+        for offer in offers:  # value = price ÷ the chance the order ends well
+            assert offer["value_cny"] == pytest.approx(offer["price_cny"] / offer["success_chance"], rel=1e-3)
+        assert "value = price" in body["explanation"]
+        missing = client.get("/v1/public/listings/L-nope/compare")
+        assert missing.status_code == 404 and missing.json()["field"] == "listing_id"
+    finally:
+        service.close()
 
 
 def test_credit_cards_are_cached_until_the_server_changes_the_store(
@@ -259,3 +306,14 @@ def test_rules_backtest_over_the_api(client: TestClient, keys: Keys) -> None:
     )
     missing = client.get("/v1/rules/hits", headers=head)  # nothing applied yet: not a server failure
     assert missing.status_code == 404 and "rules apply has not been run" in missing.json()["detail"]
+
+
+def test_public_routes_say_when_an_analysis_has_not_run() -> None:
+    service = Service.open(":memory:", public_rate=0)
+    try:
+        client = TestClient(create_app(service), raise_server_exceptions=False)
+        for url in ("/v1/public/merchants/S1/credit", "/v1/public/listings/L1/compare"):
+            answer = client.get(url)
+            assert answer.status_code == 404 and answer.json()["title"] == "Not computed", answer.text
+    finally:
+        service.close()

@@ -49,3 +49,37 @@ def test_while_serving_the_server_is_the_only_writer(live: LiveServer) -> None:
     )
     assert done.returncode == 2
     assert "one writer at a time" in " ".join(done.stderr.split()) and "Traceback" not in done.stderr
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "sentinella.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.slow
+def test_a_key_revoked_while_serving_is_refused_on_its_next_call(live: LiveServer) -> None:
+    key_id = live.keys.analyst.split("_")[1]
+    route = "/v1/rings"
+    with httpx.Client(base_url=live.url, timeout=30) as http:
+        head = {"Authorization": f"Bearer {live.keys.analyst}"}
+        assert http.get(route, headers=head).status_code == 200
+        # the store is the server's: the plain command says so and names the way that works
+        locked = _cli("keys", "revoke", key_id, "--db", str(live.db))
+        assert locked.returncode == 2 and "--server URL --key ADMIN_KEY" in " ".join(locked.stderr.split())
+        assert http.get(route, headers=head).status_code == 200
+        not_admin = _cli("keys", "revoke", key_id, "--server", live.url, "--key", live.keys.ingest)
+        assert not_admin.returncode == 2 and "403" in not_admin.stderr and "Traceback" not in not_admin.stderr
+        done = _cli("keys", "revoke", key_id, "--server", live.url, "--key", live.keys.admin)
+        assert done.returncode == 0, done.stderr
+        refused = http.get(route, headers=head)
+        assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+        again = _cli("keys", "revoke", key_id, "--server", live.url, "--key", live.keys.admin)
+        assert again.returncode == 2 and "already revoked" in again.stderr
+        admin = {"Authorization": f"Bearer {live.keys.admin}"}
+        made = http.post("/v1/keys", json={"role": "analyst", "label": "night shift"}, headers=admin)
+        assert made.status_code == 201
+        assert http.get(route, headers={"Authorization": f"Bearer {made.json()['key']}"}).status_code == 200
+        states = {k["key_id"]: k["revoked_at"] for k in http.get("/v1/keys", headers=admin).json()}
+        assert states[key_id] is not None and states[made.json()["key_id"]] is None
+        assert "key" not in http.get("/v1/keys", headers=admin).json()[0]  # never the secrets

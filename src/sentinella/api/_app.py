@@ -1,4 +1,9 @@
-"""The FastAPI application: public, analyst routes; problems for every error."""
+"""The FastAPI application: public, analyst, ingest, analysis and admin routes; problems for
+every error.
+
+``create_app(service)`` is the one factory (the web console mounts on what it returns) and
+``_http.require(role, ...)`` the one key-and-role dependency; both are meant to stay stable.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from sentinella import __version__
 
-from . import _analyst, _public
+from . import _admin, _analyses, _analyst, _ingest, _public
 from ._errors import Problem
 from ._http import BodyLimit, RateLimiter, on_crash, on_http, on_problem, on_validation
 from ._service import Service
@@ -32,10 +37,12 @@ def create_app(service: Service, *, close_on_shutdown: bool = False) -> FastAPI:
         version=__version__,
         summary="Trust and safety for social commerce: credit, risk, cases.",
         description=(
-            "Public routes need no key and never return personal data. Analyst routes need "
-            "`Authorization: Bearer <key>` with a key of role analyst (`sentinella keys create "
-            "--role analyst`); every analyst call is written to the audit trail. Errors are RFC 9457 "
-            "problem+json documents naming the field at fault."
+            "Public routes need no key and never return personal data. Other routes need "
+            "`Authorization: Bearer <key>` with a key of the route's role (`sentinella keys create "
+            "--role analyst|ingest|admin`): analyst routes read and work cases, ingest routes append "
+            "records, analyses run with an ingest or analyst key, admin routes manage keys. Every "
+            "call with a key is written to the audit trail. Errors are RFC 9457 problem+json "
+            "documents naming the field at fault."
         ),
         lifespan=lifespan,
     )
@@ -45,7 +52,10 @@ def create_app(service: Service, *, close_on_shutdown: bool = False) -> FastAPI:
     app.add_exception_handler(RequestValidationError, on_validation)
     app.add_exception_handler(StarletteHTTPException, on_http)
     app.add_exception_handler(Exception, on_crash)
-    app.add_middleware(BodyLimit, limit=service.max_body)
+    app.add_middleware(
+        BodyLimit, limit=service.max_body, large_prefix="/v1/ingest/", large_limit=service.max_ingest_body
+    )
+    app.add_middleware(_public.CreditFastPath, api=app)  # outermost: a cached card skips the rest
 
     @app.get("/health", tags=["public"], summary="Liveness: the server answers and the store is open")
     def health() -> dict[str, Any]:
@@ -54,6 +64,9 @@ def create_app(service: Service, *, close_on_shutdown: bool = False) -> FastAPI:
 
     app.include_router(_public.router)
     app.include_router(_analyst.router)
+    app.include_router(_ingest.router)
+    app.include_router(_analyses.router)
+    app.include_router(_admin.router)
     from sentinella.web import mount_console  # the web console shares this app (kept out of OpenAPI)
 
     mount_console(app)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sentinella.errors import SentinellaError
 
 
@@ -14,7 +16,10 @@ class ApiKeyError(ServiceError):
 
 
 class Problem(Exception):
-    """An RFC 9457 problem: status, a short title, a detail for people, the field at fault."""
+    """An RFC 9457 problem: status, a short title, a detail for people, the field at fault.
+
+    ``extra`` holds extension members (RFC 9457 §3.2), e.g. an ingest batch's per-row errors.
+    """
 
     def __init__(
         self,
@@ -24,6 +29,7 @@ class Problem(Exception):
         *,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail)
         self.headers = headers or {}
@@ -31,3 +37,4 @@ class Problem(Exception):
         self.title = title
         self.detail = detail
         self.field = field
+        self.extra = extra or {}

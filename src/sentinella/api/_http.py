@@ -61,6 +61,7 @@ async def on_problem(request: Request, error: Exception) -> JSONResponse:
         instance=request.url.path,
         field=error.field,
         headers=error.headers,
+        extra=error.extra,
     )
 
 
@@ -103,18 +104,25 @@ async def on_crash(request: Request, error: Exception) -> JSONResponse:
 
 
 class BodyLimit:
-    """Refuse request bodies over ``limit`` bytes (413) before any handler reads them."""
+    """Refuse request bodies over ``limit`` bytes (413) before any handler reads them; paths
+    under ``large_prefix`` (ingest batches) may send up to ``large_limit``."""
 
-    def __init__(self, app: ASGIApp, limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, limit: int, large_prefix: str = "", large_limit: int | None = None
+    ) -> None:
         self.app, self.limit = app, limit
+        self.large_prefix, self.large_limit = large_prefix, large_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD"):
             await self.app(scope, receive, send)
             return
+        limit = self.limit
+        if self.large_prefix and self.large_limit and scope["path"].startswith(self.large_prefix):
+            limit = self.large_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
-            await self._refuse(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await self._refuse(scope, receive, send, limit)
             return
         chunks: list[bytes] = []
         size, more = 0, True
@@ -124,8 +132,8 @@ class BodyLimit:
                 break
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.limit:
-                await self._refuse(scope, receive, send)
+            if size > limit:
+                await self._refuse(scope, receive, send, limit)
                 return
             chunks.append(chunk)
             more = bool(message.get("more_body", False))
@@ -140,9 +148,9 @@ class BodyLimit:
 
         await self.app(scope, replay, send)
 
-    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
         response = problem_response(
-            413, "Request too large", f"request body over {self.limit:,} bytes", instance=scope.get("path")
+            413, "Request too large", f"request body over {limit:,} bytes", instance=scope.get("path")
         )
         await response(scope, receive, send)
 
@@ -172,27 +180,30 @@ def _presented(request: Request) -> str | None:
     return request.headers.get("x-api-key")
 
 
-def require(role: str) -> Callable[[Request], Caller]:
-    """A dependency: the request carries a live key of ``role``; the call is audited."""
+def require(role: str, *also: str) -> Callable[[Request], Caller]:
+    """A dependency: the request carries a live key of ``role`` (or one of ``also``); the call is
+    audited. The web console reuses it for its own pages."""
+    roles = (role, *also)
+    needed = " or ".join(roles)
 
     def check(request: Request) -> Caller:
         service = service_of(request)
         presented = _presented(request)
         if not presented:
             raise Problem(
-                401, "Unauthorized", f"this route needs an API key of role {role}", field="Authorization"
+                401, "Unauthorized", f"this route needs an API key of role {needed}", field="Authorization"
             )
         found = verify_key(service.cursor(), presented)
         if found is None:
             raise Problem(401, "Unauthorized", "unknown or revoked API key", field="Authorization")
-        if found["role"] != role:
+        if found["role"] not in roles:
             raise Problem(
                 403,
                 "Forbidden",
-                f"this route needs role {role}; the key has role {found['role']}",
+                f"this route needs role {needed}; the key has role {found['role']}",
                 field="Authorization",
             )
-        caller = Caller(found["key_id"], role)
+        caller = Caller(found["key_id"], str(found["role"]))
         query = str(request.url.query)
         with service.writing() as connection:
             audit.record(

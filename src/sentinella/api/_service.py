@@ -4,8 +4,13 @@ DuckDB lets one process open a file read-write, or many read-only, never both. W
 runs it is that one writer (docs/architecture.md, "One writer"): it opens the store once,
 read-write. Each worker thread reads through its own cursor on that connection; DuckDB gives
 every cursor a consistent snapshot, so a read never waits for a write (a long analysis's
-transaction included) and never sees half of one. Writes (cases, audit events) go through one
-lock, each in its own transaction.
+transaction included) and never sees half of one. Small writes (cases, keys, audit events) go
+through one lock, each in its own transaction. Work that changes the data (an ingest batch, an
+analysis job) holds a second lock, ``changing``, so only one runs at a time; it never holds the
+small-write lock for long, so case work and audit records go on while an analysis runs.
+
+``generation`` counts the server's changes to the data; cached answers are keyed by it, so an
+answer computed from an older snapshot is never served after a change.
 """
 
 from __future__ import annotations
@@ -24,7 +29,10 @@ from sentinella.engine import EngineSettings
 from sentinella.store import Store, StoreError
 
 from ._errors import ServiceError
+from ._jobs import JobRunner
 from ._keys import ensure_keys
+
+CacheKey = tuple[int, str]  # (store generation, the answer's ID)
 
 
 class Cache:
@@ -32,17 +40,17 @@ class Cache:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[str, bytes] = OrderedDict()
+        self._items: OrderedDict[CacheKey, bytes] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> bytes | None:
+    def get(self, key: CacheKey) -> bytes | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: str, value: bytes) -> None:
+    def put(self, key: CacheKey, value: bytes) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -55,15 +63,29 @@ class Cache:
 
 
 class Service:
-    def __init__(self, store: Store, *, public_rate: float = 50.0, max_body: int = 1 << 20) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        public_rate: float = 50.0,
+        max_body: int = 1 << 20,
+        max_ingest_body: int = 64 << 20,
+        identity_salt: str | None = None,
+    ) -> None:
         self.store = store
         self.public_rate = public_rate
         self.max_body = max_body
+        self.max_ingest_body = max_ingest_body
+        self.identity_salt = identity_salt
         self._write_lock = threading.Lock()
+        self.changing = threading.Lock()  # one ingest batch or analysis job at a time
+        self.generation = 0
         self.cards = Cache(50_000)  # public credit cards, serialised
+        self.products = Cache(20_000)  # public product comparisons, serialised
         self._local = threading.local()
         self._cursors: list[duckdb.DuckDBPyConnection] = []
         self._cursors_lock = threading.Lock()
+        self.jobs = JobRunner(self)
         with self.writing() as connection:
             ensure_keys(connection)
             ensure_tables(connection)
@@ -75,6 +97,8 @@ class Service:
         *,
         public_rate: float = 50.0,
         max_body: int = 1 << 20,
+        max_ingest_body: int = 64 << 20,
+        identity_salt: str | None = None,
         settings: EngineSettings | None = None,
     ) -> Service:
         target = str(db)
@@ -84,9 +108,16 @@ class Service:
             store = Store.open(target, read_only=False, settings=settings)
         except StoreError as error:
             raise ServiceError(str(error)) from error
-        return cls(store, public_rate=public_rate, max_body=max_body)
+        return cls(
+            store,
+            public_rate=public_rate,
+            max_body=max_body,
+            max_ingest_body=max_ingest_body,
+            identity_salt=identity_salt,
+        )
 
     def close(self) -> None:
+        self.jobs.stop()
         with self._cursors_lock:
             for cursor in self._cursors:
                 cursor.close()
@@ -123,8 +154,10 @@ class Service:
 
     # -- writes --------------------------------------------------------------------------------
     def changed(self) -> None:
-        """Call after the server changes analysis results: cached answers are dropped."""
+        """Call after the server changes the data: answers cached before are never served again."""
+        self.generation += 1
         self.cards.clear()
+        self.products.clear()
 
     @contextmanager
     def writing(self) -> Iterator[duckdb.DuckDBPyConnection]:

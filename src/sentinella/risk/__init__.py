@@ -1,6 +1,6 @@
 """Risk (PRODUCT.md §3): one score per member and merchant from every analysis that has run.
 
-``run_risk`` reads the result tables of pyramid/, rings/ and credit/ (whichever exist), turns
+``run_risk`` reads the result tables of pyramid/, rings/, credit/ and compare/ (whichever exist), turns
 them into weighted signals (``weights.toml``, or a file of the same shape) and writes
 ``risk_scores``: subject_kind ('member' | 'merchant'), subject_id, score in [0, 1] (a noisy-OR
 of weight × strength over the subject's signals), reasons (JSON list, strongest first: signal,

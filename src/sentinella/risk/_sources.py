@@ -138,6 +138,8 @@ def _credit_sql() -> str:
     return "\nUNION ALL ".join((brushed, defects, positive))
 
 
+from ._compare_source import SOURCE as COMPARE_SOURCE  # noqa: E402 (it builds on Source and _key)
+
 SOURCES: tuple[Source, ...] = (
     Source(
         "pyramid",
@@ -166,6 +168,7 @@ SOURCES: tuple[Source, ...] = (
         ("credit_brushing_flagged", "high_defect_rate", "low_positive_rate"),
         _credit_sql,
     ),
+    COMPARE_SOURCE,
 )
 
 SIGNALS: dict[str, str] = {signal: source.analysis for source in SOURCES for signal in source.signals}
