@@ -80,6 +80,10 @@ EXAMPLES: dict[str, str] = {
     "rules backtest": "sentinella rules backtest rules.toml --db case.duckdb",
     "rules apply": "sentinella rules apply rules.toml --db case.duckdb",
     "serve": "sentinella serve --db case.duckdb --port 8000",
+    "report": "sentinella report pyramid M000000129 --db case.duckdb --out network.pdf",
+    "report pyramid": "sentinella report pyramid M000000129 --db case.duckdb --out network.pdf",
+    "report merchant": "sentinella report merchant S00000066 --db case.duckdb --out shop.html",
+    "report ring": "sentinella report ring R000001 --db case.duckdb --out ring.html",
 }
 
 
