@@ -32,7 +32,6 @@ BIAS = -5.0
 # FRAUDAR densities below DENSE_FLOOR are what honest shops show; DENSE_FULL and above count fully
 DENSE_FLOOR = 0.8
 DENSE_FULL = 1.3
-FEATURES = (*WEIGHTS, "burst", "global_dense")
 
 
 def _sigmoid(z: F64) -> F64:
