@@ -96,9 +96,7 @@ def test_ids_sharing_both_hashes_are_still_told_apart(monkeypatch: pytest.Monkey
     code "M2" as "M1"; the byte check must find each lookup's own key (or none)."""
     from sentinella import idcodes
 
-    def by_length_only(
-        offsets: np.ndarray, data: np.ndarray, first: np.ndarray, second: np.ndarray
-    ) -> None:
+    def by_length_only(offsets: np.ndarray, data: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
         lengths = np.diff(offsets.astype(np.int64)).astype(np.uint64)
         first[:] = lengths * np.uint64(0x9E3779B97F4A7C15)
         second[:] = np.uint64(7)

@@ -7,10 +7,10 @@ computed straight off the Arrow buffers and compiled with numba, does it in abou
 
 The table finds a candidate by two independent hashes (the second also folds in the length);
 comparing bytes while probing costs ten times more, since each comparison waits on a cache
-miss. The result is still exact: afterwards each lookup's bytes are compared with the bytes of
-the key it was given, in a separate pass of plain gathers that the CPU overlaps, and the rare
-lookup whose key differs (two IDs sharing both hashes) is coded again by Arrow's exact
-``index_in``. A lookup that found no candidate has no equal key, since equal strings hash alike.
+miss. The result is still exact: afterwards each lookup is compared with the key it was given
+(Arrow's take and equal, chunk by chunk on every core), and the rare lookup whose key differs
+(two IDs sharing both hashes) is coded again by Arrow's exact ``index_in``. A lookup that
+found no candidate has no equal key, since equal strings hash alike.
 """
 
 from __future__ import annotations
@@ -143,32 +143,18 @@ def _probe(
             slot = (slot + 1) & mask
 
 
-def _verify(
-    key_offsets: NDArray[np.integer[Any]],
-    key_data: NDArray[np.uint8],
-    look_offsets: NDArray[np.integer[Any]],
-    look_data: NDArray[np.uint8],
-    out: NDArray[np.int64],
-) -> int:
-    """Compare each lookup's bytes with its key's; a lookup whose key differs gets -2. Returns
-    how many did."""
-    wrong = 0
-    for j in range(out.shape[0]):
-        k = out[j]
-        if k < 0:
-            continue
-        a, b = key_offsets[k], look_offsets[j]
-        size = key_offsets[k + 1] - a
-        same = size == look_offsets[j + 1] - b
-        if same:
-            for i in range(size):
-                if key_data[a + i] != look_data[b + i]:
-                    same = False
-                    break
-        if not same:
-            out[j] = -2
-            wrong += 1
-    return wrong
+def _mark_wrong(keys: pa.Array, lookups: pa.Array, out: NDArray[np.int64]) -> bool:
+    """Compare each coded lookup with the key it was given (Arrow's take and equal, which
+    release the GIL); a lookup whose key differs gets -2. Whether any did."""
+    hit = out >= 0
+    if not hit.any():
+        return False
+    if lookups.type != keys.type:
+        lookups = lookups.cast(keys.type)
+    same = pc.equal(keys.take(pa.array(out[hit])), lookups.filter(pa.array(hit)))
+    differ = np.flatnonzero(hit)[~same.to_numpy(zero_copy_only=False)]
+    out[differ] = -2
+    return bool(differ.size)
 
 
 def _new_table(n_keys: int, parts: int) -> tuple[NDArray[np.uint64], int]:
@@ -185,7 +171,6 @@ _part = _jit(_part)
 _fingerprints_compiled = _jit(_fingerprints)
 _build_compiled = _jit(_build)
 _probe_compiled = _jit(_probe)
-_verify_compiled = _jit(_verify)
 
 
 def _chunk_buffers(chunk: pa.Array) -> tuple[NDArray[np.integer[Any]], NDArray[np.uint8]]:
@@ -233,7 +218,7 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
     """For each lookup, the position of the equal string in ``keys``, or -1 (absent or null).
 
     ``keys`` should be unique (a primary key); when a key repeats, the first one keeps the code.
-    Hashing, probing and the byte check run on every core (the compiled loops release the GIL).
+    Hashing, probing and the check run on every core (the compiled loops release the GIL).
     Lookups are hashed and probed a chunk at a time, so only the keys' hashes (and the keys,
     as one chunk) are ever held whole.
     """
@@ -244,7 +229,6 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
     starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
     out = np.full(int(starts[-1]), -1, dtype=np.int64)
     whole = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
-    key_offsets, key_data = _chunk_buffers(whole)
     wrong: list[int] = []
     with ThreadPoolExecutor(workers) as pool:
         key_first, key_second, key_valid = _fingerprint_column(keys, pool)
@@ -264,7 +248,7 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
             _fingerprints_compiled(*_chunk_buffers(chunk), first, second)
             valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
             _probe_compiled(table, shift, key_first, key_second, first, second, valid, out[a:b])
-            if _verify_compiled(key_offsets, key_data, *_chunk_buffers(chunk), out[a:b]):
+            if _mark_wrong(whole, chunk, out[a:b]):
                 wrong.append(index)
 
         for _ in pool.map(probe_chunk, range(len(chunks))):
