@@ -414,23 +414,33 @@ def rings(
             "--labels", **ExistingFile, help="CSV of order_id,label (1 fake, 0 honest) to learn from."
         ),
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="The model trained on --labels: logistic (built in) or lightgbm "
+            '(pip install "sentinella[lightgbm]").',
+        ),
+    ] = "logistic",
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
-    from sentinella.rings import run_rings
+    from sentinella.rings import check_model, run_rings
 
+    check_model(model)
     with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_rings(store.backend, labels=labels)
+        summary = run_rings(store.backend, labels=labels, model=model)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return
     console.print(
         f"{summary.orders:,} orders scored: {summary.rings:,} rings of {summary.ring_members:,} accounts; "
         f"{summary.flagged_orders:,} orders and {summary.flagged_members:,} accounts flagged "
-        f"({'supervised' if summary.supervised else 'unsupervised'}) in {summary.seconds:.2f} s",
+        f"({f'supervised, {summary.model}' if summary.supervised else 'unsupervised'}) "
+        f"in {summary.seconds:.2f} s",
         markup=False,
     )
     console.print(f"  results: {', '.join(RINGS_TABLES)}", markup=False)
