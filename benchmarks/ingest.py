@@ -7,7 +7,7 @@
 Writes N orders as Parquet and as CSV (with a few bad rows), then times, for each format:
   bare:  CREATE TABLE AS SELECT * FROM read_parquet / read_csv (DuckDB's typed auto-detect)
   ours:  sentinella's ingest (staging, every contract check, dedupe, quarantine, load)
-Targets (PRODUCT.md §5): >= 1M rows/s from Parquet, >= 300k rows/s from CSV, and validation
+Targets (docs/targets.md): >= 1M rows/s from Parquet, >= 300k rows/s from CSV, and validation
 costing at most 2x the bare read.
 """
 

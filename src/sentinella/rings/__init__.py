@@ -1,4 +1,6 @@
-"""Brushing and fake-review rings (PRODUCT.md §3): accounts that buy and rate in lockstep.
+"""Brushing and fake-review rings: accounts that buy and rate in lockstep.
+
+Design: docs/capabilities.md, "Brushing and fake-review rings".
 
 ``run_rings`` reads orders, reviews, members, ties and payments from the store, scores every
 order and buyer, groups suspicious buyers into rings and writes ``ring_groups``,

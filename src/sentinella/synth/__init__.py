@@ -1,4 +1,4 @@
-"""Synthetic worlds with planted ground truth (PRODUCT.md §3, "Synthetic worlds").
+"""Synthetic worlds with planted ground truth (docs/capabilities.md, "Synthetic worlds").
 
 ``generate_world`` writes a case folder in the input contract plus a ``truth/`` folder naming
 every planted pyramid, look-alike, multi-account person, brushing ring, counterfeit and dirty
