@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 from sentinella.cli import app
 from support import EXAMPLES, MEMBERS_HEADER
 
+pytestmark = pytest.mark.slow  # every command with every bad input
+
 runner = CliRunner()
 ROOT = get_command(app)
 

@@ -45,4 +45,6 @@ def test_all_is_the_whole_public_surface(name: str) -> None:
 
 
 def test_every_package_is_checked() -> None:
-    assert {"sentinella.store", "sentinella.synth", "sentinella.pyramid", "sentinella.engine"} <= set(PACKAGES)
+    assert {"sentinella.store", "sentinella.synth", "sentinella.pyramid", "sentinella.engine"} <= set(
+        PACKAGES
+    )
