@@ -180,6 +180,11 @@ def test_generate_refuses_bad_sizes_and_rates(tmp_path: Path) -> None:
     ):
         status, _, err = sentinella("generate", "--out", out, *args)
         assert status == 2 and "Invalid value" in err and "Traceback" not in err, args
+    status, _, err = sentinella("generate", "--out", out, "--world", "huge")
+    assert status == 2 and "unknown world 'huge'" in one_error_line(err)
+    # --profile means a jurisdiction (pyramid); generate's old name for --world says so
+    status, _, err = sentinella("generate", "--out", out, "--profile", "tiny")
+    assert status == 2 and "generate --profile is now --world (e.g. --world tiny)" in one_error_line(err)
     afile = tmp_path / "afile"
     afile.write_text("x", encoding="utf-8")
     status, _, err = sentinella("generate", "--out", afile, "--members", "10")

@@ -163,7 +163,7 @@ def _working_values(command: tuple[str, ...], files: dict[str, Path], scratch: P
         values["members"] = ["--members", "50" if command == ("generate",) else "1000"]
         values["media"] = ["--no-media"]
         if command == ("generate",):
-            values["profile"] = ["--profile", "tiny"]
+            values["world"] = ["--world", "tiny"]
     return values
 
 

@@ -314,7 +314,12 @@ def generate(
         int, typer.Option("--members", min=1, max=MAX_MEMBERS, help="Number of members.")
     ] = 10_000,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Same seed, same bytes.")] = 1,
-    profile: Annotated[str, typer.Option("--profile", help="default, pyramid-case or tiny.")] = "default",
+    world: Annotated[
+        str, typer.Option("--world", help="The kind of world: default, pyramid-case or tiny.")
+    ] = "default",
+    old_profile: Annotated[
+        str | None, typer.Option("--profile", hidden=True, help="Renamed --world.")
+    ] = None,
     file_format: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
     media: Annotated[bool, typer.Option("--media/--no-media", help="Render images (JPEG with EXIF).")] = True,
     dirty_rate: Annotated[
@@ -323,16 +328,18 @@ def generate(
             "--dirty-rate",
             min=0.0,
             max=0.5,
-            help="Share of rows made dirty, 0 to 0.5 (default: the profile's).",
+            help="Share of rows made dirty, 0 to 0.5 (default: the world's).",
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a synthetic case with planted ground truth (in OUT/truth/)."""
-    from sentinella.synth import PROFILES, generate_world
+    from sentinella.synth import WORLD_PROFILES, generate_world
 
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if old_profile is not None:  # --profile is a jurisdiction elsewhere (pyramid)
+        raise ConfigError(f"generate --profile is now --world (e.g. --world {old_profile})")
+    if world not in WORLD_PROFILES:
+        raise ConfigError(f"unknown world {world!r}: choose one of {', '.join(WORLD_PROFILES)}")
     if file_format not in ("parquet", "csv", "jsonl"):
         raise ConfigError(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
     _check_out_folder(out)
@@ -341,7 +348,7 @@ def generate(
             out,
             members=members,
             seed=seed,
-            profile=profile,
+            profile=world,
             fmt=file_format,  # type: ignore[arg-type]
             media=media,
             dirty_rate=dirty_rate,

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..contract import COMMISSION_BASES, ORDER_STATUSES, PAYMENT_KINDS
-from ._config import Profile
+from ._config import WorldProfile
 
 STATUS = {name: i for i, name in enumerate(ORDER_STATUSES)}
 KIND = {name: i for i, name in enumerate(PAYMENT_KINDS)}
@@ -113,7 +113,7 @@ class Chunk:
         lo: int,
         n: int,
         seed: int,
-        profile: Profile,
+        profile: WorldProfile,
         counters: Counters,
         start_us: int,
         end_us: int,
