@@ -1,4 +1,4 @@
-"""Product matching at the PRODUCT.md §5 size, beside a plain DuckDB exact-title grouping.
+"""Product matching at the size of docs/targets.md, beside a plain DuckDB exact-title grouping.
 
     python benchmarks/compare.py                      # 1M listings
     python benchmarks/compare.py --listings 100000    # a quick run
@@ -14,7 +14,7 @@ store, then in the same process:
 Both are scored against the planted products (pairwise precision / recall / F1). Wall and
 process CPU seconds are printed: on a machine shared with other work the CPU time says what the
 run itself cost.
-Target (PRODUCT.md §5): 1M listings matched <= 10 min.
+Target (docs/targets.md): 1M listings matched <= 10 min.
 """
 
 from __future__ import annotations

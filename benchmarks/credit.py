@@ -1,4 +1,4 @@
-"""Merchant credit at the PRODUCT.md §5 size, beside a plain SQL average on the same store.
+"""Merchant credit at the size of docs/targets.md, beside a plain SQL average on the same store.
 
     python benchmarks/credit.py                       # 10M orders + 5M reviews
     python benchmarks/credit.py --orders 1000000      # a quick run
@@ -12,7 +12,7 @@ order, one in five only in part, and ¥0.01 back on 1% of completed orders). The
 process:
   peer:        CREATE TABLE AS SELECT merchant_id, avg(rating), count(*) FROM reviews JOIN orders
   sentinella:  run_credit (every rule, DSR, defect rate, robust score, both result tables)
-Target (PRODUCT.md §5): 10M orders + 5M reviews <= 15 s.
+Target (docs/targets.md): 10M orders + 5M reviews <= 15 s.
 """
 
 from __future__ import annotations

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--profile", default="default")
+    parser.add_argument("--world", default="default", help="the kind of world (synth.WORLD_PROFILES)")
     parser.add_argument("--keep", type=Path, help="write worlds here (default: a temp dir, deleted)")
     parser.add_argument("--no-peer", action="store_true", help="skip the DuckDB I/O floor")
     args = parser.parse_args(argv)
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         for members in args.sizes:
             out = base / f"world-{members}"
-            r = run_one(members, out, args.seed, args.profile)
+            r = run_one(members, out, args.seed, args.world)
             if not args.no_peer:
                 scratch = base / f"floor-{members}"
                 scratch.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""Provenance speed (PRODUCT.md §5) beside named peers, and hash thresholds measured on a world.
+"""Provenance speed (docs/targets.md) beside named peers, and hash thresholds measured on a world.
 
     python benchmarks/provenance.py                       # 12 MP JPEGs + 1M and 10M hash queries
     python benchmarks/provenance.py --images 40 --rows 1000000

@@ -11,7 +11,7 @@ store gets a members table with string IDs ('M000123', sponsor_id likewise); the
   kernel:      the forest kernel alone on the integer arrays
   peers:       DuckDB WITH RECURSIVE computing each member's level, and networkx computing
                levels and downline sizes, on the sizes they can finish (--peer-max).
-Targets (PRODUCT.md §5): 10M members <= 6 s and 100M <= 90 s end to end at <= 12 GB peak;
+Targets (docs/targets.md): 10M members <= 6 s and 100M <= 90 s end to end at <= 12 GB peak;
 the kernel alone at 100M <= 45 s.
 """
 

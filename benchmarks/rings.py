@@ -8,7 +8,7 @@ rings (20-40 accounts x 5-15 products, fully connected) whose accounts also buy 
 as camouflage. For each size: sentinella's kernel (numba, indexed binary heap) finds
 ``--blocks`` blocks; on the reference size the plain implementation (greedy peeling with
 Python's heapq and lazy deletion, as the paper describes it) runs on the same graph and the
-blocks must be identical. Target (PRODUCT.md §5): 10M edges <= 60 s.
+blocks must be identical. Target (docs/targets.md): 10M edges <= 60 s.
 """
 
 from __future__ import annotations

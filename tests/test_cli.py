@@ -6,15 +6,26 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+from typer.testing import CliRunner
+
+from sentinella.cli import app
 from support import EXAMPLES
 
 
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "sentinella.cli", *args], capture_output=True, text=True, timeout=300
-    )
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run(*args: str) -> Done:
+    """The command in this process (Typer's CliRunner); one test below runs the real script."""
+    result = CliRunner().invoke(app, list(args))
+    return Done(result.exit_code, result.stdout, result.stderr)
 
 
 def test_ingest_tables_export(tmp_path: Path) -> None:

@@ -121,6 +121,27 @@ def test_bad_thread_counts(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     assert EngineSettings(memory_limit="512MiB", threads=2).resolved().threads == 2
 
 
+@pytest.mark.parametrize(
+    ("args", "command", "says"),
+    [
+        (["pyramid", "--threads", "-1"], "pyramid", "Invalid value for '--threads'"),
+        (["pyramid", "--no-such-option"], "pyramid", "No such option: --no-such-option"),
+        (["credit", "--levels", "x"], "credit", "No such option: --levels"),
+        (["no-such-command"], "", "No such command 'no-such-command'"),
+        (["--no-such-option"], "", "No such option: --no-such-option"),
+        (["ingest"], "ingest", "Missing argument"),
+        (["generate", "--dirty-rate", "2"], "generate", "Invalid value for '--dirty-rate'"),
+    ],
+)
+def test_usage_errors_are_one_line_with_status_2(args: list[str], command: str, says: str) -> None:
+    status, out, err = sentinella(*args)
+    line = one_error_line(err)
+    assert status == 2 and says in line and out == ""
+    assert "╭" not in err and "Usage:" not in err  # not Typer's framed panel
+    if command:
+        assert f" {command}: " in line and f"{command} --help" in line
+
+
 def test_rates_files_are_checked_before_the_analysis(sample_db: Path, tmp_path: Path) -> None:
     before = sample_db.stat().st_mtime_ns
     status, _, err = sentinella("pyramid", "--db", sample_db, "--rates", tmp_path / "missing.toml")
@@ -159,6 +180,11 @@ def test_generate_refuses_bad_sizes_and_rates(tmp_path: Path) -> None:
     ):
         status, _, err = sentinella("generate", "--out", out, *args)
         assert status == 2 and "Invalid value" in err and "Traceback" not in err, args
+    status, _, err = sentinella("generate", "--out", out, "--world", "huge")
+    assert status == 2 and "unknown world 'huge'" in one_error_line(err)
+    # --profile means a jurisdiction (pyramid); generate's old name for --world says so
+    status, _, err = sentinella("generate", "--out", out, "--profile", "tiny")
+    assert status == 2 and "generate --profile is now --world (e.g. --world tiny)" in one_error_line(err)
     afile = tmp_path / "afile"
     afile.write_text("x", encoding="utf-8")
     status, _, err = sentinella("generate", "--out", afile, "--members", "10")

@@ -88,7 +88,7 @@ def counts(db: Path) -> dict[str, int]:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     case = tmp_path_factory.mktemp("faults") / "case"
     done = subprocess.run(
-        cli("generate", "--out", case, "--profile", "tiny", "--members", "1500", "--no-media"),
+        cli("generate", "--out", case, "--world", "tiny", "--members", "1500", "--no-media"),
         capture_output=True,
         timeout=600,
     )

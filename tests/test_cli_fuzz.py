@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 from sentinella.cli import app
 from support import EXAMPLES, MEMBERS_HEADER
 
+pytestmark = pytest.mark.slow  # every command with every bad input
+
 runner = CliRunner()
 ROOT = get_command(app)
 
@@ -161,7 +163,7 @@ def _working_values(command: tuple[str, ...], files: dict[str, Path], scratch: P
         values["members"] = ["--members", "50" if command == ("generate",) else "1000"]
         values["media"] = ["--no-media"]
         if command == ("generate",):
-            values["profile"] = ["--profile", "tiny"]
+            values["world"] = ["--world", "tiny"]
     return values
 
 

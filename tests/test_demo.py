@@ -6,8 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from sentinella.demo import run_demo
 from sentinella.store import Store
+
+pytestmark = pytest.mark.slow  # a whole demo run
 
 
 def test_demo_finds_what_was_planted(tmp_path: Path) -> None:

@@ -89,3 +89,21 @@ def test_a_shared_tag_falls_back_to_the_exact_walk() -> None:
 def test_no_keys_codes_nothing() -> None:
     assert code_ids(pa.array([], pa.string()), pa.array(["a", None])).tolist() == [-1, -1]
     assert code_ids(pa.array(["a"]), pa.chunked_array([], pa.string())).tolist() == []
+
+
+def test_ids_sharing_both_hashes_are_still_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Forced collisions: every ID of a length gets the same two hashes, so the table alone would
+    code "M2" as "M1"; the byte check must find each lookup's own key (or none)."""
+    from sentinella import idcodes
+
+    def by_length_only(offsets: np.ndarray, data: np.ndarray, first: np.ndarray, second: np.ndarray) -> None:
+        lengths = np.diff(offsets.astype(np.int64)).astype(np.uint64)
+        first[:] = lengths * np.uint64(0x9E3779B97F4A7C15)
+        second[:] = np.uint64(7)
+
+    monkeypatch.setattr(idcodes, "_fingerprints_compiled", by_length_only)
+    keys = ["M1", "M2", "M3", "M10", None, "M2", "X"]
+    lookups = ["M3", "M2", "M1", "M4", "M10", "M11", None, "X", "Y", "M2"]
+    for cuts in (1, 3, 10):
+        got = code_ids(chunked(keys, cuts, False), chunked(lookups, cuts + 1, True))
+        assert got.tolist() == reference(keys, lookups) == [2, 1, 0, -1, 3, -1, -1, 6, -1, 1]

@@ -6,6 +6,8 @@ Every command runs inside :meth:`SentinellaGroup.invoke`, both from the installe
 * a :class:`~sentinella.errors.SentinellaError` is something the user can fix: its message is
   printed as one line on stderr and the exit status is 2;
 * an ``OSError`` (a folder that cannot be written, a full disk) is reported the same way;
+* a usage error (an unknown option or command, a bad or missing option value) is one line
+  naming the command and its ``--help``, exit status 2, instead of Typer's framed panel;
 * Ctrl-C stops the whole run with one line and exit status 130;
 * anything else is a bug: one line naming the exception type, exit status 2. ``--debug`` (or
   ``SENTINELLA_DEBUG=1``) prints the traceback as well.
@@ -24,6 +26,7 @@ import duckdb
 import typer
 from rich.console import Console
 from rich.text import Text
+from typer._click.exceptions import ClickException, NoArgsIsHelpError
 from typer.core import TyperGroup
 
 from sentinella.errors import SentinellaError
@@ -90,6 +93,20 @@ def _interrupted_query(error: BaseException) -> bool:
     )
 
 
+def usage_line(error: ClickException) -> str:
+    """A usage error as one line: the command, what is wrong, and where the help is."""
+    ctx = getattr(error, "ctx", None)
+    message = error.format_message()
+    if ctx is None:
+        return message
+    return f"{ctx.command_path}: {message} (see '{ctx.command_path} --help')"
+
+
+def _usage_exit(error: ClickException) -> typer.Exit:
+    print_error(usage_line(error))
+    return typer.Exit(EXIT_ERROR)
+
+
 def _fail(error: BaseException, ctx: typer.Context | None) -> typer.Exit:
     if debug_requested(ctx) and not isinstance(error, KeyboardInterrupt | duckdb.InterruptException):
         traceback.print_exception(error)
@@ -104,6 +121,10 @@ class SentinellaGroup(TyperGroup):
     def invoke(self, ctx: typer.Context) -> Any:  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except NoArgsIsHelpError:
+            raise  # a group called bare shows its help
+        except ClickException as error:  # a subcommand's options or name
+            raise _usage_exit(error) from None
         except _PASS_THROUGH:
             raise
         except (Exception, KeyboardInterrupt) as error:
@@ -116,9 +137,14 @@ class SentinellaGroup(TyperGroup):
         parent: Any = None,
         **extra: Any,
     ) -> Any:
-        """Ctrl-C while the options are read is reported like one during the command."""
+        """Ctrl-C while the options are read is reported like one during the command, and a
+        usage error of the root command like one of a subcommand."""
         try:
             return super().make_context(info_name, args, parent, **extra)
+        except NoArgsIsHelpError:
+            raise
+        except ClickException as error:
+            raise _usage_exit(error) from None
         except KeyboardInterrupt as error:
             raise _fail(error, None) from None
 

@@ -303,7 +303,12 @@ def generate(
         int, typer.Option("--members", min=1, max=MAX_MEMBERS, help="Number of members.")
     ] = 10_000,
     seed: Annotated[int, typer.Option("--seed", min=0, max=MAX_SEED, help="Same seed, same bytes.")] = 1,
-    profile: Annotated[str, typer.Option("--profile", help="default, pyramid-case or tiny.")] = "default",
+    world: Annotated[
+        str, typer.Option("--world", help="The kind of world: default, pyramid-case or tiny.")
+    ] = "default",
+    old_profile: Annotated[
+        str | None, typer.Option("--profile", hidden=True, help="Renamed --world.")
+    ] = None,
     file_format: Annotated[str, typer.Option("--format", help="parquet, csv or jsonl.")] = "parquet",
     media: Annotated[bool, typer.Option("--media/--no-media", help="Render images (JPEG with EXIF).")] = True,
     dirty_rate: Annotated[
@@ -312,16 +317,18 @@ def generate(
             "--dirty-rate",
             min=0.0,
             max=0.5,
-            help="Share of rows made dirty, 0 to 0.5 (default: the profile's).",
+            help="Share of rows made dirty, 0 to 0.5 (default: the world's).",
         ),
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Write a synthetic case with planted ground truth (in OUT/truth/)."""
-    from sentinella.synth import PROFILES, generate_world
+    from sentinella.synth import WORLD_PROFILES, generate_world
 
-    if profile not in PROFILES:
-        raise ConfigError(f"unknown profile {profile!r}: choose one of {', '.join(PROFILES)}")
+    if old_profile is not None:  # --profile is a jurisdiction elsewhere (pyramid)
+        raise ConfigError(f"generate --profile is now --world (e.g. --world {old_profile})")
+    if world not in WORLD_PROFILES:
+        raise ConfigError(f"unknown world {world!r}: choose one of {', '.join(WORLD_PROFILES)}")
     if file_format not in ("parquet", "csv", "jsonl"):
         raise ConfigError(f"unknown format {file_format!r}: choose parquet, csv or jsonl")
     _check_out_folder(out)
@@ -330,7 +337,7 @@ def generate(
             out,
             members=members,
             seed=seed,
-            profile=profile,
+            profile=world,
             fmt=file_format,  # type: ignore[arg-type]
             media=media,
             dirty_rate=dirty_rate,
@@ -398,6 +405,14 @@ def rings(
             "--labels", **ExistingFile, help="CSV of order_id,label (1 fake, 0 honest) to learn from."
         ),
     ] = None,
+    model: Annotated[
+        str,
+        typer.Option(
+            "--model",
+            help="The model trained on --labels: logistic (built in) or lightgbm "
+            '(pip install "sentinella[lightgbm]").',
+        ),
+    ] = "logistic",
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
@@ -407,13 +422,14 @@ def rings(
         return
     from sentinella._results_text import print_rings_top, rings_top, top_json
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
-    from sentinella.rings import run_rings
+    from sentinella.rings import check_model, run_rings
 
+    check_model(model)
     with (
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
     ):
-        summary = run_rings(store.backend, labels=labels, progress=progress)
+        summary = run_rings(store.backend, labels=labels, model=model, progress=progress)
         top = rings_top(store.backend, db)
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
@@ -421,7 +437,8 @@ def rings(
     console.print(
         f"{summary.orders:,} orders scored: {summary.rings:,} rings of {summary.ring_members:,} accounts; "
         f"{summary.flagged_orders:,} orders and {summary.flagged_members:,} accounts flagged "
-        f"({'supervised' if summary.supervised else 'unsupervised'}) in {summary.seconds:.2f} s",
+        f"({f'supervised, {summary.model}' if summary.supervised else 'unsupervised'}) "
+        f"in {summary.seconds:.2f} s",
         markup=False,
     )
     console.print(f"  results: {', '.join(RINGS_TABLES)}", markup=False)
@@ -829,7 +846,6 @@ add_examples(app)  # last: every command's --help ends with an example
 
 
 def main() -> None:
-    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     app()
 
 

@@ -5,10 +5,12 @@ sponsors in about 2.4 s on two cores and pyarrow's ``dictionary_encode`` in 15 s
 table suits low cardinality); one open-addressing table over two 64-bit hashes per string,
 computed straight off the Arrow buffers and compiled with numba, does it in about 1.2 s.
 
-Two strings count as equal when both independent hashes agree (the second also folds in the
-length). Comparing the bytes instead costs ten times more, since each comparison waits on a
-cache miss; the chance that some pair of different IDs among 10^8 agrees on all 128 bits is
-about 10^-23, far below the rate of undetected memory errors.
+The table finds a candidate by two independent hashes (the second also folds in the length);
+comparing bytes while probing costs ten times more, since each comparison waits on a cache
+miss. The result is still exact: afterwards each lookup is compared with the key it was given
+(Arrow's take and equal, chunk by chunk on every core), and the rare lookup whose key differs
+(two IDs sharing both hashes) is coded again by Arrow's exact ``index_in``. A lookup that
+found no candidate has no equal key, since equal strings hash alike.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from sentinella._compile import compile_kernel as _jit
@@ -140,6 +143,20 @@ def _probe(
             slot = (slot + 1) & mask
 
 
+def _mark_wrong(keys: pa.Array, lookups: pa.Array, out: NDArray[np.int64]) -> bool:
+    """Compare each coded lookup with the key it was given (Arrow's take and equal, which
+    release the GIL); a lookup whose key differs gets -2. Whether any did."""
+    hit = out >= 0
+    if not hit.any():
+        return False
+    if lookups.type != keys.type:
+        lookups = lookups.cast(keys.type)
+    same = pc.equal(keys.take(pa.array(out[hit])), lookups.filter(pa.array(hit)))
+    differ = np.flatnonzero(hit)[~same.to_numpy(zero_copy_only=False)]
+    out[differ] = -2
+    return bool(differ.size)
+
+
 def _new_table(n_keys: int, parts: int) -> tuple[NDArray[np.uint64], int]:
     """An empty table of ``parts`` power-of-two parts, at most half full, and the part shift."""
     size = 1
@@ -201,8 +218,9 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
     """For each lookup, the position of the equal string in ``keys``, or -1 (absent or null).
 
     ``keys`` should be unique (a primary key); when a key repeats, the first one keeps the code.
-    Hashing and probing run on every core (the compiled loops release the GIL). Lookups are
-    hashed and probed a chunk at a time, so only the keys' hashes are ever held whole.
+    Hashing, probing and the check run on every core (the compiled loops release the GIL).
+    Lookups are hashed and probed a chunk at a time, so only the keys' hashes (and the keys,
+    as one chunk) are ever held whole.
     """
     if len(keys) >= 2**32 - 1:  # a table slot holds a key's index + 1 in 32 bits
         raise ValueError(f"at most 2^32 - 2 keys can be coded at once, got {len(keys):,}")
@@ -210,6 +228,8 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
     chunks = lookups.chunks if isinstance(lookups, pa.ChunkedArray) else [lookups]
     starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
     out = np.full(int(starts[-1]), -1, dtype=np.int64)
+    whole = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    wrong: list[int] = []
     with ThreadPoolExecutor(workers) as pool:
         key_first, key_second, key_valid = _fingerprint_column(keys, pool)
         parts = 1 << (workers.bit_length() - 1)  # a power of two, at most one per core
@@ -228,7 +248,14 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
             _fingerprints_compiled(*_chunk_buffers(chunk), first, second)
             valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
             _probe_compiled(table, shift, key_first, key_second, first, second, valid, out[a:b])
+            if _mark_wrong(whole, chunk, out[a:b]):
+                wrong.append(index)
 
         for _ in pool.map(probe_chunk, range(len(chunks))):
             pass
+    for index in wrong:  # IDs that share both hashes with another: coded exactly, by value
+        a, b = starts[index], starts[index + 1]
+        rows = np.flatnonzero(out[a:b] == -2)
+        exact = pc.index_in(chunks[index].take(pa.array(rows)).cast(whole.type), value_set=whole)
+        out[a + rows] = exact.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return out

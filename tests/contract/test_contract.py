@@ -46,15 +46,12 @@ def test_product_md_table_list() -> None:
 
 def test_contract_command_prints_json_for_scripts() -> None:
     import json
-    import subprocess
-    import sys
 
-    done = subprocess.run(
-        [sys.executable, "-m", "sentinella.cli", "contract", "--json"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    from typer.testing import CliRunner
+
+    from sentinella.cli import app
+
+    done = CliRunner().invoke(app, ["contract", "--json"])
     tables = {t["table"]: t for t in json.loads(done.stdout)}
     assert set(tables) == set(TABLES)
     status = next(c for c in tables["orders"]["columns"] if c["name"] == "status")

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import subprocess
-import sys
 import tomllib
 from pathlib import Path
 
@@ -13,7 +11,9 @@ import pytest
 from credit_helpers import T0, Case, reasons
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from sentinella.cli import app
 from sentinella.credit import CreditConfig, CreditError, load_config
 from sentinella.credit._settings import KEYS, bundled_text, parse_config
 
@@ -101,22 +101,12 @@ def test_parse_config_names_its_source() -> None:
 def test_the_cli_refuses_a_bad_config_before_opening_the_store(tmp_path: Path) -> None:
     path = _write(tmp_path, "[same_item]\ndays = 'two weeks'\n")
     db = tmp_path / "never.duckdb"
-    done = subprocess.run(
-        [sys.executable, "-m", "sentinella.cli", "credit", "--db", str(db), "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
+    done = CliRunner().invoke(app, ["credit", "--db", str(db), "--config", str(path)])
+    assert done.exit_code == 2
     assert f"{path}: [same_item] days: expected a number" in done.stderr
     assert "Traceback" not in done.stderr and not db.exists()
-    shown = subprocess.run(
-        [sys.executable, "-m", "sentinella.cli", "credit", "--show-config"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert shown.returncode == 0
+    shown = CliRunner().invoke(app, ["credit", "--show-config"])
+    assert shown.exit_code == 0
     assert load_config(_write(tmp_path, shown.stdout)) == CreditConfig()
 
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 import time
 
 import numpy as np
+import pytest
 
 from sentinella.pyramid.kernels import Engine, forest_metrics, merge_accounts, validate_sponsors
+
+pytestmark = pytest.mark.slow  # million-member forests
 
 N = 1_000_000
 

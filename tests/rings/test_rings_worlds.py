@@ -135,6 +135,7 @@ def test_rings_that_hide_their_wiring_and_labels(world: tuple[Path, Path], tmp_p
         pacsv.write_csv(labelled, labels)
         summary = run_rings(store.backend, labels=labels)
         assert summary.supervised and summary.labelled_orders == labelled.num_rows
+        assert summary.model == "logistic"
         auc = store.backend.scalar(
             "WITH s AS (SELECT o.score, coalesce(t.role = 'target', FALSE) AS pos FROM ring_order_scores o "
             f"LEFT JOIN read_parquet('{truth}') t ON t.order_id = o.order_id "

@@ -13,7 +13,7 @@ from synth_world import World
 
 import sentinella.synth as synth
 from sentinella.contract import ORDER_STATUSES, PAYMENT_KINDS, TABLES
-from sentinella.synth import PROFILES, generate_world
+from sentinella.synth import WORLD_PROFILES, generate_world
 from sentinella.synth._config import resolve_profile
 
 
@@ -29,7 +29,7 @@ def test_public_api_is_deliberate() -> None:
     assert synth.__all__ == sorted(synth.__all__)
     public = {n for n in dir(synth) if not n.startswith("_") and n != "annotations"}
     assert public == set(synth.__all__)
-    assert {"default", "pyramid-case", "tiny"} <= set(PROFILES)
+    assert {"default", "pyramid-case", "tiny"} <= set(WORLD_PROFILES)
 
 
 def test_every_table_has_the_contract_schema(tiny: World, default_world: World) -> None:

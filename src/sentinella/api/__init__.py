@@ -1,4 +1,4 @@
-"""The REST API (PRODUCT.md §3, "Interfaces"): FastAPI over the store, the store's single writer.
+"""The REST API (docs/capabilities.md, "Interfaces"): FastAPI over the store, the store's single writer.
 
 ``Service.open(db)`` takes the store read-write (the one writer while the server runs) and
 reads through a cursor per worker thread; ``create_app(service)`` builds the application;

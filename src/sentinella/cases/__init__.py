@@ -1,4 +1,6 @@
-"""Cases (PRODUCT.md §3): a queue analysts work through, kept in the store with its audit trail.
+"""Cases: a queue analysts work through, kept in the store with its audit trail.
+
+Design: docs/capabilities.md, "Risk, rules and cases".
 
 A case is about one subject (a member or a merchant), opened by hand or from risk scores above
 a threshold; it has a status (open, investigating, actioned, dismissed), an assignee, notes,

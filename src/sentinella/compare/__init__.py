@@ -1,4 +1,4 @@
-"""Comparison (PRODUCT.md §3): the same product across merchants, and alternatives.
+"""Comparison (docs/capabilities.md, "Comparison"): the same product across merchants, and alternatives.
 
 ``run_compare`` matches listings whose titles (Chinese, English, Italian, ...) name the same
 product and writes:

@@ -1,4 +1,4 @@
-"""The input data contract (PRODUCT.md §2) as code.
+"""The input data contract (docs/data-contract.md) as code.
 
 Ingestion validates against it, the generator writes it and ``docs/data-contract.md`` is rendered
 from it.

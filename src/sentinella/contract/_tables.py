@@ -1,4 +1,4 @@
-"""The input tables of PRODUCT.md §2, as data."""
+"""The input tables of the data contract (docs/data-contract.md), as data."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""Merchant credit (PRODUCT.md §3): Taobao's rules as the floor, manipulation resistance above.
+"""Merchant credit: Taobao's rules as the floor, manipulation resistance above.
+
+Design: docs/capabilities.md, "Merchant credit".
 
 ``run_credit`` reads orders and reviews from the store and writes ``credit_ratings`` (one row
 per review: counted or not, and why) and ``credit_merchants`` (points, level, rates, detailed

@@ -1,4 +1,6 @@
-"""Counterfeit and fake provenance (PRODUCT.md §3): copied photos, spoofed GPS, impossible prices.
+"""Counterfeit and fake provenance: copied photos, spoofed GPS, impossible prices.
+
+Design: docs/capabilities.md, "Counterfeit and fake provenance".
 
 ``run_provenance`` hashes and reads every image the ``media`` table points to (files under the
 case folder), clusters the same picture across merchants and runs the checks, writing:

@@ -1,4 +1,6 @@
-"""Pyramid-selling forensics (PRODUCT.md §3): recruitment forest, metrics, legal tests.
+"""Pyramid-selling forensics: recruitment forest, metrics, legal tests.
+
+Design: docs/capabilities.md, "Pyramid forensics".
 
 ``run_pyramid`` reads the store, writes the ``pyramid_*`` result tables and returns a summary;
 ``render_report`` turns one network into an evidence report (made by ``sentinella.report``);

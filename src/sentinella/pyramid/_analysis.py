@@ -484,11 +484,6 @@ def _write(
     """Replace the result tables in one transaction, so readers never see half a run; the run
     record is appended to ``pyramid_runs`` in the same transaction."""
     with backend.transaction("pyramid: write"):
-        if backend.table_exists("pyramid_members") and not backend.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'pyramid_members' "
-            "AND table_type = 'VIEW'"
-        ):  # a store written before pyramid_members became a view
-            backend.execute("DROP TABLE pyramid_members", step="drop old pyramid_members")
         for name, table in tables.items():
             backend.write_table(name, table)
         backend.execute(

@@ -1,10 +1,14 @@
-"""Brushing and fake-review rings (PRODUCT.md §3): accounts that buy and rate in lockstep.
+"""Brushing and fake-review rings: accounts that buy and rate in lockstep.
+
+Design: docs/capabilities.md, "Brushing and fake-review rings".
 
 ``run_rings`` reads orders, reviews, members, ties and payments from the store, scores every
 order and buyer, groups suspicious buyers into rings and writes ``ring_groups``,
 ``ring_members``, ``ring_order_scores`` and ``ring_member_scores``. The credit analysis drops
 orders whose ``flagged`` is true. ``list_rings`` and ``ring_view`` (accounts, orders, evidence)
-read the results back. The FRAUDAR kernel is :func:`fraudar`.
+read the results back. The FRAUDAR kernel is :func:`fraudar`. With labels, the supervised model
+is named by the caller (``logistic``, or ``lightgbm`` from the extra of that name), never chosen
+by what is installed.
 """
 
 from __future__ import annotations
@@ -14,12 +18,15 @@ from ._config import RingsConfig
 from ._fraudar import Block, column_weights, fraudar
 from ._inputs import MissingTableError
 from ._lookup import RingAccount, RingLookupError, RingOrder, RingRow, RingView, list_rings, ring_view
+from ._score import MODELS, ModelError, check_model
 
 __all__ = [
+    "MODELS",
     "RESULT_TABLES",
     "Block",
     "LabelsError",
     "MissingTableError",
+    "ModelError",
     "RingAccount",
     "RingLookupError",
     "RingOrder",
@@ -27,6 +34,7 @@ __all__ = [
     "RingView",
     "RingsConfig",
     "RingsSummary",
+    "check_model",
     "column_weights",
     "fraudar",
     "list_rings",

@@ -21,9 +21,11 @@ from sentinella.idcodes import code_ids
 from ._config import HOUR_US, RingsConfig
 from ._inputs import RingInputs, load_inputs
 from ._score import (
+    DEFAULT_MODEL,
     Rings,
     assemble_rings,
     candidates,
+    check_model,
     order_features,
     pair_features,
     prior_score,
@@ -52,6 +54,7 @@ class RingsSummary:
     flagged_members: int
     supervised: bool
     labelled_orders: int
+    model: str | None  # the supervised model; None when no labels were given
     seconds: float
     timings: dict[str, float] = field(default_factory=dict)
 
@@ -87,10 +90,14 @@ def run_rings(
     *,
     labels: Path | None = None,
     config: RingsConfig | None = None,
+    model: str = DEFAULT_MODEL,
     progress: Progress | None = None,
 ) -> RingsSummary:
-    """Score every order and buyer, find the rings, and replace the ring_* tables in one go;
+    """Score every order and buyer, find the rings, and replace the ring_* tables in one go.
+
+    With ``labels``, orders are scored by ``model`` (see :data:`MODELS`) trained on them;
     ``progress(stage, done, total)`` hears of each step as it starts."""
+    check_model(model)
     config = config or RingsConfig()
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -111,7 +118,7 @@ def run_rings(
     if supervised:
         window = inputs.placed // max(int(config.lockstep_window_hours * HOUR_US), 1)
         _, hood = unique_rows(inputs.merchant, window)
-        order_score = supervised_score(feats, hood, label)
+        order_score = supervised_score(feats, hood, label, model=model)
         order_score = np.where(label >= 0, label.astype(np.float64), order_score)
         pair_score = _group_reduce(order_score, pairs.of_order, pairs.n, "sum") / signals.orders
     else:
@@ -144,6 +151,7 @@ def run_rings(
         flagged_members=int(pc.sum(member_flags).as_py() or 0),
         supervised=supervised,
         labelled_orders=int((label >= 0).sum()),
+        model=model if supervised else None,
         seconds=round(time.perf_counter() - started, 3),
         timings=timings,
     )

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from sentinella.errors import SentinellaError
+
 from ._config import RingsConfig
 from ._signals import F64, I64, Pairs, PairSignals, _group_reduce
 
@@ -32,7 +34,6 @@ BIAS = -5.0
 # FRAUDAR densities below DENSE_FLOOR are what honest shops show; DENSE_FULL and above count fully
 DENSE_FLOOR = 0.8
 DENSE_FULL = 1.3
-FEATURES = (*WEIGHTS, "burst", "global_dense")
 
 
 def _sigmoid(z: F64) -> F64:
@@ -168,15 +169,41 @@ def assemble_rings(pairs: Pairs, pair_score: F64, families: list[Family], config
     )
 
 
+class ModelError(SentinellaError, ValueError):
+    """The supervised model asked for is unknown or not installed."""
+
+
+MODELS = ("lightgbm", "logistic")
+DEFAULT_MODEL = "logistic"
+
+
+def check_model(model: str) -> None:
+    """Refuse an unknown model, or LightGBM when its extra is not installed, before any work."""
+    if model not in MODELS:
+        raise ModelError(f"--model: unknown model {model!r} (choose {' or '.join(MODELS)})")
+    if model == "lightgbm":
+        try:
+            import lightgbm  # type: ignore[import-not-found, unused-ignore]  # noqa: F401
+        except ImportError as error:
+            raise ModelError('--model lightgbm needs LightGBM: pip install "sentinella[lightgbm]"') from error
+
+
 def supervised_score(
-    features: dict[str, F64], neighbours: I64, label: NDArray[np.int8], seed: int = 0
+    features: dict[str, F64],
+    neighbours: I64,
+    label: NDArray[np.int8],
+    seed: int = 0,
+    model: str = DEFAULT_MODEL,
 ) -> F64:
     """Train on the labelled orders (label 0/1, -1 unknown); score every order.
 
     Features are each order's signals plus their means over its neighbourhood (``neighbours``:
     a group code per order, e.g. shop and window) so a model sees the crowd an order is in.
-    LightGBM is used when installed; otherwise a small L2 logistic regression in numpy.
+    ``model`` is ``logistic`` (a small L2 logistic regression in numpy) or ``lightgbm``
+    (gradient boosting, the ``lightgbm`` extra); the choice is the caller's, never what happens
+    to be installed.
     """
+    check_model(model)
     names = sorted(features)
     base = np.column_stack([features[n] for n in names])
     sums = np.zeros((int(neighbours.max()) + 1 if neighbours.size else 0, base.shape[1]))
@@ -188,14 +215,13 @@ def supervised_score(
     y = label[known].astype(np.float64)
     if known.sum() < 2 or y.min() == y.max():
         return prior_score(features)
-    try:  # optional: gradient boosting when the package is there
-        import lightgbm  # type: ignore[import-not-found, unused-ignore]
+    if model == "lightgbm":
+        import lightgbm
 
-        model = lightgbm.LGBMClassifier(n_estimators=200, learning_rate=0.05, random_state=seed, verbose=-1)
-        model.fit(x[known], y)
-        return np.asarray(model.predict_proba(x)[:, 1], dtype=np.float64)
-    except ImportError:
-        return _logistic(x, known, y)
+        booster = lightgbm.LGBMClassifier(n_estimators=200, learning_rate=0.05, random_state=seed, verbose=-1)
+        booster.fit(x[known], y)
+        return np.asarray(booster.predict_proba(x)[:, 1], dtype=np.float64)
+    return _logistic(x, known, y)
 
 
 def _logistic(x: F64, known: NDArray[np.bool_], y: F64, steps: int = 500, l2: float = 1e-3) -> F64:

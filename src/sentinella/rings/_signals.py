@@ -138,7 +138,6 @@ class PairSignals:
     global_dense: F64  # in a dense block of the global account-identifier graph
     orders: F64
     age_days: F64
-    shared_kinds: NDArray[np.int8]  # bit 1 device, 2 address, 4 payout account, 8 member device
 
 
 def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple[PairSignals, F64, F64]:
@@ -160,17 +159,15 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
 
     nm = max(inputs.n_merchants, 1)
     shared = np.zeros(n, dtype=np.float64)
-    kinds = np.zeros(n, dtype=np.int8)
-    for bit, values in (
-        (1, inputs.device),
-        (2, inputs.address),
-        (4, inputs.bank[inputs.buyer]),
-        (8, inputs.member_device[inputs.buyer]),
+    for values in (
+        inputs.device,
+        inputs.address,
+        inputs.bank[inputs.buyer],
+        inputs.member_device[inputs.buyer],
     ):
         ident = _identifier(values)
         ctx = _combine(ident, inputs.merchant, nm)
         got = distinct_partners(ctx, inputs.buyer, p, n)
-        kinds |= np.where(got > 0, bit, 0).astype(np.int8)
         shared = np.maximum(shared, got)
     shared = np.minimum(shared / config.shared_full, 1.0)
 
@@ -247,7 +244,6 @@ def pair_signals(inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> tuple
         global_dense=global_dense,
         orders=orders,
         age_days=age,
-        shared_kinds=kinds,
     )
     return signals, in_lockstep.astype(np.float64), in_burst.astype(np.float64)
 

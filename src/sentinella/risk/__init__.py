@@ -1,4 +1,6 @@
-"""Risk (PRODUCT.md §3): one score per member and merchant from every analysis that has run.
+"""Risk: one score per member and merchant from every analysis that has run.
+
+Design: docs/capabilities.md, "Risk, rules and cases".
 
 ``run_risk`` reads the result tables of pyramid/, rings/, credit/ and compare/ (whichever exist), turns
 them into weighted signals (``weights.toml``, or a file of the same shape) and writes

@@ -1,4 +1,6 @@
-"""Rules (PRODUCT.md §3): analyst-written, versioned rules over findings and figures, lists, backtests.
+"""Rules: analyst-written, versioned rules over findings and figures, lists, backtests.
+
+Design: docs/capabilities.md, "Risk, rules and cases".
 
 A rules file (TOML, see ``_model``) holds rules (id, version, author, reason, subject, points,
 open_case, enabled, conditions over risk signals and result-table figures) and allow/deny lists.

@@ -27,6 +27,7 @@ from ._checks import (
     currency_sql,
     quote_identifier,
     sql_string,
+    trimmed_sql,
 )
 from ._db import arrow, count, one
 from ._problems import Problem, SourceError, first_line, raise_if_interrupted
@@ -158,7 +159,7 @@ def _column_checks(
     raw_currency = staged.columns.get("currency")
     if raw_currency is not None and "currency" in spec.column_names:
         text = raw_currency if "currency" in staged.text_columns else f"CAST({raw_currency} AS VARCHAR)"
-        currency = (currency_sql(f"NULLIF(trim({text}), '')"), _typed_name("currency"))
+        currency = (currency_sql(trimmed_sql(text)), _typed_name("currency"))
     return [
         column_check(
             column,
@@ -213,7 +214,7 @@ def _observed_values(
         raw = staged.columns[column.name]
         text = raw if column.name in staged.text_columns else f"CAST({raw} AS VARCHAR)"
         case = "upper" if column.kind is ColumnKind.CURRENCY else "lower"
-        parts.append(f"list(DISTINCT {case}(NULLIF(trim({text}), ''))) FILTER (WHERE {raw} IS NOT NULL)")
+        parts.append(f"list(DISTINCT {case}({trimmed_sql(text)})) FILTER (WHERE {raw} IS NOT NULL)")
     row = one(connection, f"SELECT {', '.join(parts)} FROM {staged.relation}")
     observed: dict[str, frozenset[str]] = {}
     for column, values in zip(enumerated, row or (), strict=True):

@@ -13,7 +13,7 @@ import numpy as np
 import pyarrow as pa
 
 from ..contract import COMMISSION_BASES, ORDER_STATUSES, PAYMENT_KINDS
-from ._config import Profile
+from ._config import WorldProfile
 
 STATUS = {name: i for i, name in enumerate(ORDER_STATUSES)}
 KIND = {name: i for i, name in enumerate(PAYMENT_KINDS)}
@@ -27,7 +27,6 @@ SECOND_DEVICE = 2_000_000_000
 RING_DEVICE = 4_000_000_000
 FAMILY_DEVICE = 4_500_000_000
 OTHER_ADDRESS = 5_000_000_000
-CONFLICT_KEY = 7_000_000_000
 UNKNOWN_SPONSOR = 990_000_000  # member numbers this high are never generated
 
 
@@ -114,7 +113,7 @@ class Chunk:
         lo: int,
         n: int,
         seed: int,
-        profile: Profile,
+        profile: WorldProfile,
         counters: Counters,
         start_us: int,
         end_us: int,

@@ -1,4 +1,5 @@
-"""Profiles: the named mixes of a world, so a test, a demo and a seized case differ only in data."""
+"""World profiles: the named mixes of a synthetic world (not the jurisdiction profiles of
+pyramid/), so a test, a demo and a seized case differ only in data."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sentinella.errors import ConfigError
 
 
 @dataclass(frozen=True)
-class Profile:
+class WorldProfile:
     """Shares and rates of one kind of world; every field can be overridden by name.
 
     Counts "per million" scale with the chunk's members and are rounded stochastically, so a
@@ -68,14 +69,14 @@ class Profile:
     dirty_rate: float = 0.001
 
 
-PROFILES: dict[str, Profile] = {
+WORLD_PROFILES: dict[str, WorldProfile] = {
     p.name: p
     for p in (
-        Profile(
+        WorldProfile(
             name="default",
             description="A platform export: mostly honest shops and buyers, a few planted schemes.",
         ),
-        Profile(
+        WorldProfile(
             name="pyramid-case",
             description=(
                 "Seized records of a pyramid-selling case: most members sit in recruitment "
@@ -98,7 +99,7 @@ PROFILES: dict[str, Profile] = {
             min_ring_lookalikes=0,
             counterfeit_share=0.05,
         ),
-        Profile(
+        WorldProfile(
             name="tiny",
             description=(
                 "A small clean world for tests: the small threshold catalogue, every planted "
@@ -121,23 +122,23 @@ PROFILES: dict[str, Profile] = {
     )
 }
 
-_OVERRIDABLE = {f.name: f.type for f in fields(Profile) if f.name not in ("name", "description")}
+_OVERRIDABLE = {f.name: f.type for f in fields(WorldProfile) if f.name not in ("name", "description")}
 
 
 def resolve_profile(
-    profile: str | Profile,
+    profile: str | WorldProfile,
     *,
     dirty_rate: float | None = None,
     overrides: Mapping[str, float] | None = None,
-) -> Profile:
+) -> WorldProfile:
     """Apply CLI-level overrides by field name, failing loudly on a typo."""
-    if isinstance(profile, Profile):
+    if isinstance(profile, WorldProfile):
         base = profile
     else:
         try:
-            base = PROFILES[profile]
+            base = WORLD_PROFILES[profile]
         except KeyError:
-            known = ", ".join(PROFILES)
+            known = ", ".join(WORLD_PROFILES)
             raise ConfigError(f"unknown profile {profile!r} (profiles: {known})") from None
     changes: dict[str, object] = {}
     for key, value in (overrides or {}).items():

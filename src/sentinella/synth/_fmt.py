@@ -263,8 +263,3 @@ def names(keys: IntArray) -> pa.Array:
     fam = pick(_FAMILY, fam_i)
     giv = pick(_GIVEN, np.where(fam_i < 10, g % 15, 15 + g % 10))
     return join(fam, " ", giv)
-
-
-def iso_strings(ts: pa.Array) -> pa.Array:
-    """ISO 8601 text for CSV/JSONL, where a bad date must be writable as text too."""
-    return pc.strftime(ts, format="%Y-%m-%dT%H:%M:%SZ")

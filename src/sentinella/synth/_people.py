@@ -9,7 +9,7 @@ import pyarrow as pa
 
 from ..contract import TABLES
 from . import _fmt as F
-from ._chunk import HONEST, NETWORK, Chunk, Ties
+from ._chunk import HONEST, Chunk, Ties
 
 IDENTIFIERS = ("phone", "id_number", "device_id", "bank_account")
 _MASK_P = np.zeros(16)
@@ -158,7 +158,3 @@ def members_table(chunk: Chunk) -> pa.Table:
 
 def _opt(fmt: Callable[[np.ndarray], pa.Array], keys: np.ndarray) -> pa.Array:
     return F.nullify(fmt(np.maximum(keys, 0)), keys < 0)
-
-
-def network_members(chunk: Chunk) -> np.ndarray:
-    return np.flatnonzero(chunk.role == NETWORK)

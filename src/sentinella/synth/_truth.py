@@ -12,7 +12,7 @@ from . import _fmt
 from ._chunk import Chunk
 from ._dirty import DIRTY_SCHEMA
 
-S, I32, B, F, T = pa.string(), pa.int32(), pa.bool_(), pa.float64(), pa.timestamp("us", tz="UTC")
+S, I32, B, F64, T = pa.string(), pa.int32(), pa.bool_(), pa.float64(), pa.timestamp("us", tz="UTC")
 M = pa.decimal128(18, 4)
 
 # name -> (description, [(column, type, description)])
@@ -39,10 +39,10 @@ TRUTH: dict[str, tuple[str, list[tuple[str, pa.DataType, str]]]] = {
                 "Share of the fee paid per level, level 1 first ('bonus' for referral).",
             ),
             ("sales_rates", S, "Share of downline sales paid per level."),
-            ("own_sales_rate", F, "Direct selling: commission on a seller's own sales."),
+            ("own_sales_rate", F64, "Direct selling: commission on a seller's own sales."),
             ("fees_total", M, "Entry fees paid in the network."),
             ("commissions_total", M, "Commissions and bonuses paid in the network."),
-            ("share_losing_money", F, "Share of members whose net income is negative."),
+            ("share_losing_money", F64, "Share of members whose net income is negative."),
             ("organizers", I32, "Members that meet China's §1 test on their own (≥ 30 and ≥ 3 levels)."),
             ("matrix_width", I32, "Width of a matrix network, else 0."),
             ("note", S, "Why it was planted (e.g. '29 members: one below the 30-member threshold')."),

@@ -20,7 +20,7 @@ from ._brushing import plant_lookalikes, plant_rings, trade_lookalikes, trade_ri
 from ._catalog import Catalog, build_catalog
 from ._chunk import MERCHANT_ROLES, Chunk, Counters
 from ._commerce import Shelf, honest_orders, plant_honest_merchants
-from ._config import Profile, resolve_profile
+from ._config import WorldProfile, resolve_profile
 from ._dirty import records_table, spoil
 from ._flaws import plant_flaws, plant_left_but_paid
 from ._goods import TRUTH_SCHEMAS as GOODS_TRUTH
@@ -56,7 +56,7 @@ def generate_world(
     *,
     members: int,
     seed: int,
-    profile: str | Profile = "default",
+    profile: str | WorldProfile = "default",
     fmt: Format = "parquet",
     media: bool = True,
     dirty_rate: float | None = None,
