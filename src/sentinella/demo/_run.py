@@ -95,12 +95,13 @@ def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, st
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    rows = store.connection.execute(
-        "SELECT network_id FROM pyramid_networks WHERE is_pyramid ORDER BY members DESC, network_id "
-        f"LIMIT {EVIDENCE_REPORTS}"
-    ).fetchall()
+    rows = store.backend.rows(
+        "SELECT network_id FROM pyramid_networks WHERE is_pyramid ORDER BY members DESC, network_id LIMIT ?",
+        [EVIDENCE_REPORTS],
+        step="demo: largest pyramids",
+    )
     written = []
-    for (network_id,) in rows:
+    for network_id in (str(row["network_id"]) for row in rows):
         path = folder / f"network-{network_id}.html"
         path.write_text(render_report(store.backend, network_id, store_path=db), encoding="utf-8")
         written.append((network_id, f"evidence/{path.name}"))

@@ -29,12 +29,7 @@ class ReportError(PyramidError):
 
 
 def _rows(backend: Backend, sql: str, params: list[Any]) -> list[dict[str, Any]]:
-    connection = getattr(backend, "connection", None)
-    if connection is None:  # pragma: no cover - other engines would pass through their own API
-        raise ReportError("reports read the DuckDB store")
-    cursor = connection.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return backend.rows(sql, params, step="pyramid report")
 
 
 def _store_fingerprint(path: str) -> str:
