@@ -53,3 +53,14 @@ def ingest(store: Store, write_case: CaseWriter) -> Ingest:
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     """A generated world run through every analysis and risk (risk, cases and API tests)."""
     return analysed_world(tmp_path_factory.mktemp("service-world"))
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    """One local Spark session for every ``spark`` test (starting one takes seconds)."""
+    pytest.importorskip("pyspark")
+    from sentinella.engine import local_session
+
+    session = local_session(master="local[2]", driver_memory="1g", shuffle_partitions=2)
+    yield session
+    session.stop()

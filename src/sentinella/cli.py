@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
+import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -20,7 +21,7 @@ from rich.text import Text
 from sentinella import __version__
 from sentinella._cli_errors import SentinellaGroup, print_error
 from sentinella.contract import TABLES, render_markdown
-from sentinella.engine import EngineSettings
+from sentinella.engine import ENGINES, EngineSettings, analysis_backend
 from sentinella.errors import ConfigError
 from sentinella.store import TIMEZONE_META, IngestReport, Store, check_encoding, check_timezone, ingest_case
 
@@ -58,6 +59,19 @@ ThreadsOption = Annotated[
     typer.Option(
         "--threads", envvar="SENTINELLA_THREADS", min=0, help="Worker threads (default 0: all cores)."
     ),
+]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        "--engine",
+        click_type=click.Choice(ENGINES),
+        help="Where the analysis runs: the store itself (duckdb) or Apache Spark (needs the spark extra; "
+        "results are written back into the store).",
+    ),
+]
+SparkMasterOption = Annotated[
+    str,
+    typer.Option("--spark-master", help="Spark master URL (default: local mode on this machine)."),
 ]
 # Sizes beyond this are refused before anything is written (the benchmarks go to 10M).
 MAX_MEMBERS = 100_000_000
@@ -418,13 +432,20 @@ def rings(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
     from sentinella.rings import RESULT_TABLES as RINGS_TABLES
     from sentinella.rings import run_rings
 
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_rings(store.backend, labels=labels)
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        analysis_backend(
+            store.backend, engine, inputs=tuple(TABLES), results=RINGS_TABLES, spark_master=spark_master
+        ) as backend,
+    ):
+        summary = run_rings(backend, labels=labels)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return
@@ -461,6 +482,8 @@ def credit(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
     import datetime as dt
@@ -476,8 +499,17 @@ def credit(
         print(bundled_text(), end="")
         return
     rules = load_config(config)
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
-        summary = run_credit(store.backend, as_of=day, config=rules)
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        analysis_backend(
+            store.backend,
+            engine,
+            inputs=(*TABLES, "ring_order_scores"),  # the rings' flagged orders, when present
+            results=CREDIT_TABLES,
+            spark_master=spark_master,
+        ) as backend,
+    ):
+        summary = run_credit(backend, as_of=day, config=rules)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return
@@ -578,6 +610,8 @@ def pyramid(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = "duckdb",
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
@@ -592,9 +626,14 @@ def pyramid(
     for offender in repeat_offender or ():
         parse_offender(offender)
     load_rates(rates)
-    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+    with (
+        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
+        analysis_backend(
+            store.backend, engine, inputs=tuple(TABLES), results=PYRAMID_TABLES, spark_master=spark_master
+        ) as backend,
+    ):
         summary = run_pyramid(
-            store.backend,
+            backend,
             profiles=profiles,
             repeat_offenders=repeat_offender or (),
             rates_file=rates,

@@ -23,7 +23,7 @@ from ._rules import (
     UNIVERSE,
     apply_sequence,
     build_ratings,
-    settle_sql,
+    settle,
     write_ratings,
 )
 
@@ -75,7 +75,7 @@ def run_credit(
         build_ratings(backend, cfg, day, cutoff)
         clock = lap(timings, "rules", clock)
         apply_sequence(backend, cfg)
-        backend.execute(settle_sql(backend.dialect), step="credit: settle")
+        settle(backend)
         clock = lap(timings, "14 days, cap and settle", clock)
         write_ratings(backend, cfg)
         clock = lap(timings, "credit_ratings", clock)

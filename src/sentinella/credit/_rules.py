@@ -134,15 +134,16 @@ def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str, dialect: Dialect
     amount = convert_sql("o.amount", "o.currency", config.currency, config.rates)
     review_day = local_day("r.created_at", config, dialect)
     return f"""
-SELECT review_id, order_id, merchant, buyer, buyer_id, listing_id, rating, created_at, placed_at,
-  completed_at,
+SELECT row_id, review_id, order_id, merchant, buyer, buyer_id, listing_id, rating, created_at,
+  placed_at, completed_at,
   CAST(pre_reason AS {dialect.enum_type(REASONS)}) AS reason,
   CAST(CASE WHEN pre_reason IS NULL THEN {points_sql("rating")} ELSE 0 END AS TINYINT) AS points,
   (pre_reason IS NULL AND review_day >= {day_number(dsr_start(as_of, config))}
    AND coalesce(dsr_described, dsr_service, dsr_shipping) IS NOT NULL) AS dsr_counted,
   dsr_described, dsr_service, dsr_shipping
 FROM (
-SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_at,
+SELECT {dialect.row_id("r")} AS row_id, r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating,
+  r.created_at,
   r.dsr_described, r.dsr_service, r.dsr_shipping,
   u.code AS merchant, hash(o.buyer_id) AS buyer, o.buyer_id, o.listing_id, o.placed_at, o.completed_at,
   {review_day} AS review_day,
@@ -224,7 +225,7 @@ FROM (
       lag(review_day) OVER ({by_order}) AS prev_day,
       lead(review_day) OVER ({by_order}) AS next_day
     FROM (
-      SELECT {dialect.row_id("k")} AS row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id,
+      SELECT k.row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id,
         k.listing_id, k.rating, k.created_at, k.placed_at, k.reason AS reason0,
         coalesce(k.dsr_described, k.dsr_service, k.dsr_shipping) IS NOT NULL AS has_dsr,
         {local_day("k.created_at", config, dialect)} AS review_day,
@@ -311,9 +312,11 @@ def apply_sequence(backend: Backend, config: CreditConfig) -> int:
     )
     backend.register_arrow(f"{SEQUENCE}_arrow", table)
     try:
-        backend.execute(
-            f"UPDATE {MULTI} SET duplicate = s.duplicate, capped = s.capped "
-            f"FROM {SEQUENCE}_arrow s WHERE {MULTI}.row_id = s.row_id",
+        backend.update(
+            MULTI,
+            f"{SEQUENCE}_arrow",
+            "row_id",
+            {"duplicate": "m.duplicate", "capped": "m.capped"},
             step="credit: 14 days and monthly cap",
         )
     finally:
@@ -321,19 +324,24 @@ def apply_sequence(backend: Backend, config: CreditConfig) -> int:
     return int(stopped.sum())
 
 
-def settle_sql(dialect: Dialect = _DUCKDB) -> str:
+def settle(backend: Backend) -> None:
     """Write the reasons (and DSR exclusions) rules 7–9 found back into the working table."""
     stopped = "m.revised OR m.repeat OR m.duplicate OR m.capped"
-    return f"""
-UPDATE {BASE} SET
-  reason = CASE WHEN m.revised THEN 'revised' WHEN m.repeat THEN 'repeat_review'
+    backend.update(
+        BASE,
+        MULTI,
+        "row_id",
+        {
+            "reason": f"""CASE WHEN m.revised THEN 'revised' WHEN m.repeat THEN 'repeat_review'
                 WHEN m.duplicate THEN 'duplicate' WHEN m.capped THEN 'capped'
-                WHEN m.revision THEN NULL ELSE {BASE}.reason END,
-  points = CASE WHEN {stopped} THEN 0 WHEN m.revision THEN {points_sql(f"{BASE}.rating")}
-                ELSE {BASE}.points END,
-  dsr_counted = {BASE}.dsr_counted AND NOT m.repeat AND NOT m.revision AND NOT m.dsr_late
-FROM {MULTI} m
-WHERE {dialect.row_id(BASE)} = m.row_id AND ({stopped} OR m.revision OR m.dsr_late)"""
+                WHEN m.revision THEN NULL ELSE {BASE}.reason END""",
+            "points": f"""CAST(CASE WHEN {stopped} THEN 0 WHEN m.revision THEN {points_sql(f"{BASE}.rating")}
+                ELSE {BASE}.points END AS TINYINT)""",
+            "dsr_counted": f"{BASE}.dsr_counted AND NOT m.repeat AND NOT m.revision AND NOT m.dsr_late",
+        },
+        f"{stopped} OR m.revision OR m.dsr_late",
+        step="credit: settle",
+    )
 
 
 def ratings_table_sql(dialect: Dialect = _DUCKDB) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from ._backend import Backend, EngineError
+from ._choose import ENGINES, analysis_backend
 from ._dialect import ROW_ID, Dialect, DuckDBDialect, SparkDialect, literal
 from ._duckdb import DuckDBBackend, EngineSettings
 from ._pipeline import CTEPipeline, SqlStep
 
 __all__ = [
+    "ENGINES",
     "ROW_ID",
     "Backend",
     "CTEPipeline",
@@ -26,7 +28,9 @@ __all__ = [
     "SparkBackend",
     "SparkDialect",
     "SqlStep",
+    "analysis_backend",
     "literal",
+    "local_session",
 ]
 
 

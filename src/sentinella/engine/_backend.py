@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import itertools
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -139,6 +139,33 @@ class Backend(abc.ABC):
             self.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
         finally:
             self.unregister(view)
+
+    def update(
+        self,
+        table: str,
+        source: str,
+        key: str,
+        assignments: Mapping[str, str],
+        where: str = "TRUE",
+        *,
+        step: str = "update",
+    ) -> None:
+        """Set columns of ``table`` from the row of ``source`` (aliased ``m``) with the same
+        ``key``, where ``where`` holds; expressions name the table's own columns as
+        ``table.column``. This form rebuilds the table with a left join (engines whose tables
+        are immutable, as Spark's views); engines with UPDATE override it."""
+        matched = f"m.{key} IS NOT NULL AND ({where})"
+        select = ", ".join(
+            f"CASE WHEN {matched} THEN {assignments[column]} ELSE {table}.{column} END AS {column}"
+            if column in assignments
+            else f"{table}.{column}"
+            for column in self.columns(table)
+        )
+        self.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM {table} "
+            f"LEFT JOIN {source} m ON {table}.{key} = m.{key}",
+            step=step,
+        )
 
     def has_rows(self, name: str) -> bool:
         """Whether a table exists and holds at least one row (without counting them all)."""

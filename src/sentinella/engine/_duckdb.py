@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,6 +137,22 @@ class DuckDBBackend(Backend):
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchall()
         return bool(found and found[0][0])
+
+    def update(
+        self,
+        table: str,
+        source: str,
+        key: str,
+        assignments: Mapping[str, str],
+        where: str = "TRUE",
+        *,
+        step: str = "update",
+    ) -> None:
+        sets = ", ".join(f"{column} = {expression}" for column, expression in assignments.items())
+        self.execute(
+            f"UPDATE {table} SET {sets} FROM {source} m WHERE {table}.{key} = m.{key} AND ({where})",
+            step=step,
+        )
 
     def export_parquet(self, name: str, path: Path) -> None:
         """Write table ``name`` to a Parquet file with its row ids as ``_row_id`` (for Spark)."""

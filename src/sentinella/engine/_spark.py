@@ -82,9 +82,12 @@ class SparkBackend(Backend):
 
     # -- statements ----------------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[object] = ()) -> None:
-        for statement in sqlglot.parse(sql, read="spark"):
-            if statement is not None:
-                self._statement(statement, params)
+        try:
+            for statement in sqlglot.parse(sql, read="spark"):
+                if statement is not None:
+                    self._statement(statement, params)
+        except Exception as error:  # Spark's messages carry the whole plan: keep the first line
+            raise RuntimeError(_first_line(error)) from error
 
     def _statement(self, statement: Any, params: Sequence[object]) -> None:
         args = list(params) or None
@@ -130,7 +133,10 @@ class SparkBackend(Backend):
         self._views.discard(name)
 
     def _query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
-        return self.spark.sql(sql, args=list(params) or None).toArrow()
+        try:
+            return self.spark.sql(sql, args=list(params) or None).toArrow()
+        except Exception as error:
+            raise RuntimeError(_first_line(error)) from error
 
     # -- tables --------------------------------------------------------------------------------
     def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
@@ -177,6 +183,11 @@ class SparkBackend(Backend):
         return loaded
 
 
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 def _with_row_ids(spark: SparkSession, frame: Any) -> Any:
     """``frame`` with ``_row_id`` dense from 0 in file order, without one-partition windows.
 
@@ -204,3 +215,23 @@ def _with_row_ids(spark: SparkSession, frame: Any) -> Any:
         functions.col("__mono") - functions.shiftleft(functions.col("__part").cast("bigint"), 33)
     )
     return joined.select(row_id.alias(ROW_ID), *frame.columns)
+
+
+def copy_results(spark: SparkBackend, store: DuckDBBackend, names: Iterable[str]) -> list[str]:
+    """Write an analysis's result tables from Spark into the DuckDB store, in one transaction.
+
+    Views (``pyramid_members``) arrive as tables; a ``*_runs`` table gains this run's rows
+    instead of being replaced. Returns the names written.
+    """
+    written = []
+    results = {name: spark.query(f"SELECT * FROM {name}") for name in names if spark.table_exists(name)}
+    with store.transaction("copy results from Spark"):
+        for name, table in results.items():
+            if name.endswith("_runs") and store.table_exists(name):
+                store.append(name, table)
+            else:
+                if store.is_view(name):
+                    store.execute(f"DROP VIEW {name}", step=f"replace view {name}")
+                store.write_table(name, table)
+            written.append(name)
+    return written
