@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import sys
@@ -10,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
-import click
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -21,7 +21,7 @@ from rich.text import Text
 from sentinella import __version__
 from sentinella._cli_errors import SentinellaGroup, print_error
 from sentinella.contract import TABLES, render_markdown
-from sentinella.engine import ENGINES, EngineSettings, analysis_backend
+from sentinella.engine import EngineSettings, analysis_backend
 from sentinella.errors import ConfigError
 from sentinella.store import TIMEZONE_META, IngestReport, Store, check_encoding, check_timezone, ingest_case
 
@@ -60,11 +60,19 @@ ThreadsOption = Annotated[
         "--threads", envvar="SENTINELLA_THREADS", min=0, help="Worker threads (default 0: all cores)."
     ),
 ]
+
+
+class Engine(enum.StrEnum):
+    """Where an analysis runs (``sentinella.engine.ENGINES``)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
 EngineOption = Annotated[
-    str,
+    Engine,
     typer.Option(
         "--engine",
-        click_type=click.Choice(ENGINES),
         help="Where the analysis runs: the store itself (duckdb) or Apache Spark (needs the spark extra; "
         "results are written back into the store).",
     ),
@@ -432,7 +440,7 @@ def rings(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     spark_master: SparkMasterOption = "",
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
@@ -442,7 +450,7 @@ def rings(
     with (
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         analysis_backend(
-            store.backend, engine, inputs=tuple(TABLES), results=RINGS_TABLES, spark_master=spark_master
+            store.backend, engine.value, inputs=tuple(TABLES), results=RINGS_TABLES, spark_master=spark_master
         ) as backend,
     ):
         summary = run_rings(backend, labels=labels)
@@ -482,7 +490,7 @@ def credit(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     spark_master: SparkMasterOption = "",
 ) -> None:
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
@@ -503,7 +511,7 @@ def credit(
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         analysis_backend(
             store.backend,
-            engine,
+            engine.value,
             inputs=(*TABLES, "ring_order_scores"),  # the rings' flagged orders, when present
             results=CREDIT_TABLES,
             spark_master=spark_master,
@@ -610,7 +618,7 @@ def pyramid(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
-    engine: EngineOption = "duckdb",
+    engine: EngineOption = Engine.duckdb,
     spark_master: SparkMasterOption = "",
 ) -> None:
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
@@ -629,7 +637,11 @@ def pyramid(
     with (
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         analysis_backend(
-            store.backend, engine, inputs=tuple(TABLES), results=PYRAMID_TABLES, spark_master=spark_master
+            store.backend,
+            engine.value,
+            inputs=tuple(TABLES),
+            results=PYRAMID_TABLES,
+            spark_master=spark_master,
         ) as backend,
     ):
         summary = run_pyramid(

@@ -111,3 +111,36 @@ def test_each_engine_gives_the_same_tables(
         assert got, f"{table} is empty: the world should give it rows"
         assert len(got) == len(reference[analysis][table]), table
         assert got == reference[analysis][table], table
+
+
+def test_an_unknown_engine_is_refused_before_the_store_is_opened(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from sentinella.cli import app
+
+    db = tmp_path / "none.duckdb"
+    result = CliRunner().invoke(app, ["pyramid", "--db", str(db), "--engine", "oracle"])
+    assert result.exit_code == 2 and "oracle" in result.stderr
+    assert not db.exists()
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_the_cli_runs_pyramid_on_spark_and_writes_the_results_into_the_store(
+    world: Path,
+    tmp_path: Path,
+    reference: dict[str, dict[str, list[tuple[object, ...]]]],
+    spark_session: object,
+) -> None:
+    from typer.testing import CliRunner
+
+    from sentinella.cli import app
+
+    db = tmp_path / "store.duckdb"
+    shutil.copyfile(world / "world.duckdb", db)
+    result = CliRunner().invoke(app, ["pyramid", "--db", str(db), "--engine", "spark"])
+    assert result.exit_code == 0, result.stderr
+    with Store.open(db, read_only=True) as store:
+        for table in ("pyramid_members", "pyramid_networks", "pyramid_findings"):
+            assert rows(store.backend.query(f"SELECT * FROM {table}")) == reference["pyramid"][table], table
+        assert store.backend.scalar("SELECT count(*) FROM pyramid_runs") == 1

@@ -265,7 +265,7 @@ SELECT row_id,
   CASE WHEN listing_id IS NULL THEN -1
        ELSE dense_rank() OVER ({by_pair} ORDER BY listing_id) - 1 END AS item,
   {points_sql("rating")} AS sign, placed_day AS day, month_index AS month
-FROM a WHERE EXISTS (SELECT 1 FROM need WHERE need.buyer = a.buyer AND need.merchant = a.merchant)
+FROM a WHERE (buyer, merchant) IN (SELECT buyer, merchant FROM need)
 ORDER BY buyer, {_EXACT}, {ORDER_KEY}"""
 
 
