@@ -490,8 +490,6 @@ def credit(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
-    engine: EngineOption = Engine.duckdb,
-    spark_master: SparkMasterOption = "",
 ) -> None:
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
     import datetime as dt
@@ -507,17 +505,8 @@ def credit(
         print(bundled_text(), end="")
         return
     rules = load_config(config)
-    with (
-        _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
-        analysis_backend(
-            store.backend,
-            engine.value,
-            inputs=(*TABLES, "ring_order_scores"),  # the rings' flagged orders, when present
-            results=CREDIT_TABLES,
-            spark_master=spark_master,
-        ) as backend,
-    ):
-        summary = run_credit(backend, as_of=day, config=rules)
+    with _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store:
+        summary = run_credit(store.backend, as_of=day, config=rules)
     if as_json:
         console.print_json(json.dumps(summary.__dict__, default=str))
         return

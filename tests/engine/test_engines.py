@@ -2,8 +2,8 @@
 
 DuckDB runs by default (a second run on a fresh store must reproduce the first, row for row);
 Spark runs in local mode under the ``spark`` marker (``pytest -m spark``, its own CI step) and
-must reproduce DuckDB's tables exactly: pyramid members, networks and findings, credit points,
-levels and ratings, and the ring signals.
+must reproduce DuckDB's tables exactly: pyramid members, networks, findings, issues and flows,
+and the ring groups, members and scores. Credit is not run on Spark yet (docs/scale.md).
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ ANALYSES: dict[str, tuple[Callable[[Backend], object], tuple[str, ...]]] = {
         ("credit_merchants", "credit_ratings", "credit_rating_details"),
     ),
 }
+ON_SPARK = ("pyramid", "rings")  # credit's 14-day step does not finish on Spark yet: docs/scale.md
+CASES = [("duckdb", name) for name in sorted(ANALYSES)] + [
+    pytest.param("spark", name, marks=pytest.mark.spark) for name in ON_SPARK
+]
 VARYING = {"run_id"}  # a fresh identifier per run, on every engine
 
 
@@ -84,7 +88,7 @@ def reference(world: Path) -> dict[str, dict[str, list[tuple[object, ...]]]]:
     return out
 
 
-@pytest.fixture(params=["duckdb", pytest.param("spark", marks=pytest.mark.spark)])
+@pytest.fixture
 def engine(request: pytest.FixtureRequest, world: Path, tmp_path: Path) -> Backend:
     db = tmp_path / "store.duckdb"
     shutil.copyfile(world / "world.duckdb", db)
@@ -100,7 +104,7 @@ def engine(request: pytest.FixtureRequest, world: Path, tmp_path: Path) -> Backe
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("analysis", sorted(ANALYSES))
+@pytest.mark.parametrize(("engine", "analysis"), CASES, indirect=["engine"])
 def test_each_engine_gives_the_same_tables(
     engine: Backend, analysis: str, reference: dict[str, dict[str, list[tuple[object, ...]]]]
 ) -> None:
