@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 SparkSession = Any  # pyspark.sql.SparkSession, without importing pyspark
 
 
+_VIEWS: dict[int, set[str]] = {}
+
+
 def _pyspark() -> Any:
     try:
         import pyspark.sql
@@ -78,7 +81,9 @@ class SparkBackend(Backend):
         if spark is None:
             spark = local_session(master=master) if master else local_session()
         self.spark = spark
-        self._views: set[str] = set()
+        # which temporary views are views proper (not checkpointed tables), per session: two
+        # backends on one session (a test's, the CLI's) must agree
+        self._views: set[str] = _VIEWS.setdefault(id(spark), set())
 
     # -- statements ----------------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[object] = ()) -> None:
@@ -112,8 +117,10 @@ class SparkBackend(Backend):
             self._materialise(name, self.spark.sql(f"SELECT {columns} WHERE FALSE"))
             return
         if isinstance(statement, exp.Drop):
-            self.spark.catalog.dropTempView(statement.this.name)
-            self._views.discard(statement.this.name)
+            table = statement.find(exp.Table)
+            if table is not None:
+                self.spark.catalog.dropTempView(table.name)
+                self._views.discard(table.name)
             return
         if isinstance(statement, exp.Insert):
             target = statement.this
