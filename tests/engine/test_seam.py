@@ -42,7 +42,11 @@ DUCKDB_ONLY = {
     "DuckDB readers": re.compile(r"\bread_(parquet|csv|json)\b", re.IGNORECASE),
     "list functions": re.compile(r"\blist_(value|aggregate|sort)\b", re.IGNORECASE),
     "TIMESTAMPTZ": re.compile(r"\bTIMESTAMPTZ\b", re.IGNORECASE),
+    "JSON_OBJECT": re.compile(r"\bJSON_OBJECT\s*\(", re.IGNORECASE),  # Spark: to_json(named_struct)
 }
+
+
+TRANSACTION = {"BEGIN TRANSACTION", "BEGIN", "COMMIT", "ROLLBACK"}
 
 
 class _SparkSpellings(SparkDialect):
@@ -108,6 +112,14 @@ def recorder(world_db: Path, tmp_path: Path) -> Iterator[RecordingBackend]:
     connection.close()
 
 
+NOT_YET = pytest.mark.xfail(
+    strict=True,
+    reason="risk builds its evidence keys with json_object, which Spark lacks (docs/scale.md)",
+)
+CASES = [
+    pytest.param(name, marks=NOT_YET) if name == "risk" else name
+    for name in ("credit", "pyramid", "rings", "risk")
+]
 ANALYSES: dict[str, Callable[[RecordingBackend], object]] = {
     "pyramid": lambda b: run_pyramid(b),
     "rings": lambda b: run_rings(b),
@@ -116,7 +128,7 @@ ANALYSES: dict[str, Callable[[RecordingBackend], object]] = {
 }
 
 
-@pytest.mark.parametrize("analysis", sorted(ANALYSES))
+@pytest.mark.parametrize("analysis", CASES)
 def test_every_statement_an_analysis_issues_is_spark_sql(recorder: RecordingBackend, analysis: str) -> None:
     ANALYSES[analysis](recorder)
     assert len(recorder.statements) > 5
@@ -149,12 +161,14 @@ def test_the_check_finds_what_duckdb_alone_understands() -> None:
 
 
 @pytest.mark.spark
-@pytest.mark.parametrize("analysis", sorted(ANALYSES))
+@pytest.mark.parametrize("analysis", CASES)
 def test_spark_parses_every_statement(
     recorder: RecordingBackend, analysis: str, spark_session: object
 ) -> None:
     parser = spark_session._jsparkSession.sessionState().sqlParser()  # type: ignore[attr-defined]
     ANALYSES[analysis](recorder)
     for sql in recorder.statements:
+        if sql.strip().upper() in TRANSACTION:
+            continue  # the Spark backend answers these itself (no transactions over views)
         for statement in SparkDialect().translate(sql).split(";\n"):
             parser.parsePlan(statement)  # raises ParseException on what Spark cannot read
