@@ -27,6 +27,6 @@ pytest_step() {
     fi
 }
 echo "== pytest (fast)"
-pytest_step -m "not slow" "$@"
+pytest_step -m "not slow and not spark" "$@"
 echo "== pytest (slow)"
-pytest_step -m slow "$@"
+pytest_step -m "slow and not spark" "$@"

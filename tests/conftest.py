@@ -59,3 +59,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 def compared(world: World, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The analysed world's store with compare run and risk scored again (read it, do not change it)."""
     return compared_world(world, tmp_path_factory.mktemp("compared-world"))
+
+
+@pytest.fixture(scope="session")
+def spark_session() -> Iterator[object]:
+    """One local Spark session for every ``spark`` test (starting one takes seconds)."""
+    pytest.importorskip("pyspark")
+    from sentinella.engine import local_session
+
+    session = local_session(master="local[2]", driver_memory="1g", shuffle_partitions=2)
+    yield session
+    session.stop()

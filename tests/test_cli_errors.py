@@ -228,7 +228,7 @@ def test_a_failed_commit_is_reported_once_and_changes_nothing() -> None:
     """DuckDB ends the transaction when COMMIT fails; a ROLLBACK after it must not raise again."""
     backend = DuckDBBackend.in_memory(EngineSettings(memory_limit="1GB", threads=1))
     backend.execute("CREATE TABLE t (k INTEGER PRIMARY KEY)")
-    other = DuckDBBackend(backend.connection.cursor(), EngineSettings(memory_limit="1GB", threads=1))
+    other = backend.cursor()
     saving = pytest.raises(EngineError, match="could not be saved and nothing was changed")
     with saving as caught, backend.transaction("write t"):
         backend.execute("INSERT INTO t VALUES (1), (2)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import sys
@@ -19,7 +20,7 @@ from sentinella import __version__
 from sentinella._cli_errors import SentinellaGroup, print_error
 from sentinella._progress import progress_reporter
 from sentinella.contract import TABLES, render_markdown
-from sentinella.engine import EngineSettings
+from sentinella.engine import EngineSettings, analysis_backend
 from sentinella.errors import ConfigError
 from sentinella.store import TIMEZONE_META, IngestReport, Store, check_encoding, check_timezone, ingest_case
 
@@ -57,6 +58,27 @@ ThreadsOption = Annotated[
     typer.Option(
         "--threads", envvar="SENTINELLA_THREADS", min=0, help="Worker threads (default 0: all cores)."
     ),
+]
+
+
+class Engine(enum.StrEnum):
+    """Where an analysis runs (``sentinella.engine.ENGINES``)."""
+
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+EngineOption = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="Where the analysis runs: the store itself (duckdb) or Apache Spark (needs the spark extra; "
+        "results are written back into the store).",
+    ),
+]
+SparkMasterOption = Annotated[
+    str,
+    typer.Option("--spark-master", help="Spark master URL (default: local mode on this machine)."),
 ]
 # Sizes beyond this are refused before anything is written (the benchmarks go to 10M).
 MAX_MEMBERS = 100_000_000
@@ -416,6 +438,8 @@ def rings(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Find brushing and fake-review rings; score every order and buyer."""
     if ctx.invoked_subcommand is not None:
@@ -429,7 +453,10 @@ def rings(
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
     ):
-        summary = run_rings(store.backend, labels=labels, model=model, progress=progress)
+        with analysis_backend(
+            store.backend, engine.value, inputs=tuple(TABLES), results=RINGS_TABLES, spark_master=spark_master
+        ) as backend:
+            summary = run_rings(backend, labels=labels, model=model, progress=progress)
         top = rings_top(store.backend, db)
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
@@ -604,6 +631,8 @@ def pyramid(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Rebuild the recruitment forest, measure every member and network, apply the legal tests."""
     if ctx.invoked_subcommand is not None:
@@ -623,14 +652,21 @@ def pyramid(
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
     ):
-        summary = run_pyramid(
+        with analysis_backend(
             store.backend,
-            profiles=profiles,
-            repeat_offenders=repeat_offender or (),
-            rates_file=rates,
-            allow_missing_rates=allow_missing_rates,
-            progress=progress,
-        )
+            engine.value,
+            inputs=tuple(TABLES),
+            results=PYRAMID_TABLES,
+            spark_master=spark_master,
+        ) as backend:
+            summary = run_pyramid(
+                backend,
+                profiles=profiles,
+                repeat_offenders=repeat_offender or (),
+                rates_file=rates,
+                allow_missing_rates=allow_missing_rates,
+                progress=progress,
+            )
         top = pyramid_top(store.backend, db)
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, **top_json(top)}))

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from sentinella.engine import literal
 from sentinella.errors import ConfigError
 
 # Units of each currency per 1 CNY is awkward to read; these are CNY per unit (approximate,
@@ -75,5 +76,7 @@ def convert_sql(amount: str, currency: str, target: str, rates: Mapping[str, flo
     if target not in rates:
         raise ConfigError(f"no rate for {target}: add it to the rates table")
     per_target = rates[target]
-    cases = " ".join(f"WHEN '{code}' THEN {rate / per_target!r}" for code, rate in sorted(rates.items()))
+    cases = " ".join(
+        f"WHEN {literal(code)} THEN {literal(rate / per_target)}" for code, rate in sorted(rates.items())
+    )
     return f"(CAST({amount} AS DOUBLE) * CASE {currency} {cases} END)"

@@ -15,7 +15,6 @@ from sentinella.credit._rules import (
     multi_sql,
     pairs_sql,
     sequence_sql,
-    settle_sql,
 )
 
 # (level, lowest points, highest points) as the issue lists them
@@ -73,7 +72,6 @@ def test_the_sql_parses_for_spark() -> None:
         pairs_sql(),
         multi_sql(config),
         sequence_sql(config),
-        settle_sql(),
         details_sql(config),
         universe_sql(cutoff),
         votes_sql(),

@@ -176,9 +176,10 @@ _backends = threading.local()
 def _backend(service: Service) -> DuckDBBackend:
     """This thread's backend over its read cursor (compare/ reads through the engine seam)."""
     backend: DuckDBBackend | None = getattr(_backends, "backend", None)
-    if backend is None or backend.connection is not service.cursor():
-        backend = DuckDBBackend(service.cursor(), service.store.backend.settings)
-        _backends.backend = backend
+    cursor = service.cursor()
+    if backend is None or getattr(_backends, "cursor", None) is not cursor:
+        backend = DuckDBBackend(cursor, service.store.backend.settings)
+        _backends.backend, _backends.cursor = backend, cursor
     return backend
 
 

@@ -13,7 +13,7 @@ from sentinella.engine import Backend
 
 from ._config import CreditConfig
 from ._errors import CreditError
-from ._inputs import cutoff_sql, literal, register_flagged, register_refunds, require_tables, resolve_as_of
+from ._inputs import cutoff_sql, register_flagged, register_refunds, require_tables, resolve_as_of
 from ._merchants import ROBUST, build_robust, build_universe, merchants_sql
 from ._rules import (
     BASE,
@@ -23,7 +23,7 @@ from ._rules import (
     UNIVERSE,
     apply_sequence,
     build_ratings,
-    settle_sql,
+    settle,
     write_ratings,
 )
 
@@ -92,7 +92,7 @@ def run_credit(
         clock = lap(timings, "rules", clock)
         steps.start("14 days, cap and settle")
         apply_sequence(backend, cfg)
-        backend.execute(settle_sql(), step="credit: settle")
+        settle(backend)
         clock = lap(timings, "14 days, cap and settle", clock)
         steps.start("credit_ratings")
         write_ratings(backend, cfg)
@@ -137,7 +137,8 @@ def merchant_credit(backend: Backend, merchant_id: str) -> dict[str, Any]:
     if not backend.table_exists("credit_merchants"):
         raise CreditError("no credit results in this store: run `sentinella credit` first")
     rows = backend.query(
-        f"SELECT * FROM credit_merchants WHERE merchant_id = {literal(str(merchant_id))}",
+        "SELECT * FROM credit_merchants WHERE merchant_id = ?",
+        [str(merchant_id)],
         step="credit: merchant",
     ).to_pylist()
     if not rows:

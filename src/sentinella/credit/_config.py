@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from itertools import pairwise
 
+from sentinella.engine import literal
 from sentinella.money import DEFAULT_CNY_PER_UNIT
 
 from ._errors import CreditError
@@ -121,7 +122,6 @@ def level_sql(points: str, attribute: str, levels: tuple[Level, ...] = LEVELS) -
     whens = []
     for level in reversed(levels):
         value = getattr(level, attribute)
-        literal = str(value) if isinstance(value, int) else "'" + str(value).replace("'", "''") + "'"
-        whens.append(f"WHEN {points} >= {level.min_points} THEN {literal}")
+        whens.append(f"WHEN {points} >= {literal(level.min_points)} THEN {literal(value)}")
     other = "0" if attribute == "level" else "NULL"
     return f"(CASE {' '.join(whens)} ELSE {other} END)"

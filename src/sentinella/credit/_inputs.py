@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-from sentinella.engine import Backend
+from sentinella.engine import Backend, Dialect, DuckDBDialect, literal
 from sentinella.money import convert_sql
 
 from ._config import CreditConfig
@@ -22,13 +22,12 @@ REFUNDS = "__credit_refunds"
 RING_SCORES = "ring_order_scores"
 
 
-def literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+_DUCKDB = DuckDBDialect()
 
 
-def local(column: str, config: CreditConfig) -> str:
-    """A UTC instant as wall-clock time in the configured zone (Spark: from_utc_timestamp)."""
-    return f"({column} AT TIME ZONE {literal(config.timezone)})"
+def local(column: str, config: CreditConfig, dialect: Dialect = _DUCKDB) -> str:
+    """A UTC instant as wall-clock time in the configured zone."""
+    return dialect.local_time(column, config.timezone)
 
 
 def _transitions(
@@ -62,7 +61,7 @@ def _transitions(
     return first, changes
 
 
-def local_day(column: str, config: CreditConfig) -> str:
+def local_day(column: str, config: CreditConfig, dialect: Dialect = _DUCKDB) -> str:
     """The local calendar day of a UTC instant, as days since 1970-01-01.
 
     Integer arithmetic on epoch microseconds with the zone's offsets written into the SQL as a
@@ -70,7 +69,7 @@ def local_day(column: str, config: CreditConfig) -> str:
     every timestamp through the engine's time-zone library, and the same on every engine.
     """
     first, changes = _transitions(config.timezone)
-    us = f"epoch_us({column})"
+    us = dialect.epoch_us(column)
     if not changes:
         shifted = f"{us} + {first}"
     else:
@@ -95,7 +94,7 @@ def day_number(day: dt.date) -> int:
 def utc_midnight(day: dt.date, config: CreditConfig) -> str:
     """A TIMESTAMPTZ literal for local midnight starting ``day``."""
     start = dt.datetime(day.year, day.month, day.day, tzinfo=ZoneInfo(config.timezone))
-    return f"TIMESTAMPTZ '{start.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M:%S')}+00'"
+    return literal(start)
 
 
 def require_tables(backend: Backend) -> None:
@@ -114,7 +113,7 @@ def resolve_as_of(backend: Backend, as_of: dt.date | None, config: CreditConfig)
     # Only the last two days of instants can hold the latest local date (a zone's UTC offsets
     # differ by at most 26 hours), so the per-row time-zone conversion runs on those rows alone.
     latest = " UNION ALL ".join(
-        f"SELECT max({local(column, config)}) AS t FROM {table} "
+        f"SELECT max({local(column, config, backend.dialect)}) AS t FROM {table} "
         f"WHERE {column} >= (SELECT max({column}) FROM {table}) - INTERVAL 2 DAY"
         for table, column in (("reviews", "created_at"), ("orders", "placed_at"))
     )

@@ -19,10 +19,10 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from sentinella.engine import Backend
+from sentinella.engine import Backend, literal
 
 from ._config import CreditConfig, level_sql
-from ._inputs import FLAGGED, REFUNDS, literal, utc_midnight
+from ._inputs import FLAGGED, REFUNDS, utc_midnight
 from ._robust import RobustParams, robust_scores
 from ._rules import BASE, MULTI, PAIRS, REASONS, UNIVERSE, dsr_start, points_sql, reason_text
 
@@ -141,17 +141,17 @@ def build_robust(backend: Backend, config: CreditConfig) -> int:
 
 
 def _count(n: str, text: str) -> str:
-    return f"CASE WHEN {n} > 0 THEN concat(CAST({n} AS VARCHAR), ' {text}') END"
+    return f"CASE WHEN {n} > 0 THEN concat(CAST({n} AS VARCHAR), {literal(' ' + text)}) END"
 
 
 def _explanation(config: CreditConfig, as_of: dt.date) -> str:
     texts = reason_text(config)
     skipped = ", ".join(
-        _count(f"not_counted_{reason}", f"{reason.replace('_', ' ')} ({texts[reason]})".replace("'", "''"))
-        for reason in REASONS
+        _count(f"not_counted_{reason}", f"{reason.replace('_', ' ')} ({texts[reason]})") for reason in REASONS
     )
     dsr = ", ".join(
-        f"CASE WHEN dsr_{d}_count > 0 THEN concat('{d} ', CAST(round(dsr_{d}_avg, 2) AS VARCHAR), "
+        f"CASE WHEN dsr_{d}_count > 0 THEN concat({literal(d + ' ')}, "
+        f"CAST(round(dsr_{d}_avg, 2) AS VARCHAR), "
         f"' from ', CAST(dsr_{d}_count AS VARCHAR), ', smoothed ', "
         f"CAST(round(dsr_{d}_smoothed, 2) AS VARCHAR)) END"
         for d in DSR
@@ -189,7 +189,7 @@ def merchants_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
     start = utc_midnight(as_of - dt.timedelta(days=int(config.defect_days) - 1), config)
     counted = "reason IS NULL"
     reasons = ",\n    ".join(
-        f"count(*) FILTER (WHERE reason = '{reason}') AS not_counted_{reason}" for reason in REASONS
+        f"count(*) FILTER (WHERE reason = {literal(reason)}) AS not_counted_{reason}" for reason in REASONS
     )
     reason_cols = ", ".join(
         f"coalesce(r.not_counted_{reason}, 0) AS not_counted_{reason}" for reason in REASONS
@@ -288,7 +288,7 @@ joined AS (
   LEFT JOIN flags g ON g.merchant_id = u.merchant_id
 ),
 levelled AS (
-  SELECT DATE '{as_of.isoformat()}' AS as_of, {literal(config.timezone)} AS timezone, *,
+  SELECT {literal(as_of)} AS as_of, {literal(config.timezone)} AS timezone, *,
     {level_sql("points", "level", levels)} AS level,
     {level_sql("points", "tier", levels)} AS level_tier,
     {level_sql("points", "name", levels)} AS level_name,

@@ -59,11 +59,11 @@ import datetime as dt
 import numpy as np
 import pyarrow as pa
 
-from sentinella.engine import Backend
+from sentinella.engine import Backend, Dialect, DuckDBDialect, literal
 from sentinella.money import convert_sql
 
 from ._config import CreditConfig
-from ._inputs import FLAGGED, REFUNDS, day_number, literal, local_day
+from ._inputs import FLAGGED, REFUNDS, day_number, local_day
 from ._sequence import count_sequence
 
 UNIVERSE = "__credit_universe"
@@ -86,7 +86,7 @@ REASONS: dict[str, str] = {
     "duplicate": "the same item and sign from the same buyer again within the 14-day window",
     "capped": "beyond the net a buyer can give a shop in one calendar month",
 }
-REASON_TYPE = f"ENUM({', '.join(literal(reason) for reason in REASONS)})"
+_DUCKDB = DuckDBDialect()
 ORDER_KEY = "placed_at, order_id, created_at, review_id"
 _PAIR = "buyer, merchant"
 _EXACT = "buyer_id, merchant"  # the hash finds candidates; the ID decides
@@ -96,9 +96,9 @@ def points_sql(rating: str) -> str:
     return f"(CASE WHEN {rating} >= 4 THEN 1 WHEN {rating} = 3 THEN 0 ELSE -1 END)"
 
 
-def month_sql(instant: str, config: CreditConfig) -> str:
+def month_sql(instant: str, config: CreditConfig, dialect: Dialect = _DUCKDB) -> str:
     """The local calendar month of an instant, as the DATE of its first day."""
-    day = local_day(instant, config)
+    day = local_day(instant, config, dialect)
     return f"CAST(date_trunc('month', DATE '1970-01-01' + CAST({day} AS INTEGER)) AS DATE)"
 
 
@@ -124,7 +124,7 @@ def refund_sql(config: CreditConfig) -> str:
       ELSE coalesce(rf.converted >= {amount}, FALSE) END)"""
 
 
-def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
+def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str, dialect: Dialect = _DUCKDB) -> str:
     """One row per review known by the as-of date with the first rule of 1–6 it breaks.
 
     One pass (a join and a projection, no sort): the rules that compare a rating with others
@@ -132,17 +132,18 @@ def base_sql(config: CreditConfig, as_of: dt.date, cutoff: str) -> str:
     listing or a shop several times, so they are settled afterwards on those few rows.
     """
     amount = convert_sql("o.amount", "o.currency", config.currency, config.rates)
-    review_day = local_day("r.created_at", config)
+    review_day = local_day("r.created_at", config, dialect)
     return f"""
-SELECT review_id, order_id, merchant, buyer, buyer_id, listing_id, rating, created_at, placed_at,
-  completed_at,
-  CAST(pre_reason AS {REASON_TYPE}) AS reason,
+SELECT row_id, review_id, order_id, merchant, buyer, buyer_id, listing_id, rating, created_at,
+  placed_at, completed_at,
+  CAST(pre_reason AS {dialect.enum_type(REASONS)}) AS reason,
   CAST(CASE WHEN pre_reason IS NULL THEN {points_sql("rating")} ELSE 0 END AS TINYINT) AS points,
   (pre_reason IS NULL AND review_day >= {day_number(dsr_start(as_of, config))}
    AND coalesce(dsr_described, dsr_service, dsr_shipping) IS NOT NULL) AS dsr_counted,
   dsr_described, dsr_service, dsr_shipping
 FROM (
-SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_at,
+SELECT {dialect.row_id("r")} AS row_id, r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating,
+  r.created_at,
   r.dsr_described, r.dsr_service, r.dsr_shipping,
   u.code AS merchant, hash(o.buyer_id) AS buyer, o.buyer_id, o.listing_id, o.placed_at, o.completed_at,
   {review_day} AS review_day,
@@ -156,7 +157,7 @@ SELECT r.review_id, r.order_id, CAST(r.rating AS INTEGER) AS rating, r.created_a
       OR o.completed_at >= {cutoff} THEN 'unverified'
     WHEN u.owner = o.buyer_id THEN 'self_rating'
     WHEN r.created_at < o.placed_at
-      OR {review_day} - {local_day("coalesce(o.completed_at, o.placed_at)", config)}
+      OR {review_day} - {local_day("coalesce(o.completed_at, o.placed_at)", config, dialect)}
          > {int(config.rating_window_days)} THEN 'outside_window'
     WHEN {amount} IS NULL THEN 'unknown_currency'
     WHEN round({amount}, 4) <= {float(config.tiny_amount)!r} THEN 'tiny_order'
@@ -188,7 +189,7 @@ FROM (
 ) p"""
 
 
-def multi_sql(config: CreditConfig) -> str:
+def multi_sql(config: CreditConfig, dialect: Dialect = _DUCKDB) -> str:
     """Ratings of pairs rated more than once, with rule 7 and the DSR rank settled.
 
     Per order, reviews in time order: the first is the rating; a second one within
@@ -224,14 +225,14 @@ FROM (
       lag(review_day) OVER ({by_order}) AS prev_day,
       lead(review_day) OVER ({by_order}) AS next_day
     FROM (
-      SELECT k.rowid AS row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id, k.listing_id,
-        k.rating, k.created_at, k.placed_at, k.reason AS reason0,
+      SELECT k.row_id, k.review_id, k.order_id, k.buyer, k.merchant, k.buyer_id,
+        k.listing_id, k.rating, k.created_at, k.placed_at, k.reason AS reason0,
         coalesce(k.dsr_described, k.dsr_service, k.dsr_shipping) IS NOT NULL AS has_dsr,
-        {local_day("k.created_at", config)} AS review_day,
-        {local_day("k.placed_at", config)} AS placed_day,
-        year({month_sql("k.placed_at", config)}) * 12 + month({month_sql("k.placed_at", config)})
-          AS month_index,
-        {month_sql("coalesce(k.completed_at, k.placed_at)", config)} AS dsr_month
+        {local_day("k.created_at", config, dialect)} AS review_day,
+        {local_day("k.placed_at", config, dialect)} AS placed_day,
+        year({month_sql("k.placed_at", config, dialect)}) * 12
+          + month({month_sql("k.placed_at", config, dialect)}) AS month_index,
+        {month_sql("coalesce(k.completed_at, k.placed_at)", config, dialect)} AS dsr_month
       FROM {BASE} k
       JOIN (SELECT {_PAIR} FROM {PAIRS} WHERE multi) g
         ON g.buyer = k.buyer AND g.merchant = k.merchant
@@ -264,18 +265,20 @@ SELECT row_id,
   CASE WHEN listing_id IS NULL THEN -1
        ELSE dense_rank() OVER ({by_pair} ORDER BY listing_id) - 1 END AS item,
   {points_sql("rating")} AS sign, placed_day AS day, month_index AS month
-FROM a WHERE EXISTS (SELECT 1 FROM need WHERE need.buyer = a.buyer AND need.merchant = a.merchant)
+FROM a WHERE (buyer, merchant) IN (SELECT buyer, merchant FROM need)
 ORDER BY buyer, {_EXACT}, {ORDER_KEY}"""
 
 
 def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff: str) -> None:
     """Rules 1–6 in one pass, then 7 and the DSR rank on the pairs rated more than once."""
     backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {BASE} AS\n{base_sql(config, as_of, cutoff)}", step="credit: rules"
+        f"CREATE OR REPLACE TEMP TABLE {BASE} AS\n{base_sql(config, as_of, cutoff, backend.dialect)}",
+        step="credit: rules",
     )
     backend.execute(f"CREATE OR REPLACE TEMP TABLE {PAIRS} AS\n{pairs_sql()}", step="credit: pairs")
     backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {MULTI} AS\n{multi_sql(config)}", step="credit: changes and repeats"
+        f"CREATE OR REPLACE TEMP TABLE {MULTI} AS\n{multi_sql(config, backend.dialect)}",
+        step="credit: changes and repeats",
     )
 
 
@@ -309,9 +312,11 @@ def apply_sequence(backend: Backend, config: CreditConfig) -> int:
     )
     backend.register_arrow(f"{SEQUENCE}_arrow", table)
     try:
-        backend.execute(
-            f"UPDATE {MULTI} SET duplicate = s.duplicate, capped = s.capped "
-            f"FROM {SEQUENCE}_arrow s WHERE {MULTI}.row_id = s.row_id",
+        backend.update(
+            MULTI,
+            f"{SEQUENCE}_arrow",
+            "row_id",
+            {"duplicate": "m.duplicate", "capped": "m.capped"},
             step="credit: 14 days and monthly cap",
         )
     finally:
@@ -319,48 +324,55 @@ def apply_sequence(backend: Backend, config: CreditConfig) -> int:
     return int(stopped.sum())
 
 
-def settle_sql() -> str:
+def settle(backend: Backend) -> None:
     """Write the reasons (and DSR exclusions) rules 7–9 found back into the working table."""
     stopped = "m.revised OR m.repeat OR m.duplicate OR m.capped"
-    return f"""
-UPDATE {BASE} SET
-  reason = CASE WHEN m.revised THEN 'revised' WHEN m.repeat THEN 'repeat_review'
+    backend.update(
+        BASE,
+        MULTI,
+        "row_id",
+        {
+            "reason": f"""CASE WHEN m.revised THEN 'revised' WHEN m.repeat THEN 'repeat_review'
                 WHEN m.duplicate THEN 'duplicate' WHEN m.capped THEN 'capped'
-                WHEN m.revision THEN NULL ELSE {BASE}.reason END,
-  points = CASE WHEN {stopped} THEN 0 WHEN m.revision THEN {points_sql(f"{BASE}.rating")}
-                ELSE {BASE}.points END,
-  dsr_counted = {BASE}.dsr_counted AND NOT m.repeat AND NOT m.revision AND NOT m.dsr_late
-FROM {MULTI} m
-WHERE {BASE}.rowid = m.row_id AND ({stopped} OR m.revision OR m.dsr_late)"""
+                WHEN m.revision THEN NULL ELSE {BASE}.reason END""",
+            "points": f"""CAST(CASE WHEN {stopped} THEN 0 WHEN m.revision THEN {points_sql(f"{BASE}.rating")}
+                ELSE {BASE}.points END AS TINYINT)""",
+            "dsr_counted": f"{BASE}.dsr_counted AND NOT m.repeat AND NOT m.revision AND NOT m.dsr_late",
+        },
+        f"{stopped} OR m.revision OR m.dsr_late",
+        step="credit: settle",
+    )
 
 
-def ratings_table_sql(dialect: str) -> str:
+def ratings_table_sql(dialect: Dialect = _DUCKDB) -> str:
     """``credit_ratings``: one row per review, narrow. IDs are unique, so the engine's string
-    dictionary analysis only costs time: DuckDB is told to use zstd for them."""
-    ids = " USING COMPRESSION zstd" if dialect == "duckdb" else ""
+    dictionary analysis only costs time: an engine that takes the hint uses zstd for them."""
+    ids = dialect.compressed("VARCHAR", "zstd")
     return (
-        f"CREATE OR REPLACE TABLE credit_ratings (review_id VARCHAR{ids}, order_id VARCHAR{ids}, "
-        f"counted BOOLEAN, reason {REASON_TYPE}, points TINYINT, dsr_counted BOOLEAN)"
+        f"CREATE OR REPLACE TABLE credit_ratings (review_id {ids}, order_id {ids}, "
+        f"counted BOOLEAN, reason {dialect.enum_type(REASONS)}, points TINYINT, dsr_counted BOOLEAN)"
     )
 
 
 def write_ratings(backend: Backend, config: CreditConfig) -> None:
-    backend.execute(ratings_table_sql(backend.dialect.name), step="credit_ratings")
+    backend.execute(ratings_table_sql(backend.dialect), step="credit_ratings")
     backend.execute(
         "INSERT INTO credit_ratings SELECT review_id, order_id, reason IS NULL, reason, points, dsr_counted "
         f"FROM {BASE}",
         step="credit_ratings",
     )
-    backend.execute(f"CREATE OR REPLACE VIEW {DETAILS} AS {details_sql(config)}", step=DETAILS)
+    backend.execute(
+        f"CREATE OR REPLACE VIEW {DETAILS} AS {details_sql(config, backend.dialect)}", step=DETAILS
+    )
 
 
-def details_sql(config: CreditConfig) -> str:
+def details_sql(config: CreditConfig, dialect: Dialect = _DUCKDB) -> str:
     """Every rating with what it was about (from reviews and orders) and its reason in words."""
     texts = reason_text(config)
     words = " ".join(f"WHEN {literal(reason)} THEN {literal(text)}" for reason, text in texts.items())
     return f"""
 SELECT c.review_id, c.order_id, o.merchant_id, o.buyer_id, o.listing_id, CAST(r.rating AS INTEGER) AS rating,
-  r.created_at, o.placed_at, {month_sql("o.placed_at", config)} AS month,
+  r.created_at, o.placed_at, {month_sql("o.placed_at", config, dialect)} AS month,
   {points_sql("r.rating")} AS rating_points, c.counted, c.reason,
   CASE c.reason {words} END AS reason_text,
   c.points, c.dsr_counted, r.dsr_described, r.dsr_service, r.dsr_shipping

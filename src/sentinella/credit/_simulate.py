@@ -177,9 +177,7 @@ def world_store(world: World, *, seed: int = 7) -> Store:
     )
     store = Store.open(":memory:")
     for name, table in (("orders", orders), ("reviews", reviews)):
-        store.backend.register_arrow(f"__sim_{name}", table)
-        columns = ", ".join(table.column_names)
-        store.connection.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM __sim_{name}")
+        store.backend.append(name, table)
     return store
 
 
@@ -199,11 +197,16 @@ def evaluate(attack: str, share: float, *, seed: int = 7, **size: int) -> Outcom
     store = world_store(world, seed=seed)
     try:
         run_credit(store.backend, as_of=AS_OF)
-        table = store.connection.execute(
-            "SELECT CAST(substr(m.merchant_id, 2) AS INTEGER) AS code, m.points, m.robust_score, "
-            "avg(r.rating) AS mean FROM credit_merchants m "
-            "LEFT JOIN credit_rating_details r ON r.merchant_id = m.merchant_id GROUP BY ALL ORDER BY code"
-        ).fetchall()
+        table = [
+            (row["code"], row["points"], row["robust_score"], row["mean"])
+            for row in store.backend.rows(
+                "SELECT CAST(substr(m.merchant_id, 2) AS INTEGER) AS code, m.points, m.robust_score, "
+                "avg(r.rating) AS mean FROM credit_merchants m "
+                "LEFT JOIN credit_rating_details r ON r.merchant_id = m.merchant_id "
+                "GROUP BY ALL ORDER BY code",
+                step="simulation: scores",
+            )
+        ]
     finally:
         store.close()
     n = world.quality.size

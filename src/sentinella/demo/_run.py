@@ -113,38 +113,42 @@ def _evidence_reports(store: Store, folder: Path, db: str) -> list[tuple[str, st
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
-    connection = store.connection
     written = []
-    networks = connection.execute(
+    networks = store.backend.rows(
         "SELECT network_id FROM pyramid_networks WHERE is_pyramid ORDER BY persons DESC, members DESC, "
-        f"network_id LIMIT {EVIDENCE_REPORTS}"
-    ).fetchall()
-    for (network_id,) in networks:
+        "network_id LIMIT ?",
+        [EVIDENCE_REPORTS],
+        step="demo: largest pyramids",
+    )
+    for network_id in (str(row["network_id"]) for row in networks):
         name = f"network-{network_id}"
         report = pyramid_report(store.backend, network_id, store_path=db, stem=name, out_name=f"{name}.html")
         write_report(report, folder / f"{name}.html")
         written.append((f"network {network_id}", f"evidence/{name}.html"))
     if store.backend.table_exists("risk_scores"):
-        top = connection.execute(
-            "SELECT subject_id FROM risk_scores WHERE subject_kind = 'merchant' "
-            "ORDER BY score DESC, subject_id LIMIT 1"
-        ).fetchone()
-        if top is not None:
-            name = f"merchant-{top[0]}"
-            report = merchant_report(store.backend, str(top[0]), store_path=db, out_name=f"{name}.html")
+        top = store.backend.rows(
+            "SELECT subject_id FROM risk_scores WHERE subject_kind = ? "
+            "ORDER BY score DESC, subject_id LIMIT 1",
+            ["merchant"],
+            step="demo: highest-risk merchant",
+        )
+        if top:
+            merchant_id = str(top[0]["subject_id"])
+            name = f"merchant-{merchant_id}"
+            report = merchant_report(store.backend, merchant_id, store_path=db, out_name=f"{name}.html")
             write_report(report, folder / f"{name}.html")
-            written.append((f"merchant {top[0]} (highest risk)", f"evidence/{name}.html"))
+            written.append((f"merchant {merchant_id} (highest risk)", f"evidence/{name}.html"))
     if store.backend.table_exists("ring_groups"):
-        ring = connection.execute(
-            "SELECT ring_id FROM ring_groups ORDER BY score DESC, ring_id LIMIT 1"
-        ).fetchone()
-        if ring is not None:
-            name = f"ring-{ring[0]}"
-            report = ring_report(
-                store.backend, str(ring[0]), store_path=db, stem=name, out_name=f"{name}.html"
-            )
+        ring = store.backend.rows(
+            "SELECT ring_id FROM ring_groups ORDER BY score DESC, ring_id LIMIT 1",
+            step="demo: strongest ring",
+        )
+        if ring:
+            ring_id = str(ring[0]["ring_id"])
+            name = f"ring-{ring_id}"
+            report = ring_report(store.backend, ring_id, store_path=db, stem=name, out_name=f"{name}.html")
             write_report(report, folder / f"{name}.html")
-            written.append((f"brushing ring {ring[0]} (strongest)", f"evidence/{name}.html"))
+            written.append((f"brushing ring {ring_id} (strongest)", f"evidence/{name}.html"))
     return written
 
 

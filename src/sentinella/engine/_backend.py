@@ -10,9 +10,10 @@ from __future__ import annotations
 import abc
 import contextlib
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 
@@ -39,10 +40,10 @@ class Backend(abc.ABC):
 
     # -- what each engine implements -------------------------------------------------------
     @abc.abstractmethod
-    def _execute(self, sql: str) -> None: ...
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> None: ...
 
     @abc.abstractmethod
-    def _query_arrow(self, sql: str) -> pa.Table: ...
+    def _query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table: ...
 
     @abc.abstractmethod
     def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
@@ -59,24 +60,42 @@ class Backend(abc.ABC):
     @abc.abstractmethod
     def table_exists(self, name: str) -> bool: ...
 
+    @abc.abstractmethod
+    def columns(self, name: str) -> list[str]:
+        """The column names of a table or view (empty when there is none)."""
+
+    @abc.abstractmethod
+    def is_view(self, name: str) -> bool:
+        """Whether ``name`` is a view (a stored query) rather than a table."""
+
+    @abc.abstractmethod
+    def append(self, name: str, table: pa.Table) -> None:
+        """Add rows to an existing table, matching columns by name; columns the table lacks
+        are added first (a store written by an older version gains them)."""
+
     # -- shared behaviour ------------------------------------------------------------------
-    def execute(self, sql: str, *, step: str = "sql") -> None:
+    def execute(self, sql: str, params: Sequence[object] = (), *, step: str = "sql") -> None:
+        """Run a statement; values travel as ``params`` bound to its ``?`` placeholders."""
         try:
-            self._execute(self.dialect.translate(sql))
+            self._execute(self.dialect.translate(sql), params)
         except Exception as error:  # engines raise their own types; give one to callers
             raise EngineError(f"step {step!r} failed: {error}") from error
 
-    def query(self, sql: str, *, step: str = "query") -> pa.Table:
+    def query(self, sql: str, params: Sequence[object] = (), *, step: str = "query") -> pa.Table:
         try:
-            return self._query_arrow(self.dialect.translate(sql))
+            return self._query_arrow(self.dialect.translate(sql), params)
         except Exception as error:
             raise EngineError(f"step {step!r} failed: {error}") from error
 
-    def scalar(self, sql: str, *, step: str = "scalar") -> object:
-        table = self.query(sql, step=step)
+    def scalar(self, sql: str, params: Sequence[object] = (), *, step: str = "scalar") -> object:
+        table = self.query(sql, params, step=step)
         if table.num_rows == 0:
             return None
         return table.column(0)[0].as_py()
+
+    def rows(self, sql: str, params: Sequence[object] = (), *, step: str = "rows") -> list[dict[str, Any]]:
+        """A (small) result as a list of dicts, for reports and summaries."""
+        return list(self.query(sql, params, step=step).to_pylist())
 
     @contextmanager
     def transaction(self, step: str = "transaction") -> Iterator[None]:
@@ -120,6 +139,33 @@ class Backend(abc.ABC):
             self.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
         finally:
             self.unregister(view)
+
+    def update(
+        self,
+        table: str,
+        source: str,
+        key: str,
+        assignments: Mapping[str, str],
+        where: str = "TRUE",
+        *,
+        step: str = "update",
+    ) -> None:
+        """Set columns of ``table`` from the row of ``source`` (aliased ``m``) with the same
+        ``key``, where ``where`` holds; expressions name the table's own columns as
+        ``table.column``. This form rebuilds the table with a left join (engines whose tables
+        are immutable, as Spark's views); engines with UPDATE override it."""
+        matched = f"m.{key} IS NOT NULL AND ({where})"
+        select = ", ".join(
+            f"CASE WHEN {matched} THEN {assignments[column]} ELSE {table}.{column} END AS {column}"
+            if column in assignments
+            else f"{table}.{column}"
+            for column in self.columns(table)
+        )
+        self.execute(
+            f"CREATE OR REPLACE TEMP TABLE {table} AS SELECT {select} FROM {table} "
+            f"LEFT JOIN {source} m ON {table}.{key} = m.{key}",
+            step=step,
+        )
 
     def has_rows(self, name: str) -> bool:
         """Whether a table exists and holds at least one row (without counting them all)."""

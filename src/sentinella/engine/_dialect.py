@@ -1,12 +1,22 @@
 """SQL dialects: analyses write one portable SQL text, each engine gets its own flavour.
 
-The canonical dialect is DuckDB's; ``sqlglot`` transpiles it for Spark, as splink does. Keep
-DuckDB-only shortcuts out of analysis SQL where a portable form costs nothing.
+The canonical dialect is DuckDB's; ``sqlglot`` transpiles it for Spark, as splink does. What
+sqlglot cannot translate (a row's identity, epoch arithmetic, enum types, storage options) is a
+method here, so an analysis never spells a DuckDB-only construct itself: it asks its backend's
+dialect. Values go in as query parameters (``?``); :meth:`Dialect.literal` is only for SQL that
+cannot take parameters (a view's definition).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+
 import sqlglot
+
+ROW_ID = "_row_id"
+"""The column the Spark backend adds to each input table: its row's place, from 0, dense."""
 
 
 class Dialect:
@@ -24,13 +34,76 @@ class Dialect:
         """Quote an identifier so user-supplied names can never inject SQL."""
         return '"' + identifier.replace('"', '""') + '"'
 
+    def row_id(self, alias: str = "") -> str:
+        """A row's identity in an input table: dense from 0, in the order rows were stored."""
+        return f"{alias}.rowid" if alias else "rowid"
+
+    def epoch_us(self, expression: str) -> str:
+        """Microseconds since 1970-01-01 UTC of a timestamp expression, as BIGINT."""
+        return f"epoch_us({expression})"
+
+    def local_time(self, expression: str, zone: str) -> str:
+        """A UTC instant as the wall-clock time in ``zone`` (an IANA name)."""
+        return f"({expression} AT TIME ZONE {literal(zone)})"
+
+    def enum_type(self, values: Iterable[str]) -> str:
+        """A column type holding one of ``values``."""
+        return f"ENUM({', '.join(self.literal(value) for value in values)})"
+
+    def compressed(self, column_type: str, codec: str) -> str:
+        """A column type with a storage hint (DuckDB's per-column compression; others ignore it)."""
+        return f"{column_type} USING COMPRESSION {codec}"
+
+    def literal(self, value: object) -> str:
+        """A value as SQL text, for the few statements that cannot take parameters (views)."""
+        return literal(value)
+
+    def literals(self, values: Iterable[object]) -> str:
+        """A comma-separated list of literals, for ``IN (...)`` in view definitions."""
+        return ", ".join(literal(value) for value in values)
+
+
+def literal(value: object) -> str:
+    """A value as canonical SQL text: the one place values are quoted (strings escaped)."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float | Decimal):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    if isinstance(value, dt.datetime):
+        return f"TIMESTAMPTZ '{value.astimezone(dt.UTC).strftime('%Y-%m-%d %H:%M:%S.%f')}+00:00'"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
 
 class DuckDBDialect(Dialect):
     name = "duckdb"
 
 
 class SparkDialect(Dialect):
+    """Spark SQL. Input tables carry their row identity as a column (see ``ROW_ID``)."""
+
     name = "spark"
 
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
+
+    def row_id(self, alias: str = "") -> str:
+        return f"{alias}.{ROW_ID}" if alias else ROW_ID
+
+    def epoch_us(self, expression: str) -> str:
+        # read by sqlglot as an unknown function and passed through unchanged
+        return f"unix_micros({expression})"
+
+    def local_time(self, expression: str, zone: str) -> str:
+        return f"from_utc_timestamp({expression}, {literal(zone)})"
+
+    def enum_type(self, values: Iterable[str]) -> str:
+        return "VARCHAR"
+
+    def compressed(self, column_type: str, codec: str) -> str:
+        return column_type

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pyarrow as pa
 from sentinella.errors import ConfigError
 
 from ._backend import Backend
-from ._dialect import DuckDBDialect
+from ._dialect import ROW_ID, DuckDBDialect, literal
 
 
 def _default_memory_limit() -> str:
@@ -95,9 +96,9 @@ class DuckDBBackend(Backend):
 
     def __init__(self, connection: duckdb.DuckDBPyConnection, settings: EngineSettings) -> None:
         super().__init__()
-        self.connection = connection
+        self._connection = connection
         self.settings = settings.resolved()
-        connection.execute(f"SET memory_limit = '{self.settings.memory_limit}'")
+        connection.execute("SET memory_limit = ?", [self.settings.memory_limit])
         connection.execute(f"SET threads = {int(self.settings.threads)}")
         connection.execute("SET TimeZone = 'UTC'")
 
@@ -105,33 +106,90 @@ class DuckDBBackend(Backend):
     def in_memory(cls, settings: EngineSettings | None = None) -> DuckDBBackend:
         return cls(duckdb.connect(":memory:"), settings or EngineSettings())
 
-    def _execute(self, sql: str) -> None:
+    def cursor(self) -> DuckDBBackend:
+        """A second backend on the same database, for another thread (one per thread)."""
+        return DuckDBBackend(self._connection.cursor(), self.settings)
+
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> None:
         try:
-            self.connection.execute(sql)
+            self._connection.execute(sql, list(params) or None)
         except duckdb.InterruptException as error:  # Ctrl-C inside a query: stop the whole run
             raise KeyboardInterrupt from error
 
-    def _query_arrow(self, sql: str) -> pa.Table:
+    def _query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         try:
-            return self.connection.sql(sql).to_arrow_table()
+            return self._connection.sql(sql, params=list(params) or None).to_arrow_table()
         except duckdb.InterruptException as error:
             raise KeyboardInterrupt from error
 
     def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
-        self.connection.register(name, table)
+        self._connection.register(name, table)
 
     def unregister(self, name: str) -> None:
-        self.connection.unregister(name)
+        self._connection.unregister(name)
 
     def register_parquet(self, name: str, path: Path | str) -> None:
-        literal = str(path).replace("'", "''")
-        self.connection.execute(
-            f"CREATE OR REPLACE TEMP VIEW {self.dialect.quote(name)} AS "
-            f"SELECT * FROM read_parquet('{literal}')"
-        )
+        relation = self._connection.read_parquet(str(path))
+        relation.create_view(name, replace=True)
 
     def table_exists(self, name: str) -> bool:
-        found = self.connection.execute(
+        found = self._connection.execute(
             "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]
         ).fetchall()
         return bool(found and found[0][0])
+
+    def update(
+        self,
+        table: str,
+        source: str,
+        key: str,
+        assignments: Mapping[str, str],
+        where: str = "TRUE",
+        *,
+        step: str = "update",
+    ) -> None:
+        sets = ", ".join(f"{column} = {expression}" for column, expression in assignments.items())
+        self.execute(
+            f"UPDATE {table} SET {sets} FROM {source} m WHERE {table}.{key} = m.{key} AND ({where})",
+            step=step,
+        )
+
+    def export_parquet(self, name: str, path: Path) -> None:
+        """Write table ``name`` to a Parquet file with its row ids as ``_row_id`` (for Spark)."""
+        self.execute(
+            f"COPY (SELECT rowid AS {ROW_ID}, * FROM {self.dialect.quote(name)}) "
+            f"TO {literal(str(path))} (FORMAT parquet)",
+            step=f"export {name}",
+        )
+
+    def columns(self, name: str) -> list[str]:
+        found = self._connection.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position",
+            [name],
+        ).fetchall()
+        return [str(row[0]) for row in found]
+
+    def is_view(self, name: str) -> bool:
+        found = self._connection.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ? AND table_type = 'VIEW'",
+            [name],
+        ).fetchall()
+        return bool(found and found[0][0])
+
+    def append(self, name: str, table: pa.Table) -> None:
+        present = set(self.columns(name))
+        view = self.unique_name(f"append_{name}")
+        self.register_arrow(view, table)
+        try:
+            for field in table.schema:
+                if field.name not in present:
+                    column = self.dialect.quote(field.name)
+                    kind = self._connection.sql(f"SELECT {column} FROM {view}").types[0]
+                    self.execute(
+                        f"ALTER TABLE {name} ADD COLUMN {column} {kind}",
+                        step=f"{name}: new column",
+                    )
+            self.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}", step=f"append to {name}")
+        finally:
+            self.unregister(view)

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 import pyarrow as pa
 
-from sentinella.engine import Backend
+from sentinella.engine import Backend, Dialect
 from sentinella.geo import geocode
 
 from ._errors import MissingTableError
@@ -45,8 +45,9 @@ def require_media(backend: Backend) -> None:
         )
 
 
-def _epoch_us(column: str) -> str:
-    return f"CAST(epoch_ms({column}) AS DOUBLE) * 1000"
+def _epoch_us(column: str, dialect: Dialect) -> str:
+    """Microseconds as DOUBLE, whole milliseconds (what the checks compare)."""
+    return f"CAST({dialect.epoch_us(column)} // 1000 AS DOUBLE) * 1000"
 
 
 def claimed_places(values: list[Any]) -> dict[str, tuple[str, float, float]]:
@@ -78,10 +79,11 @@ def read_media(backend: Backend) -> MediaRows:
         merchant = f"coalesce({merchant}, mo.merchant_id)"
     if have["posts"]:
         joins.append("LEFT JOIN posts p ON p.post_id = m.ref_id")
-        post_time, claim = _epoch_us("p.posted_at"), "p.claimed_place"
+        post_time, claim = _epoch_us("p.posted_at", backend.dialect), "p.claimed_place"
     table = backend.query(
         f"SELECT m.media_id, m.path, m.owner_id, m.context, m.ref_id, {merchant} AS merchant_id, "
-        f"{_epoch_us('m.uploaded_at')} AS uploaded_us, {post_time} AS post_us, {claim} AS claim "
+        f"{_epoch_us('m.uploaded_at', backend.dialect)} AS uploaded_us, {post_time} AS post_us, "
+        f"{claim} AS claim "
         f"FROM media m {' '.join(joins)} ORDER BY m.media_id",
         step="provenance: media",
     )
@@ -123,7 +125,8 @@ def read_claims(backend: Backend) -> PostRows | None:
     if not backend.table_exists("posts"):
         return None
     table = backend.query(
-        f"SELECT post_id, member_id, {_epoch_us('posted_at')} AS t, claimed_place FROM posts "
+        f"SELECT post_id, member_id, {_epoch_us('posted_at', backend.dialect)} AS t, claimed_place "
+        "FROM posts "
         "WHERE claimed_place IS NOT NULL AND posted_at IS NOT NULL ORDER BY member_id, posted_at, post_id",
         step="provenance: claims",
     )

@@ -18,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from sentinella._timing import Progress, Steps, lap
-from sentinella.engine import Backend
+from sentinella.engine import Backend, Dialect, literal
 from sentinella.idcodes import code_ids
 from sentinella.money import load_rates
 
@@ -155,7 +155,7 @@ def run_pyramid(
     )
     clock = lap(timings, "legal tests", clock)
     steps.start("write")
-    member_figures_table, members_view = _members_table(inputs, members)
+    member_figures_table, members_view = _members_table(inputs, members, backend.dialect)
     tables = {
         _MEMBER_FIGURES: member_figures_table,
         "pyramid_networks": _networks_table(ctx),
@@ -228,7 +228,9 @@ def _warm_up_kernels() -> None:
     analyse_forest(parent, join_order=np.array([0, 1], dtype=np.int64), orphan=np.zeros(2, dtype=np.bool_))
 
 
-def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.RecordBatchReader, str]:
+def _members_table(
+    inputs: PyramidInputs, members: MemberFigures, dialect: Dialect
+) -> tuple[pa.RecordBatchReader, str]:
     """The stored per-member figures and the SQL of the ``pyramid_members`` view over them.
 
     Writing is most of a run's time at 10M members (DuckDB compresses every column it stores:
@@ -246,13 +248,13 @@ def _members_table(inputs: PyramidInputs, members: MemberFigures) -> tuple[pa.Re
         "code": lambda rows: pa.array(np.arange(rows.start, rows.stop, dtype=small))
     }
     sql: dict[str, str] = {"member_id": "m.member_id"}  # the view's columns, in order
-    joins = ["JOIN members m ON m.rowid = f.code"]
+    joins = [f"JOIN members m ON {dialect.row_id('m')} = f.code"]
 
     def id_column(name: str, codes: np.ndarray, keep: np.ndarray, alias: str) -> None:
         if keep.any():
             stored[f"{name}_code"] = lambda rows: pa.array(codes[rows], code_type, mask=~keep[rows])
             sql[f"{name}_id"] = f"{alias}.member_id"
-            joins.append(f"LEFT JOIN members {alias} ON {alias}.rowid = f.{name}_code")
+            joins.append(f"LEFT JOIN members {alias} ON {dialect.row_id(alias)} = f.{name}_code")
         else:
             sql[f"{name}_id"] = "CAST(NULL AS VARCHAR)"
 
@@ -495,8 +497,9 @@ def _write(
                 "CREATE OR REPLACE TABLE pyramid_flows AS SELECT payee_id AS member_id, kind, basis, "
                 f"level, count(*) AS payments, CAST(sum({units}) AS DECIMAL(38,0)) * "
                 f"CAST(0.0001 AS DECIMAL(5,4)) "
-                f"AS amount, '{money.currencies[0]}' AS currency FROM payments{money.where('payments')} "
-                "GROUP BY ALL ORDER BY member_id, kind, level",
+                f"AS amount, {literal(money.currencies[0])} AS currency FROM payments"
+                f"{money.where('payments')} GROUP BY ALL ORDER BY member_id, kind, level",
+                money.params,
                 step="write pyramid_flows",
             )
         _append_run(backend, record)
@@ -506,29 +509,6 @@ def _append_run(backend: Backend, record: dict[str, object]) -> None:
     """Append the run's record; a store written by an older version gains the new columns."""
     run = pa.table({name: [value] for name, value in record.items()})
     if not backend.table_exists("pyramid_runs"):
-        backend.write_table("pyramid_runs", run.slice(0, 0))
-    present = {
-        str(row["column_name"])
-        for row in backend.query(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'pyramid_runs'",
-            step="pyramid_runs columns",
-        ).to_pylist()
-    }
-    types = {pa.string(): "VARCHAR", pa.int64(): "BIGINT", pa.bool_(): "BOOLEAN"}
-    for column in run.schema:
-        if column.name not in present:
-            backend.execute(
-                f"ALTER TABLE pyramid_runs ADD COLUMN {column.name} {types.get(column.type, 'VARCHAR')}",
-                step="pyramid_runs: new column",
-            )
-    columns = ", ".join(run.schema.names)
-    values = ", ".join(_literal(value) for value in record.values())
-    backend.execute(f"INSERT INTO pyramid_runs ({columns}) VALUES ({values})", step="record the run")
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    return "'" + str(value).replace("'", "''") + "'"
+        backend.write_table("pyramid_runs", run)
+    else:
+        backend.append("pyramid_runs", run)

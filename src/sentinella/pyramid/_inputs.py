@@ -1,8 +1,9 @@
 """Read what pyramid forensics needs from the store, as integer-coded arrays.
 
-Members are coded by their row id in the store (dense, since input tables are append-only), so
-every other table is coded with one join. Money is read as exact int64 units of 1/10,000,
-converted record by record into each profile's currency in SQL (see ``_money``). Only
+Members are coded by their row identity in the store (dense, since input tables are
+append-only; the engine's dialect spells it), so every other table is coded with one join.
+Money is read as exact int64 units of 1/10,000, converted record by record into each profile's
+currency in SQL (see ``_money``). Only
 ``members`` is required; payments, orders and merchants add money flows when present, and a
 payment without a ``basis`` gets one from its ``memo`` when a profile's bonus term is in it.
 """
@@ -33,7 +34,8 @@ WEAK_IDENTITIES = ("phone", "device_id")
 _NO_TIME = np.iinfo(np.int64).max
 _NO_PAY = np.iinfo(np.int64).min
 SALE_STATUSES = ("paid", "shipped", "delivered", "completed")
-_STATUSES = ", ".join(f"'{s}'" for s in SALE_STATUSES)
+_STATUSES = ", ".join("?" for _ in SALE_STATUSES)
+"""Placeholders for ``SALE_STATUSES``, bound as parameters."""
 MONTH_SQL = "(year({t}) * 12 + month({t}) - 1)"
 """A pay period (calendar month, UTC) as one integer."""
 
@@ -52,10 +54,16 @@ class MoneySettings:
     excluded: tuple[str, ...] = ()
 
     def where(self, alias: str, first: bool = True) -> str:
+        """A condition leaving out the excluded currencies; bind :attr:`params` after it."""
         if not self.excluded:
             return ""
-        listed = ", ".join(_quote(code) for code in self.excluded)
+        listed = ", ".join("?" for _ in self.excluded)
         return f"{' WHERE' if first else ' AND'} {alias}.currency NOT IN ({listed})"
+
+    @property
+    def params(self) -> list[object]:
+        """The values for one :meth:`where` condition's placeholders."""
+        return list(self.excluded)
 
 
 @dataclass
@@ -135,11 +143,12 @@ def data_currencies(backend: Backend) -> dict[str, int]:
 def load_inputs(backend: Backend, money: MoneySettings) -> PyramidInputs:
     if not backend.has_rows("members"):
         raise MissingTableError("pyramid forensics needs the members table: ingest a case with members first")
-    n = int(str(backend.scalar("SELECT coalesce(max(rowid) + 1, 0) FROM members") or 0))
+    d = backend.dialect
+    n = int(str(backend.scalar(f"SELECT coalesce(max({d.row_id()}) + 1, 0) FROM members") or 0))
     code_type = "INTEGER" if n < 2**31 else "BIGINT"  # half the memory at 100M members
     table = backend.query(
-        f"SELECT CAST(rowid AS {code_type}) AS code, member_id, sponsor_id, "
-        "epoch_us(joined_at) AS joined FROM members",
+        f"SELECT CAST({d.row_id()} AS {code_type}) AS code, member_id, sponsor_id, "
+        f"{d.epoch_us('joined_at')} AS joined FROM members",
         step="pyramid: members",
     )
     codes = np.asarray(table.column("code").to_numpy(), dtype=np.int64)
@@ -189,7 +198,8 @@ def _left_times(backend: Backend, n: int) -> NDArray[np.int64] | None:
     ):
         return None
     table = backend.query(
-        "SELECT rowid AS code, epoch_us(left_at) AS left_at FROM members WHERE left_at IS NOT NULL",
+        f"SELECT {backend.dialect.row_id()} AS code, {backend.dialect.epoch_us('left_at')} AS left_at "
+        "FROM members WHERE left_at IS NOT NULL",
         step="pyramid: departures",
     )
     codes = _column(table, "code", np.int64, -1).astype(np.int64)
@@ -210,7 +220,8 @@ def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
     if not present:
         return {}
     table = backend.query(
-        f"SELECT rowid AS code, {', '.join(present)} FROM members", step="pyramid: identities"
+        f"SELECT {backend.dialect.row_id()} AS code, {', '.join(present)} FROM members",
+        step="pyramid: identities",
     )
     codes = _column(table, "code", np.int64, -1).astype(np.int64)
     out: dict[str, NDArray[np.int64]] = {}
@@ -244,44 +255,39 @@ _PAYEE_LEVELS = {
 }
 
 
-def _basis_sql(backend: Backend, terms: Sequence[tuple[str, str]]) -> tuple[str, bool]:
-    """The basis of a payment: as recorded, else the first profile term its memo contains."""
-    has_memo = _has_column(backend, "payments", "memo")
-    if not has_memo or not terms:
-        return "p.basis", False
-    cases = " ".join(
-        f"WHEN strpos(lower(p.memo), {_quote(term.lower())}) > 0 THEN {_quote(basis)}"
-        for term, basis in terms
-    )
-    return f"coalesce(p.basis, CASE WHEN p.kind IN ('commission', 'bonus') THEN CASE {cases} END END)", True
+def _basis_sql(backend: Backend, terms: Sequence[tuple[str, str]]) -> tuple[str, list[object], bool]:
+    """The basis of a payment: as recorded, else the first profile term its memo contains.
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
-def _has_column(backend: Backend, table: str, column: str) -> bool:
-    return bool(
-        backend.scalar(
-            "SELECT count(*) > 0 FROM information_schema.columns "
-            f"WHERE table_name = '{table}' AND column_name = '{column}'"
-        )
+    Returns the expression, the values of its placeholders, and whether memos are read."""
+    if "memo" not in backend.columns("payments") or not terms:
+        return "p.basis", [], False
+    cases = " ".join("WHEN strpos(lower(p.memo), ?) > 0 THEN ?" for _ in terms)
+    params: list[object] = [value for term, basis in terms for value in (term.lower(), basis)]
+    return (
+        f"coalesce(p.basis, CASE WHEN p.kind IN ('commission', 'bonus') THEN CASE {cases} END END)",
+        params,
+        True,
     )
 
 
 def _load_payments(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
     n = inputs.n
-    basis, mapped = _basis_sql(backend, money.terms)
+    d = backend.dialect
+    basis, basis_params, mapped = _basis_sql(backend, money.terms)
     if mapped:
         inputs.memo_basis = int(
             str(
                 backend.scalar(
                     f"SELECT count(*) FROM payments p WHERE p.basis IS NULL AND {basis} IS NOT NULL"
-                    f"{money.where('p', first=False)}"
+                    f"{money.where('p', first=False)}",
+                    [*basis_params, *money.params],
                 )
             )
         )
-    source = f"(SELECT p.* EXCLUDE (basis), {basis} AS basis FROM payments p{money.where('p')})"
+    # every column but basis, then the basis read as above (no EXCLUDE: not every engine has it)
+    kept = ", ".join(f"p.{column}" for column in backend.columns("payments") if column != "basis")
+    source = f"(SELECT {kept}, {basis} AS basis FROM payments p{money.where('p')})"
+    source_params = [*basis_params, *money.params]
     for side, sums in (("payer_id", _PAYER_SUMS), ("payee_id", _PAYEE_SUMS)):
         columns = ", ".join(
             f"sum({units_sql('p.amount', 'p.currency', currency, money.rates)}) FILTER (WHERE {cond}) "
@@ -293,13 +299,15 @@ def _load_payments(backend: Backend, inputs: PyramidInputs, money: MoneySettings
         if side == "payee_id":
             extra = (
                 ", count(*) FILTER (WHERE p.paid_at > m.left_at) AS paid_after_left"
-                ", epoch_us(max(p.paid_at) FILTER (WHERE p.paid_at > m.left_at)) AS last_paid_after_left"
+                f", {d.epoch_us('max(p.paid_at) FILTER (WHERE p.paid_at > m.left_at)')} "
+                "AS last_paid_after_left"
             ) + "".join(
                 f", max(p.level) FILTER (WHERE {cond}) AS {name}" for name, cond in _PAYEE_LEVELS.items()
             )
         table = backend.query(
-            f"SELECT m.rowid AS code, {columns}{extra} FROM {source} p "
-            f"JOIN members m ON m.member_id = p.{side} GROUP BY m.rowid",
+            f"SELECT {d.row_id('m')} AS code, {columns}{extra} FROM {source} p "
+            f"JOIN members m ON m.member_id = p.{side} GROUP BY {d.row_id('m')}",
+            source_params,
             step=f"pyramid: payments by {side}",
         )
         codes = _column(table, "code", np.int64, -1).astype(np.int64)
@@ -370,7 +378,8 @@ def _infer_sponsors(backend: Backend, inputs: PyramidInputs) -> None:
         )
         .add(
             "inferred",
-            """SELECT m.rowid AS code, s.rowid AS sponsor, r.n AS votes FROM ranked r
+            f"""SELECT {backend.dialect.row_id("m")} AS code, {backend.dialect.row_id("s")} AS sponsor,
+                r.n AS votes FROM ranked r
             JOIN members m ON m.member_id = r.child JOIN members s ON s.member_id = r.parent
             WHERE r.r = 1 AND r.n >= 0.9 * r.total AND (m.sponsor_id IS NULL
                 OR NOT EXISTS (SELECT 1 FROM members k WHERE k.member_id = m.sponsor_id))""",
@@ -397,12 +406,14 @@ def _load_sales(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -
         f'{units_sql("o.amount", "o.currency", c, money.rates)} AS "amount@{c}"' for c in money.currencies
     )
     table = backend.query(
-        f"SELECT s.rowid AS seller, b.rowid AS buyer, {MONTH_SQL.format(t='o.placed_at')} AS month, "
+        f"SELECT {backend.dialect.row_id('s')} AS seller, {backend.dialect.row_id('b')} AS buyer, "
+        f"{MONTH_SQL.format(t='o.placed_at')} AS month, "
         f"{amounts} FROM orders o "
         "JOIN merchants c ON c.merchant_id = o.merchant_id "
         "JOIN members s ON s.member_id = c.member_id "
         "LEFT JOIN members b ON b.member_id = o.buyer_id "
         f"WHERE o.status IN ({_STATUSES}){money.where('o', first=False)}",
+        [*SALE_STATUSES, *money.params],
         step="pyramid: sales",
     )
     inputs.sale_seller = _column(table, "seller", np.int64, -1).astype(np.int64)
@@ -424,9 +435,10 @@ def _load_pay_periods(backend: Backend, inputs: PyramidInputs, money: MoneySetti
     )
     period = MONTH_SQL.format(t="coalesce(o.placed_at, p.paid_at)")
     table = backend.query(
-        f"SELECT m.rowid AS code, {period} AS month, {amounts} FROM payments p "
+        f"SELECT {backend.dialect.row_id('m')} AS code, {period} AS month, {amounts} FROM payments p "
         "JOIN members m ON m.member_id = p.payee_id LEFT JOIN orders o ON o.order_id = p.order_id "
         f"WHERE p.kind IN ('commission', 'bonus'){money.where('p', first=False)} GROUP BY ALL",
+        money.params,
         step="pyramid: pay periods",
     )
     inputs.pay_member = _column(table, "code", np.int64, -1).astype(np.int64)
@@ -442,13 +454,15 @@ def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySetting
     joining on is the candidate entry purchase (a starter package: see ``_elements``).
     """
     n = inputs.n
+    d = backend.dialect
     has_orders, has_payments = backend.has_rows("orders"), backend.has_rows("payments")
-    parts = []
+    parts, params = [], []
     if has_payments:
         parts.append(
             "SELECT payer_id AS member, paid_at AS at, amount, currency FROM payments "
             f"WHERE kind = 'purchase'{money.where('payments', first=False)}"
         )
+        params += money.params
     if has_orders:
         recorded = (
             " AND order_id NOT IN (SELECT order_id FROM payments WHERE kind = "
@@ -461,13 +475,16 @@ def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySetting
             f"WHERE status IN ({_STATUSES}){recorded}{money.where('orders', first=False)}"
         )
         parts.append(bought)
+        bought_params = [*SALE_STATUSES, *money.params]
+        params += bought_params
         sums = ", ".join(
             f'sum({units_sql("amount", "currency", c, money.rates)}) AS "bought@{c}"'
             for c in money.currencies
         )
         table = backend.query(
-            f"SELECT m.rowid AS code, {sums} FROM ({bought}) b JOIN members m ON m.member_id = b.member "
-            "GROUP BY m.rowid",
+            f"SELECT {d.row_id('m')} AS code, {sums} FROM ({bought}) b "
+            f"JOIN members m ON m.member_id = b.member GROUP BY {d.row_id('m')}",
+            bought_params,
             step="pyramid: orders bought",
         )
         codes = _column(table, "code", np.int64, -1).astype(np.int64)
@@ -484,11 +501,12 @@ def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySetting
         for c in money.currencies
     )
     table = backend.query(
-        "SELECT m.rowid AS code, epoch_us(min(b.at)) - epoch_us(m.joined_at) AS after, "
+        f"SELECT {d.row_id('m')} AS code, {d.epoch_us('min(b.at)')} - {d.epoch_us('m.joined_at')} AS after, "
         "arg_min(CAST(b.amount AS VARCHAR) || ' ' || b.currency, b.at) AS price, "
         f"{firsts} FROM ({union}) b JOIN members m ON m.member_id = b.member "
         "WHERE m.joined_at IS NOT NULL AND b.at >= m.joined_at - INTERVAL 1 "
-        "DAY GROUP BY m.rowid, m.joined_at",
+        f"DAY GROUP BY {d.row_id('m')}, m.joined_at",
+        params,
         step="pyramid: first purchases",
     )
     if not table.num_rows:

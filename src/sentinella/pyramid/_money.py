@@ -19,6 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from numpy.typing import NDArray
 
+from sentinella.engine import literal
+
 UNITS_PER = 10_000
 """Integer units per currency unit: the store's DECIMAL scale of 4."""
 _EXACT_FLOAT = 2**53
@@ -46,14 +48,14 @@ def units_sql(amount: str, currency: str, target: str, rates: Mapping[str, Decim
     exact = f"CAST(CAST({amount} AS DECIMAL(18,4)) * 10000 AS BIGINT)"
     others = [code for code in sorted(rates) if code != target]
     if not others:
-        return f"CASE WHEN {currency} = '{target}' THEN {exact} END"
+        return f"CASE WHEN {currency} = {literal(target)} THEN {exact} END"
     cases = " ".join(
-        f"WHEN '{code}' THEN CAST({ratio(rates, code, target)} AS DECIMAL(24,12))" for code in others
+        f"WHEN {literal(code)} THEN CAST({ratio(rates, code, target)} AS DECIMAL(24,12))" for code in others
     )
     converted = (
         f"CAST(round(CAST({amount} AS DECIMAL(18,4)) * (CASE {currency} {cases} END), 4) * 10000 AS BIGINT)"
     )
-    return f"CASE WHEN {currency} = '{target}' THEN {exact} ELSE {converted} END"
+    return f"CASE WHEN {currency} = {literal(target)} THEN {exact} ELSE {converted} END"
 
 
 def rates_used(

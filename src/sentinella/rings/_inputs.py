@@ -90,14 +90,16 @@ def load_inputs(backend: Backend) -> RingInputs:
         else ""
     )
     orders = backend.query(
-        "SELECT o.order_id, o.buyer_id, o.merchant_id, o.listing_id, epoch_us(o.placed_at) AS placed, "
+        "SELECT o.order_id, o.buyer_id, o.merchant_id, o.listing_id, "
+        f"{backend.dialect.epoch_us('o.placed_at')} AS placed, "
         f"o.device_id, o.ship_to, {rating} AS rating FROM orders o {join}ORDER BY o.order_id",
         step="rings: orders",
     )
     has_members = backend.has_rows("members")
     members = (
         backend.query(
-            "SELECT member_id, epoch_us(joined_at) AS joined, device_id, bank_account FROM members",
+            f"SELECT member_id, {backend.dialect.epoch_us('joined_at')} AS joined, device_id, bank_account "
+            "FROM members",
             step="rings: members",
         )
         if has_members

@@ -1,0 +1,116 @@
+"""Pyramid forensics on Spark (local mode) beside DuckDB, on the same store.
+
+    python benchmarks/spark_scale.py                          # 100k and 1M members
+    python benchmarks/spark_scale.py --sizes 1000000 10000000
+
+The store gets a members table of a random recruitment forest (string IDs, as in
+benchmarks/pyramid.py). Credit is not measured: it does not run on Spark yet (docs/scale.md).
+Each analysis runs in a fresh process per engine: DuckDB on the store itself (the peer), Spark in
+local mode with the store's tables exported to Parquet first (export timed apart). Reported: wall
+time, peak resident memory (DuckDB's process; on Spark the Python driver and the JVM apart) and
+how each grows with size. Spark here runs the same SQL steps and the same numba kernels on arrays
+collected to the driver; on one machine it pays its scheduling and serialisation for nothing,
+which is what the ratio shows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from sentinella.store import Store
+
+_CHILD = """
+import json, resource, sys, time, pathlib
+engine, db, analysis, parquet = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+from sentinella.store import Store
+from sentinella.pyramid import run_pyramid
+run = {"pyramid": lambda b: run_pyramid(b)}[analysis]
+out = {}
+with Store.open(db) as store:
+    if engine == "duckdb":
+        t = time.perf_counter(); run(store.backend); out["seconds"] = time.perf_counter() - t
+    else:
+        from sentinella.engine import SparkBackend
+        t = time.perf_counter(); spark = SparkBackend(); out["session_s"] = time.perf_counter() - t
+        t = time.perf_counter()
+        spark.load_store(store.backend, pathlib.Path(parquet), ["members"])
+        out["export_s"] = time.perf_counter() - t
+        t = time.perf_counter(); run(spark); out["seconds"] = time.perf_counter() - t
+        jvm = spark.spark.sparkContext._gateway.proc.pid  # spark-submit execs the JVM in place
+        status = pathlib.Path(f"/proc/{jvm}/status").read_text()
+        out["jvm_peak_mb"] = int(status.split("VmHWM:")[1].split()[0]) / 1024
+        spark.spark.stop()
+out["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps(out))
+"""
+
+
+def build_store(path: Path, size: int) -> None:
+    with Store.open(path) as store:
+        store.backend.execute(
+            "INSERT INTO members (member_id, sponsor_id, joined_at) "
+            "SELECT 'M' || lpad(CAST(i AS VARCHAR), 9, '0'), "
+            "CASE WHEN i = 0 THEN NULL "
+            "ELSE 'M' || lpad(CAST(CAST(hash(i) % i AS BIGINT) AS VARCHAR), 9, '0') END, "
+            "TIMESTAMPTZ '2020-01-01 00:00:00+00' + to_seconds(i % 100000000) "
+            "FROM range(?) t(i)",
+            [size],
+        )
+
+
+def measure(engine: str, db: Path, analysis: str, folder: Path) -> dict[str, float]:
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, engine, str(db), analysis, str(folder / f"parquet-{engine}")],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--analyses", nargs="+", default=["pyramid"], choices=["pyramid"])
+    parser.add_argument(
+        "--stores", type=Path, default=None, help="Folder for the stores (default: a temp dir)."
+    )
+    args = parser.parse_args()
+    print(f"load average before: {os.getloadavg()}  (the machine may be shared)")
+    with tempfile.TemporaryDirectory(dir=args.stores) as tmp:
+        folder = Path(tmp)
+        previous: dict[tuple[str, str], tuple[int, float]] = {}
+        for size in args.sizes:
+            db = folder / f"m{size}.duckdb"
+            build_store(db, size)
+            for analysis in args.analyses:
+                duck = measure("duckdb", db, analysis, folder)
+                spark = measure("spark", db, analysis, folder)
+                line = (
+                    f"{analysis:8} {size:>11,} members  duckdb {duck['seconds']:7.1f} s "
+                    f"{duck['peak_mb']:7.0f} MB | spark {spark['seconds']:7.1f} s, Python "
+                    f"{spark['peak_mb']:.0f} MB + JVM {spark['jvm_peak_mb']:.0f} MB "
+                    f"(+ session {spark['session_s']:.1f} s, "
+                    f"export {spark['export_s']:.1f} s) | "
+                    f"spark/duckdb {spark['seconds'] / duck['seconds']:.1f}x"
+                )
+                for engine, result in (("duckdb", duck), ("spark", spark)):
+                    if (analysis, engine) in previous:
+                        before_size, before_s = previous[(analysis, engine)]
+                        growth = result["seconds"] / before_s
+                        line += f" | {engine} x{growth:.1f} for x{size / before_size:.0f} size"
+                    previous[(analysis, engine)] = (size, result["seconds"])
+                print(line, flush=True)
+    print(f"load average after: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,244 @@
+"""Apache Spark: the same SQL steps on a cluster (or in local mode), for cases that outgrow one machine.
+
+PySpark is an extra (``pip install "sentinella[spark]"``) imported only when a Spark backend is
+made. Tables are Spark temporary views: a ``CREATE TABLE ... AS`` step is run and then
+*checkpointed* (materialised, its lineage cut), which is what keeps iterative work from growing
+one ever longer plan; ``INSERT`` unions and checkpoints again. Spark has no transactions over
+views, so ``BEGIN``/``COMMIT``/``ROLLBACK`` do nothing here: a failed analysis can leave some of
+its result views replaced (they live only as long as the session; the store is written when the
+analysis has finished, see :func:`copy_results`).
+
+Input tables come from Parquet. Spark has no row identity, so each input table gets the column
+``_row_id`` (``ROW_ID``), dense from 0: taken from the DuckDB store's row ids when the store
+exports them (:meth:`DuckDBBackend.export_parquet`), so codes and ties are the same on both
+engines; computed in file order otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+import sqlglot
+from sqlglot import exp
+
+from sentinella.errors import ConfigError
+
+from ._backend import Backend
+from ._dialect import ROW_ID, SparkDialect
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from ._duckdb import DuckDBBackend
+
+SparkSession = Any  # pyspark.sql.SparkSession, without importing pyspark
+
+
+_VIEWS: dict[int, set[str]] = {}
+
+
+def _pyspark() -> Any:
+    try:
+        import pyspark.sql
+    except ImportError as error:
+        raise ConfigError(
+            'the Spark engine needs PySpark: pip install "sentinella[spark]" (and Java 17 or later)'
+        ) from error
+    return pyspark.sql
+
+
+def local_session(
+    *, master: str = "local[2]", driver_memory: str = "2g", shuffle_partitions: int = 4
+) -> SparkSession:
+    """A Spark session for one machine: few shuffle partitions (small data), no web UI, UTC."""
+    sql = _pyspark()
+    os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    builder = (
+        sql.SparkSession.builder.master(master)
+        .appName("sentinella")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.ansi.enabled", "false")
+    )
+    session = builder.getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
+
+
+class SparkBackend(Backend):
+    """Runs the analyses' SQL on a :class:`pyspark.sql.SparkSession` (given, or made locally)."""
+
+    dialect = SparkDialect()
+
+    def __init__(self, spark: SparkSession | None = None, *, master: str = "") -> None:
+        super().__init__()
+        if spark is None:
+            spark = local_session(master=master) if master else local_session()
+        self.spark = spark
+        # which temporary views are views proper (not checkpointed tables), per session: two
+        # backends on one session (a test's, the CLI's) must agree
+        self._views: set[str] = _VIEWS.setdefault(id(spark), set())
+
+    # -- statements ----------------------------------------------------------------------------
+    def _execute(self, sql: str, params: Sequence[object] = ()) -> None:
+        try:
+            for statement in sqlglot.parse(sql, read="spark"):
+                if statement is not None:
+                    self._statement(statement, params)
+        except Exception as error:  # Spark's messages carry the whole plan: keep the first line
+            raise RuntimeError(_first_line(error)) from error
+
+    def _statement(self, statement: Any, params: Sequence[object]) -> None:
+        args = list(params) or None
+        if isinstance(statement, exp.Transaction | exp.Commit | exp.Rollback):
+            return  # no transactions over temporary views: see the module's docstring
+        if isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
+            name = statement.this.name if isinstance(statement.this, exp.Table) else statement.this.this.name
+            query = statement.expression.sql(dialect="spark")
+            if str(statement.args.get("kind", "")).upper() == "VIEW":
+                self.spark.sql(query, args=args).createOrReplaceTempView(name)
+                self._views.add(name)
+            else:
+                self._materialise(name, self.spark.sql(query, args=args))
+            return
+        if isinstance(statement, exp.Create) and isinstance(statement.this, exp.Schema):
+            name = statement.this.this.name
+            columns = ", ".join(
+                f"CAST(NULL AS {column.args['kind'].sql(dialect='spark')}) AS {column.name}"
+                for column in statement.this.expressions
+                if isinstance(column, exp.ColumnDef)
+            )
+            self._materialise(name, self.spark.sql(f"SELECT {columns} WHERE FALSE"))
+            return
+        if isinstance(statement, exp.Drop):
+            table = statement.find(exp.Table)
+            if table is not None:
+                self.spark.catalog.dropTempView(table.name)
+                self._views.discard(table.name)
+            return
+        if isinstance(statement, exp.Insert):
+            target = statement.this
+            name = target.this.name if isinstance(target, exp.Schema) else target.name
+            rows = self.spark.sql(statement.expression.sql(dialect="spark"), args=args)
+            if isinstance(target, exp.Schema):
+                rows = rows.toDF(*[column.name for column in target.expressions])
+            else:
+                rows = rows.toDF(*self.spark.table(name).columns)
+            self._materialise(name, self.spark.table(name).unionByName(rows, allowMissingColumns=True))
+            return
+        self.spark.sql(statement.sql(dialect="spark"), args=args).collect()
+
+    def _materialise(self, name: str, frame: Any) -> None:
+        """Compute ``frame`` once and keep it as view ``name``, with its lineage cut."""
+        frame.localCheckpoint(eager=True).createOrReplaceTempView(name)
+        self._views.discard(name)
+
+    def _query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
+        try:
+            return self.spark.sql(sql, args=list(params) or None).toArrow()
+        except Exception as error:
+            raise RuntimeError(_first_line(error)) from error
+
+    # -- tables --------------------------------------------------------------------------------
+    def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        if isinstance(table, pa.RecordBatchReader):
+            table = table.read_all()
+        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+
+    def unregister(self, name: str) -> None:
+        self.spark.catalog.dropTempView(name)
+
+    def register_parquet(self, name: str, path: Path | str) -> None:
+        frame = self.spark.read.parquet(str(path))
+        if ROW_ID not in frame.columns:
+            frame = _with_row_ids(self.spark, frame)
+        self._materialise(name, frame)
+
+    def table_exists(self, name: str) -> bool:
+        return bool(self.spark.catalog.tableExists(name))
+
+    def columns(self, name: str) -> list[str]:
+        if not self.table_exists(name):
+            return []
+        return [str(column) for column in self.spark.table(name).columns]
+
+    def is_view(self, name: str) -> bool:
+        return name in self._views
+
+    def append(self, name: str, table: pa.Table) -> None:
+        rows = self.spark.createDataFrame(table)
+        self._materialise(name, self.spark.table(name).unionByName(rows, allowMissingColumns=True))
+
+    def load_store(self, store: DuckDBBackend, folder: Path, tables: Iterable[str]) -> list[str]:
+        """Export the store's ``tables`` (those that exist) to Parquet under ``folder`` with their
+        row ids, and register them here; returns the names registered."""
+        folder.mkdir(parents=True, exist_ok=True)
+        loaded = []
+        for name in tables:
+            if not store.table_exists(name):
+                continue
+            path = folder / f"{name}.parquet"
+            store.export_parquet(name, path)
+            self.register_parquet(name, path)
+            loaded.append(name)
+        return loaded
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _with_row_ids(spark: SparkSession, frame: Any) -> Any:
+    """``frame`` with ``_row_id`` dense from 0 in file order, without one-partition windows.
+
+    ``monotonically_increasing_id`` is the partition index in its upper bits and the row's place
+    within the partition below; each partition's offset is the rows of those before it.
+    """
+    functions = _pyspark().functions
+    tagged = frame.withColumn("__part", functions.spark_partition_id()).withColumn(
+        "__mono", functions.monotonically_increasing_id()
+    )
+    tagged = tagged.localCheckpoint(eager=True)
+    counts = sorted(
+        (int(r["__part"]), int(r["n"]))
+        for r in tagged.groupBy("__part").agg(functions.count(functions.lit(1)).alias("n")).collect()
+    )
+    offsets, total = [], 0
+    for part, n in counts:
+        offsets.append((part, total))
+        total += n
+    if not offsets:
+        return frame.withColumn(ROW_ID, functions.lit(0).cast("bigint")).limit(0)
+    offset_frame = spark.createDataFrame(offsets, "__part INT, __offset BIGINT")
+    joined = tagged.join(functions.broadcast(offset_frame), "__part")
+    row_id = functions.col("__offset") + (
+        functions.col("__mono") - functions.shiftleft(functions.col("__part").cast("bigint"), 33)
+    )
+    return joined.select(row_id.alias(ROW_ID), *frame.columns)
+
+
+def copy_results(spark: SparkBackend, store: DuckDBBackend, names: Iterable[str]) -> list[str]:
+    """Write an analysis's result tables from Spark into the DuckDB store, in one transaction.
+
+    Views (``pyramid_members``) arrive as tables; a ``*_runs`` table gains this run's rows
+    instead of being replaced. Returns the names written.
+    """
+    written = []
+    results = {name: spark.query(f"SELECT * FROM {name}") for name in names if spark.table_exists(name)}
+    with store.transaction("copy results from Spark"):
+        for name, table in results.items():
+            if name.endswith("_runs") and store.table_exists(name):
+                store.append(name, table)
+            else:
+                if store.is_view(name):
+                    store.execute(f"DROP VIEW {name}", step=f"replace view {name}")
+                store.write_table(name, table)
+            written.append(name)
+    return written
