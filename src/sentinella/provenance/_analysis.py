@@ -55,9 +55,12 @@ def run_provenance(
     *,
     config: ProvenanceConfig | None = None,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> ProvenanceSummary:
     """Hash and read every image of ``media`` (files under ``case_dir``), cluster the same
-    picture across merchants, run the EXIF, travel and price checks; replace the result tables."""
+    picture across merchants, run the EXIF, travel and price checks; replace the result tables.
+    ``cache``: a folder keeping hashes and EXIF by file content, so a re-run decodes only new
+    files."""
     cfg = config or ProvenanceConfig()
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -68,7 +71,9 @@ def run_provenance(
     rows = read_media(backend)
     clock = lap(timings, "inputs", clock)
     report = progress or (lambda stage, done, total: None)
-    results = process_all(case, rows.path, cfg, lambda done, total: report("provenance images", done, total))
+    results = process_all(
+        case, rows.path, cfg, lambda done, total: report("provenance images", done, total), cache
+    )
     clock = lap(timings, "decode and hash", clock)
     cluster, best = _cluster(results, cfg)
     clock = lap(timings, "clusters", clock)
