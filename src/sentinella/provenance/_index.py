@@ -206,7 +206,8 @@ def _index_pairs(
 ) -> int:
     """``_pairs`` through the chunk postings: for each picture j, the pictures i < j sharing a
     PDQ chunk (of any of j's variants) within the PDQ radius, or a centre-pHash chunk within the
-    pHash radius, each checked once (``seen[i] == j``) with the exact rule."""
+    pHash radius whose distance for that variant passes the PDQ ``match`` (or the pHash
+    ``ph_near``), each then checked once (``seen[i] == j``) with the exact rule."""
     n = pdq.shape[0]
     found = 0
     for j in range(stripe, n, stripes):
@@ -217,7 +218,12 @@ def _index_pairs(
                     k = key ^ p_masks[m]
                     for q in range(p_offsets[c, k], p_offsets[c, k + 1]):
                         i = p_order[c, q]
-                        if i < j and seen[i] != j:
+                        if i >= j or seen[i] == j:
+                            continue
+                        d = 0
+                        for w in range(pdq.shape[2]):
+                            d += _popcount(pdq[i, 0, w] ^ pdq[j, v, w])
+                        if d <= match:  # else only the pHash rule can link them: its probe does
                             seen[i] = j
                             found = _link(pdq, phash, i, j, near, match, ph_near, out, found)
         for v in range(phash.shape[1]):
@@ -227,7 +233,12 @@ def _index_pairs(
                     k = key ^ h_masks[m]
                     for q in range(h_offsets[c, k], h_offsets[c, k + 1]):
                         i = h_order[c, q]
-                        if i < j and seen[i] != j:
+                        if i >= j or seen[i] == j:
+                            continue
+                        d = 0
+                        for w in range(phash.shape[2]):
+                            d += _popcount(phash[i, 0, w] ^ phash[j, v, w])
+                        if d <= ph_near:
                             seen[i] = j
                             found = _link(pdq, phash, i, j, near, match, ph_near, out, found)
     return found
