@@ -11,10 +11,15 @@
    Target: >= 20 images/s per core.
 2. Near-duplicate query latency over 1M and 10M random PDQ hashes (median of 7 queries):
      peer:        numpy, XOR + np.bitwise_count + sum over the rows, in 64k-row blocks
+     peer:        session 3's scan kernel (every word of every variant), with 8 variants
      sentinella:  provenance.query (compiled popcount scan, rows split over threads), with the
-                  picture's own hash and with its 8 dihedral variants
+                  picture's own hash and with its 8 dihedral variants; and HashIndex (16-bit
+                  chunk postings, built once) with 8 variants
    Target: <= 50 ms at 10M.
-3. With --world (a folder written by `sentinella generate` with media): for each threshold, the
+3. Clustering a case of --pairs N synthetic pictures (random PDQ and pHash, 1% noisy copies):
+     peer:        near_pairs(method="all_pairs"), run at up to 100,000 pictures
+     sentinella:  near_pairs(method="index"), the same pairs through the chunk postings
+4. With --world (a folder written by `sentinella generate` with media): for each threshold, the
    share of planted copies found beside the pairs of unrelated photos of different shops that
    pass it (the false-match rate behind the defaults in provenance/_config.py).
 """
@@ -32,7 +37,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from sentinella._compile import compile_kernel
 from sentinella.provenance import ProvenanceConfig, query
+from sentinella.provenance._index import HashIndex, _popcount, near_pairs
 from sentinella.provenance._media import process_all
 from sentinella.synth._images import ExifSpec, exif_bytes, render_street
 
@@ -89,6 +96,29 @@ def bench_images(count: int) -> None:
         print(f"  sentinella, {workers} processes:          {wall:6.1f} images/s wall")
 
 
+@compile_kernel
+def _session3_scan4(rows, queries, limit, out_index, out_dist):  # type: ignore[no-untyped-def]
+    """The 4-word scan as session 3 shipped it: every word of every variant for every row."""
+    found = 0
+    for i in range(rows.shape[0]):
+        r0, r1, r2, r3 = rows[i, 0], rows[i, 1], rows[i, 2], rows[i, 3]
+        best = 1 << 30
+        for v in range(queries.shape[0]):
+            d = (
+                _popcount(r0 ^ queries[v, 0])
+                + _popcount(r1 ^ queries[v, 1])
+                + _popcount(r2 ^ queries[v, 2])
+                + _popcount(r3 ^ queries[v, 3])
+            )
+            best = min(best, d)
+        if best <= limit:
+            if found < out_index.shape[0]:
+                out_index[found] = i
+                out_dist[found] = best
+            found += 1
+    return found
+
+
 def bench_query(rows: int) -> None:
     rng = np.random.default_rng(7)
     data = rng.integers(0, 2**63, (rows, 4), dtype=np.int64).view(np.uint64) ^ np.uint64(1 << 63)
@@ -117,14 +147,66 @@ def bench_query(rows: int) -> None:
             cpus.append(time.process_time() - cpu)
         return statistics.median(walls) * 1000, statistics.median(cpus) * 1000
 
+    out_index, out_dist = np.empty(1024, np.int64), np.empty(1024, np.int64)
+    _session3_scan4(data[:1000], variants[0], 31, out_index, out_dist)
     peer = timed(numpy_scan, probes)
+    old = timed(lambda v: _session3_scan4(data, v, 31, out_index, out_dist), variants)
     one = timed(lambda p: query(data, p[None, :], 31), probes)
     eight = timed(lambda v: query(data, v, 31), variants)
+    start, cpu = time.perf_counter(), time.process_time()
+    index = HashIndex(data)
+    built = time.perf_counter() - start, time.process_time() - cpu
+    index.query(variants[0], 31)
+    indexed = timed(lambda v: index.query(v, 31), variants)
+    assert all(np.array_equal(index.query(v, 31)[0], query(data, v, 31)[0]) for v in variants), (
+        "index and scan disagree"
+    )
     print(f"query over {rows:,} PDQ hashes ({data.nbytes / 1e6:,.0f} MB), distance <= 31 (wall, CPU):")
     print(f"  peer numpy bitwise_count:         {peer[0]:8.1f} ms {peer[1]:8.1f} ms")
     ratio = peer[1] / max(one[1], 1e-9)
     print(f"  sentinella, 1 variant:            {one[0]:8.1f} ms {one[1]:8.1f} ms  ({ratio:.1f}x less CPU)")
+    print(f"  peer session-3 scan, 8 variants:  {old[0]:8.1f} ms {old[1]:8.1f} ms  (one thread)")
     print(f"  sentinella, 8 dihedral variants:  {eight[0]:8.1f} ms {eight[1]:8.1f} ms")
+    print(
+        f"  sentinella index, 8 variants:     {indexed[0]:8.1f} ms {indexed[1]:8.1f} ms  "
+        f"({old[1] / max(indexed[1], 1e-9):.1f}x less CPU than session 3's scan; built in "
+        f"{built[0]:.1f} s wall, {built[1]:.1f} s CPU; postings {index.order.nbytes / 1e6:,.0f} MB)"
+    )
+
+
+def bench_pairs(n: int) -> None:
+    rng = np.random.default_rng(13)
+    pdq = rng.integers(0, 2**63, (n, 8, 4), dtype=np.int64).view(np.uint64)
+    phash = rng.integers(0, 2**63, (n, 2, 1), dtype=np.int64).view(np.uint64)
+    copies = rng.choice(n, n // 100, replace=False)
+    sources = rng.integers(0, n, len(copies))
+    pdq[copies], phash[copies] = pdq[sources], phash[sources]
+    for bit in range(20):  # up to 20 PDQ bits and 5 pHash bits flipped in each copy
+        flip = copies[rng.random(len(copies)) < 0.5]
+        w, b = bit % 4, rng.integers(0, 64)
+        pdq[flip, :, w] ^= np.uint64(1) << np.uint64(b)
+        if bit < 5:
+            phash[flip, :, 0] ^= np.uint64(1) << np.uint64(rng.integers(0, 64))
+    kwargs = {"match": 31, "near": 60, "phash_near": 10}
+    near_pairs(pdq[:100], phash[:100], method="index", **kwargs)  # compile outside the timing
+    near_pairs(pdq[:100], phash[:100], method="all_pairs", **kwargs)
+    print(f"clustering {n:,} synthetic pictures ({len(copies):,} noisy copies), wall and CPU:")
+    start, cpu = time.perf_counter(), time.process_time()
+    got = near_pairs(pdq, phash, method="index", **kwargs)
+    ours = time.perf_counter() - start, time.process_time() - cpu
+    if n <= 100_000:
+        start, cpu = time.perf_counter(), time.process_time()
+        want = near_pairs(pdq, phash, method="all_pairs", **kwargs)
+        peer = time.perf_counter() - start, time.process_time() - cpu
+        same = sorted(map(tuple, got.tolist())) == sorted(map(tuple, want.tolist()))
+        print(f"  peer all pairs:      {peer[0]:8.1f} s {peer[1]:8.1f} s  ({len(want):,} pairs)")
+        print(
+            f"  sentinella postings: {ours[0]:8.1f} s {ours[1]:8.1f} s  ({len(got):,} pairs, "
+            f"{'the same' if same else 'NOT the same'}; {peer[1] / max(ours[1], 1e-9):.0f}x less CPU)"
+        )
+    else:
+        print(f"  sentinella postings: {ours[0]:8.1f} s {ours[1]:8.1f} s  ({len(got):,} pairs)")
+        print("  (all pairs not run: 100x the pairs of 100,000 pictures)")
 
 
 def bench_world(world: Path) -> None:
@@ -193,6 +275,7 @@ def main() -> None:
     )
     parser.add_argument("--images", type=int, default=60)
     parser.add_argument("--rows", type=int, nargs="*", default=[1_000_000, 10_000_000])
+    parser.add_argument("--pairs", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--world", type=Path)
     args = parser.parse_args()
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), "(shared machine)")
@@ -200,6 +283,8 @@ def main() -> None:
         bench_images(args.images)
     for rows in args.rows:
         bench_query(rows)
+    for n in args.pairs:
+        bench_pairs(n)
     if args.world:
         bench_world(args.world)
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())

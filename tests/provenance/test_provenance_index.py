@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 
 from sentinella.provenance import query
 from sentinella.provenance._hashes import from_hex, pack_bits, to_hex
-from sentinella.provenance._index import components, near_pairs
+from sentinella.provenance._index import HashIndex, components, near_pairs
 
 words = hnp.arrays(np.uint64, st.tuples(st.integers(1, 60), st.just(4)), elements=st.integers(0, 2**64 - 1))
 
@@ -60,6 +60,54 @@ def test_near_pairs_match_numpy(seed: int, n: int) -> None:
             if d <= 20 or (d <= 40 and p <= 28):
                 want.append((i, j, d))
     assert sorted((int(a), int(b), int(c)) for a, b, c, _ in got) == want
+
+
+def _noisy_copies(rng: np.random.Generator, base: np.ndarray, n: int, most: int) -> np.ndarray:
+    """n rows drawn from ``base`` with up to ``most`` random bits flipped in every variant."""
+    out = base[rng.integers(0, len(base), n)].copy()
+    bits = out.shape[-1] * 64
+    for k in range(n):
+        for bit in rng.integers(0, bits, rng.integers(0, most + 1)):
+            out[k, ..., bit // 64] ^= np.uint64(1) << np.uint64(bit % 64)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 300), limit=st.integers(0, 60))
+def test_index_query_matches_numpy(seed: int, n: int, limit: int) -> None:
+    rng = np.random.default_rng(seed)
+    base = rng.integers(0, 2**63, (5, 4), dtype=np.int64).view(np.uint64)
+    rows = np.concatenate([_noisy_copies(rng, base, n, 40), base])
+    variants = _noisy_copies(rng, base, int(rng.integers(1, 9)), 30)
+    index, dist = HashIndex(rows).query(variants, limit)
+    best = np.min(_distance(rows[:, None, :], variants[None, :, :]), axis=1)
+    assert index.tolist() == np.flatnonzero(best <= limit).tolist()
+    assert dist.tolist() == best[best <= limit].tolist()
+
+
+@settings(max_examples=30, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(2, 200), match=st.integers(0, 40))
+def test_near_pairs_through_the_index_equal_all_pairs(seed: int, n: int, match: int) -> None:
+    """The postings find exactly the pairs all pairs find (pigeonhole), PDQ and pHash rules alike."""
+    rng = np.random.default_rng(seed)
+    pdq = _noisy_copies(rng, rng.integers(0, 2**63, (6, 8, 4), dtype=np.int64).view(np.uint64), n, 70)
+    phash = _noisy_copies(rng, rng.integers(0, 2**63, (6, 2, 1), dtype=np.int64).view(np.uint64), n, 14)
+    kwargs = {"match": match, "near": 70, "phash_near": 10}
+    want = near_pairs(pdq, phash, method="all_pairs", **kwargs)
+    got = near_pairs(pdq, phash, method="index", **kwargs)
+    assert sorted(map(tuple, got.tolist())) == sorted(map(tuple, want.tolist()))
+
+
+def test_near_pairs_through_the_index_find_copies_among_random_hashes() -> None:
+    rng = np.random.default_rng(11)
+    n = 30_000
+    pdq = rng.integers(0, 2**63, (n, 8, 4), dtype=np.int64).view(np.uint64)
+    phash = rng.integers(0, 2**63, (n, 2, 1), dtype=np.int64).view(np.uint64)
+    pdq[29_000] = pdq[17]  # an exact copy, and a mirrored one (its variant 4 is 17's picture)
+    pdq[29_001, 4] = pdq[18, 0]
+    pdq[29_001, 4, 3] ^= np.uint64(0xFFFFFF)
+    got = near_pairs(pdq, phash, match=31, near=60, phash_near=10, threads=2)  # auto: the index
+    assert sorted((int(a), int(b), int(d)) for a, b, d, _ in got) == [(17, 29_000, 0), (18, 29_001, 24)]
 
 
 def test_components_link_chains() -> None:

@@ -10,6 +10,7 @@ import pytest
 from sentinella.demo._scoring import Score
 from sentinella.demo._scoring_provenance import score_provenance
 from sentinella.provenance import ProvenanceSummary, run_provenance
+from sentinella.risk import evaluate_risk, load_config, run_risk
 from sentinella.store import Store, ingest_case
 from sentinella.synth import generate_world
 
@@ -77,3 +78,30 @@ def test_honest_lookalikes_are_left_clean(world: tuple[ProvenanceSummary, dict[s
     assert scores["honest look-alikes left clean"].wrong == 0
     assert scores["prices far below the market"].wrong == 0
     assert scores["counterfeit merchants found"].recall == 1.0
+
+
+def test_provenance_as_risk_ranks_counterfeit_shops_above_honest_look_alikes(
+    world: tuple[ProvenanceSummary, dict[str, Score], Store],
+) -> None:
+    """The risk score from provenance alone: planted counterfeit shops at the top and over the
+    case threshold; daigou, clearance and second-hand shops (the look-alikes) under it."""
+    store = world[2]
+    run_risk(store.backend)
+    truth = TRUTH[0]
+    metrics = {(m.subject_kind, m.kind): m for m in evaluate_risk(store.backend, truth)}
+    counterfeit = metrics[("merchant", "counterfeit_seller")]
+    assert counterfeit.subjects >= 5
+    assert counterfeit.auc is not None and counterfeit.auc >= 0.95
+    assert counterfeit.rate >= 0.8
+    lookalikes, above = store.connection.execute(
+        "SELECT count(DISTINCT h.merchant_id), count(DISTINCT h.merchant_id) FILTER (WHERE r.score >= ?) "
+        "FROM read_parquet(?) h LEFT JOIN risk_scores r ON r.subject_kind = 'merchant' "
+        "AND r.subject_id = h.merchant_id WHERE h.merchant_id NOT IN "
+        "(SELECT merchant_id FROM read_parquet(?))",
+        [
+            load_config().case_threshold,
+            str(truth / "honest_lookalikes.parquet"),
+            str(truth / "provenance_flags.parquet"),
+        ],
+    ).fetchone() or (0, 0)
+    assert lookalikes >= 20 and above == 0

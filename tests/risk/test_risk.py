@@ -73,7 +73,7 @@ def test_missing_analyses_are_skipped_and_named(world: World, tmp_path: Path) ->
         run_credit(store.backend)
         summary = run_risk(store.backend)
         assert summary.analyses == ["credit"]
-        assert set(summary.skipped) == {"pyramid", "rings", "compare"}
+        assert set(summary.skipped) == {"pyramid", "rings", "compare", "provenance"}
         assert "not run" in summary.skipped["rings"]
         used = store.connection.execute("SELECT DISTINCT analyses FROM risk_scores").fetchall()
         assert used == [('["credit"]',)]
@@ -99,6 +99,7 @@ def test_a_weights_file_replaces_the_shipped_one(world: World, tmp_path: Path) -
             "pyramid": "every signal weighs 0",
             "credit": "every signal weighs 0",
             "compare": "not run (no product_clusters, product_prices)",
+            "provenance": "not run (no provenance_findings)",
         }
         signals = store.connection.execute(
             "SELECT DISTINCT r.signal FROM risk_scores, "

@@ -75,7 +75,7 @@ def run_demo(
         seconds["compare"], clock = time.perf_counter() - clock, time.perf_counter()
         provenance = None
         if media:
-            provenance = run_provenance(store.backend, case, progress=report)
+            provenance = run_provenance(store.backend, case, progress=report, cache=out / "cache")
             seconds["provenance"], clock = time.perf_counter() - clock, time.perf_counter()
         report("risk", 0, 1)
         run_risk(store.backend)  # every analysis's findings as one score per member and merchant

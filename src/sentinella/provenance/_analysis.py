@@ -55,9 +55,12 @@ def run_provenance(
     *,
     config: ProvenanceConfig | None = None,
     progress: Progress | None = None,
+    cache: Path | None = None,
 ) -> ProvenanceSummary:
     """Hash and read every image of ``media`` (files under ``case_dir``), cluster the same
-    picture across merchants, run the EXIF, travel and price checks; replace the result tables."""
+    picture across merchants, run the EXIF, travel and price checks; replace the result tables.
+    ``cache``: a folder keeping hashes and EXIF by file content, so a re-run decodes only new
+    files."""
     cfg = config or ProvenanceConfig()
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -68,7 +71,9 @@ def run_provenance(
     rows = read_media(backend)
     clock = lap(timings, "inputs", clock)
     report = progress or (lambda stage, done, total: None)
-    results = process_all(case, rows.path, cfg, lambda done, total: report("provenance images", done, total))
+    results = process_all(
+        case, rows.path, cfg, lambda done, total: report("provenance images", done, total), cache
+    )
     clock = lap(timings, "decode and hash", clock)
     cluster, best = _cluster(results, cfg)
     clock = lap(timings, "clusters", clock)
@@ -153,6 +158,12 @@ def _price_findings(rows: list[dict[str, Any]]) -> list[Finding]:
     for r in rows:
         below = 1.0 - float(r["ratio"])
         note = " (its title says sale or second-hand, which explains some of it)" if r["explained"] else ""
+        median = r["reference"] == "median"
+        reference = (
+            f"a median of ¥{r['market_cny']:,.2f} at {r['peers']} other merchants"
+            if median
+            else f"¥{r['market_cny']:,.2f} at the one other merchant listing it"
+        )
         out.append(
             Finding(
                 "listing",
@@ -160,21 +171,21 @@ def _price_findings(rows: list[dict[str, Any]]) -> list[Finding]:
                 r["merchant_id"],
                 None,
                 "price_far_below",
-                "moderate" if r["explained"] else "strong",
+                "moderate" if r["explained"] or not median else "strong",
                 {
                     "price_cny": r["price_cny"],
                     "market_cny": r["market_cny"],
                     "ratio": r["ratio"],
                     "below": round(below, 3),
                     "peers": r["peers"],
+                    "reference": r["reference"],
                     "product": r["key"],
                     "brand": r["brand"],
                     "explained_by_title": bool(r["explained"]),
                 },
                 [],
                 f"priced {below:.0%} below the market price of {r['brand']} {r['key'].split(':', 1)[1]} "
-                f"(¥{r['price_cny']:,.2f} vs a median of ¥{r['market_cny']:,.2f} at {r['peers']} other "
-                f"merchants){note}",
+                f"(¥{r['price_cny']:,.2f} vs {reference}){note}",
             )
         )
     return out

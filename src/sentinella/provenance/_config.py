@@ -54,4 +54,7 @@ class ProvenanceConfig:
     """Same, for titles that say sale, clearance or second-hand (lower bound for honest ones)."""
     price_min_peers: int = 2
     """Other merchants listing the same product needed for a market price (the median of all
-    its listings: with two others, one cheap listing cannot move it below half)."""
+    its listings: with two others, one cheap listing cannot move it below half). With exactly
+    one other merchant, that merchant's price is the reference: a moderate finding, and only for
+    titles that do not explain a low price (a sale's 25% bound would catch honest second-hand
+    items priced against a dear listing)."""

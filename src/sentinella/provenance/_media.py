@@ -20,7 +20,7 @@ import os
 import signal
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import FrameType
 
@@ -204,19 +204,38 @@ def process_all(
     paths: Sequence[str | None],
     cfg: ProvenanceConfig,
     progress: Callable[[int, int], None] | None = None,
+    cache: Path | None = None,
 ) -> list[MediaResult]:
-    """Every file of ``media.path`` processed, in input order; one worker per core unless told."""
+    """Every file of ``media.path`` processed, in input order; one worker per core unless told.
+    With a ``cache`` folder, files whose bytes were hashed before are not decoded again."""
+    from . import _cache  # the cache module imports this one
+
     items = [(i, *resolve(case_dir, p)) for i, p in enumerate(paths)]
+    results: list[MediaResult] = []
+    digests: dict[int, str] = {}
+    known: dict[str, MediaResult] = {}
+    if cache is not None:
+        known = _cache.load(cache, cfg)
+        for i, path, status, _ in items:
+            key = _cache.digest(path, cfg.max_file_bytes) if path is not None and status == "ok" else None
+            if key is not None:
+                digests[i] = key
+        hits = [item for item in items if digests.get(item[0]) in known]
+        for item in hits:
+            results.append(replace(known[digests[item[0]]], index=item[0]))
+        items = [item for item in items if digests.get(item[0]) not in known]
+    total, done = len(items) + len(results), len(results)
     batches = [items[i : i + BATCH] for i in range(0, len(items), BATCH)]
     workers = cfg.workers or (os.cpu_count() or 1)
-    results: list[MediaResult] = []
-    done = 0
     for chunk in _run(batches, cfg, workers if len(items) > 4 * BATCH else 1):
         results.extend(chunk)
         done += len(chunk)
         if progress is not None:
-            progress(done, len(items))
+            progress(done, total)
     results.sort(key=lambda r: r.index)
+    fresh = {digests[r.index]: r for r in results if r.index in digests and digests[r.index] not in known}
+    if cache is not None and any(r.status == "ok" for r in fresh.values()):
+        _cache.save(cache, cfg, known | fresh)
     return results
 
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from . import _provenance
+
 # credit thresholds below which a merchant's figures are no signal at all
 MIN_ORDERS_60D = 10
 DEFECT_FROM, DEFECT_FULL = 0.10, 0.40
@@ -169,6 +171,7 @@ SOURCES: tuple[Source, ...] = (
         _credit_sql,
     ),
     COMPARE_SOURCE,
+    Source("provenance", _provenance.TABLES, _provenance.SIGNALS, _provenance.provenance_sql),
 )
 
 SIGNALS: dict[str, str] = {signal: source.analysis for source in SOURCES for signal in source.signals}
