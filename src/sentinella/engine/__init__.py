@@ -7,7 +7,7 @@ integer-coded Arrow arrays back through :meth:`Backend.query`.
 
 from __future__ import annotations
 
-from typing import Any
+import typing
 
 from ._backend import Backend, EngineError
 from ._choose import ENGINES, analysis_backend
@@ -34,7 +34,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> typing.Any:
     """The Spark backend is imported when asked for: PySpark is an extra."""
     if name in ("SparkBackend", "local_session"):
         from . import _spark

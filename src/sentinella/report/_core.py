@@ -44,18 +44,9 @@ class Report:
     attachments: list[Attachment] = field(default_factory=list)
 
 
-def connection_of(backend: Backend) -> Any:
-    connection = getattr(backend, "connection", None)
-    if connection is None:  # pragma: no cover - other engines would pass through their own API
-        raise ReportError("reports read the DuckDB store")
-    return connection
-
-
 def rows(backend: Backend, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     """Result rows as dicts (reports read small, bounded results)."""
-    cursor = connection_of(backend).execute(sql, params or [])
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return backend.rows(sql, params or [], step="report")
 
 
 def one(backend: Backend, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
@@ -85,10 +76,9 @@ def csv_attachment(backend: Backend, name: str, select: str, text_columns: tuple
 
     def write(path: Path) -> int:
         target = literal(str(path))
-        connection = connection_of(backend)
-        connection.execute(f"COPY ({query}) TO {target} (FORMAT csv, HEADER)")
-        counted = connection.execute(f"SELECT count(*) FROM ({select})").fetchone()
-        return int(counted[0]) if counted else 0
+        backend.execute(f"COPY ({query}) TO {target} (FORMAT csv, HEADER)", step="report csv")
+        counted = backend.scalar(f"SELECT count(*) FROM ({select})", step="report csv")
+        return int(counted) if isinstance(counted, int) else 0
 
     return Attachment(name, write)
 

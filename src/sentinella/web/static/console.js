@@ -145,6 +145,13 @@
         })
         .catch(function (error) { status.textContent = "could not expand: " + error.message; console.error(error); });
     }
+    // cytoscape reports two quick taps as a double tap even on two different nodes (a level,
+    // then one of its members just shown): only two taps on the same member open its page
+    var previousTap = null, lastTap = null;
+    cy.on("tap", function (event) {
+      previousTap = lastTap;
+      lastTap = event.target === cy ? null : event.target.id();
+    });
     cy.on("tap", "node", function (event) {
       var node = event.target, d = node.data();
       if (d.kind === "more") {
@@ -154,6 +161,7 @@
       }
     });
     cy.on("dbltap", "node[kind = 'member']", function (event) {
+      if (previousTap !== event.target.id()) return;
       window.location.href = box.getAttribute("data-member-base") + encodeURIComponent(event.target.data("member_id"));
     });
     window.sentinellaGraph = cy;
