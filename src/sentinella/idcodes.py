@@ -7,8 +7,8 @@ computed straight off the Arrow buffers and compiled with numba, does it in abou
 
 The table finds a candidate by two independent hashes (the second also folds in the length);
 comparing bytes while probing costs ten times more, since each comparison waits on a cache
-miss. The result is still exact: afterwards each lookup is compared with the key it was given
-(Arrow's take and equal, chunk by chunk on every core), and the rare lookup whose key differs
+miss. The result is still exact: afterwards each lookup's bytes are compared with the key it was
+given (a compiled pass of gathers, chunk by chunk on every core), and the rare lookup whose key differs
 (two IDs sharing both hashes) is coded again by Arrow's exact ``index_in``. A lookup that
 found no candidate has no equal key, since equal strings hash alike.
 """
@@ -143,18 +143,45 @@ def _probe(
             slot = (slot + 1) & mask
 
 
-def _mark_wrong(keys: pa.Array, lookups: pa.Array, out: NDArray[np.int64]) -> bool:
-    """Compare each coded lookup with the key it was given (Arrow's take and equal, which
-    release the GIL); a lookup whose key differs gets -2. Whether any did."""
-    hit = out >= 0
-    if not hit.any():
-        return False
-    if lookups.type != keys.type:
-        lookups = lookups.cast(keys.type)
-    same = pc.equal(keys.take(pa.array(out[hit])), lookups.filter(pa.array(hit)))
-    differ = np.flatnonzero(hit)[~same.to_numpy(zero_copy_only=False)]
-    out[differ] = -2
-    return bool(differ.size)
+def _verify(
+    key_offsets: NDArray[np.int64],
+    key_data: NDArray[np.uint8],
+    look_offsets: NDArray[np.int64],
+    look_data: NDArray[np.uint8],
+    out: NDArray[np.int64],
+) -> int:
+    """Compare each coded lookup's bytes with the key it was given; a lookup whose key differs
+    gets -2. How many did.
+
+    Two passes, straight off the Arrow buffers: first every key's start and length (independent
+    gathers the CPU overlaps), then the bytes, where only the data is a cache miss.
+    """
+    n = out.shape[0]
+    starts = np.empty(n, dtype=np.int64)
+    for j in range(n):
+        k = out[j]
+        if k < 0:
+            starts[j] = -1
+            continue
+        c = key_offsets[k]
+        same_length = key_offsets[k + 1] - c == look_offsets[j + 1] - look_offsets[j]
+        starts[j] = c if same_length else -2
+    differ = 0
+    for j in range(n):
+        c = starts[j]
+        if c == -1:
+            continue
+        if c == -2:
+            out[j] = -2
+            differ += 1
+            continue
+        a = look_offsets[j]
+        for i in range(look_offsets[j + 1] - a):
+            if look_data[a + i] != key_data[c + i]:
+                out[j] = -2
+                differ += 1
+                break
+    return differ
 
 
 def _new_table(n_keys: int, parts: int) -> tuple[NDArray[np.uint64], int]:
@@ -171,6 +198,7 @@ _part = _jit(_part)
 _fingerprints_compiled = _jit(_fingerprints)
 _build_compiled = _jit(_build)
 _probe_compiled = _jit(_probe)
+_verify_compiled = _jit(_verify)
 
 
 def _chunk_buffers(chunk: pa.Array) -> tuple[NDArray[np.integer[Any]], NDArray[np.uint8]]:
@@ -229,6 +257,7 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
     starts = np.cumsum([0] + [len(chunk) for chunk in chunks])
     out = np.full(int(starts[-1]), -1, dtype=np.int64)
     whole = keys.combine_chunks() if isinstance(keys, pa.ChunkedArray) else keys
+    key_buffers = _chunk_buffers(whole)
     wrong: list[int] = []
     with ThreadPoolExecutor(workers) as pool:
         key_first, key_second, key_valid = _fingerprint_column(keys, pool)
@@ -248,7 +277,7 @@ def code_ids(keys: pa.Array | pa.ChunkedArray, lookups: pa.Array | pa.ChunkedArr
             _fingerprints_compiled(*_chunk_buffers(chunk), first, second)
             valid = np.asarray(chunk.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
             _probe_compiled(table, shift, key_first, key_second, first, second, valid, out[a:b])
-            if _mark_wrong(whole, chunk, out[a:b]):
+            if _verify_compiled(*key_buffers, *_chunk_buffers(chunk), out[a:b]):
                 wrong.append(index)
 
         for _ in pool.map(probe_chunk, range(len(chunks))):

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from sentinella.risk import SIGNALS, RiskError, evaluate_risk, load_config, parse_config, run_risk
+from sentinella.risk import _analysis as risk_analysis
+from sentinella.risk._sources import Source
 from sentinella.store import Store, ingest_case
 from service_world import World, analysed_copy
 
@@ -132,3 +134,38 @@ def test_the_shipped_weights_cover_every_signal() -> None:
     config = load_config()
     assert set(config.weights) == set(SIGNALS)
     assert all(0 <= w < 1 for w in config.weights.values())
+
+
+def _fake_source(analysis: str, signal: str, subject: str, strength: float) -> Source:
+    row = (
+        f"SELECT 'merchant' AS subject_kind, '{subject}' AS subject_id, '{signal}' AS signal, "
+        f"{strength} AS strength, 't' AS evidence_table, '{{}}' AS evidence_key, 'x' AS detail"
+    )
+    return Source(analysis, (), (signal,), lambda: row)
+
+
+def test_one_cheap_price_seen_by_two_analyses_counts_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Comparison and provenance both measure a price against the market: the stronger counts,
+    the other stays a reason with no contribution; a signal from other evidence still adds."""
+    monkeypatch.setattr(
+        risk_analysis,
+        "SOURCES",
+        [
+            _fake_source("compare", "compare_below_market", "S1", 1.0),
+            _fake_source("provenance", "provenance_price_far_below", "S1", 0.5),
+            _fake_source("provenance2", "provenance_copied_photos", "S1", 1.0),
+            _fake_source("compare2", "compare_below_market", "S2", 1.0),
+        ],
+    )
+    config = load_config()
+    weights = config.weights
+    with Store.open(":memory:") as store:
+        run_risk(store.backend, config=config)
+        rows = {r["subject_id"]: r for r in store.backend.query("SELECT * FROM risk_scores").to_pylist()}
+    alone = weights["compare_below_market"]
+    assert float(rows["S2"]["score"]) == pytest.approx(alone)
+    expected = 1 - (1 - alone) * (1 - weights["provenance_copied_photos"])
+    assert float(rows["S1"]["score"]) == pytest.approx(expected, abs=1e-6)
+    reasons = {r["signal"]: r for r in json.loads(str(rows["S1"]["reasons"]))}
+    assert reasons["provenance_price_far_below"]["contribution"] == 0.0
+    assert reasons["compare_below_market"]["contribution"] == pytest.approx(alone)

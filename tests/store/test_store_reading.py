@@ -132,6 +132,13 @@ def test_unknown_encoding_is_refused(store: Store, tmp_path: Path) -> None:
         ingest_case(store, tmp_path, encoding="klingon")
 
 
+@pytest.mark.parametrize("codec", ["undefined", "base64", "rot13", "idna"])
+def test_codecs_that_are_no_file_encoding_are_refused(store: Store, tmp_path: Path, codec: str) -> None:
+    """Python knows these names, but no file is written in them (``undefined`` refuses every byte)."""
+    with pytest.raises(StoreError, match=f"unknown encoding '{codec}'"):
+        ingest_case(store, tmp_path, encoding=codec)
+
+
 # -- quarantine ---------------------------------------------------------------------------------
 def test_quarantine_keeps_the_same_refusal_from_two_cases(store: Store, write_case: CaseWriter) -> None:
     bad = MEMBERS_HEADER + "m1,,,A\nm2,2024-13-01,,B\n"

@@ -14,6 +14,13 @@ from ._sources import SOURCES, Source
 RESULT_TABLES = ("risk_scores",)
 # a contribution of 1 would make the product 0 whatever else holds; weights stay below 1
 _MAX_CONTRIBUTION = 0.999
+# Signals read from the same evidence: within a group only a subject's strongest one counts, so
+# one cheap price is not scored twice (comparison and provenance both measure it against the
+# market). The others stay among the reasons with a contribution of 0.
+EVIDENCE_GROUPS = {
+    "compare_below_market": "price_below_market",
+    "provenance_price_far_below": "price_below_market",
+}
 
 
 @dataclass
@@ -66,10 +73,19 @@ def signals_sql(backend: Backend, config: RiskConfig) -> tuple[str, list[str], d
         )
         return empty, used, skipped
     union = "\nUNION ALL ".join(parts)
-    sql = (
+    groups = ", ".join(f"('{signal}', '{group}')" for signal, group in sorted(EVIDENCE_GROUPS.items()))
+    weighted = (
         f"SELECT s.*, w.weight, least({_MAX_CONTRIBUTION}, w.weight * greatest(0.0, least(1.0, s.strength))) "
-        f"AS contribution FROM ({union}) s JOIN (VALUES {weights}) w(signal, weight) USING (signal) "
+        f"AS raw_contribution, coalesce(g.evidence_group, s.signal) AS evidence_group "
+        f"FROM ({union}) s JOIN (VALUES {weights}) w(signal, weight) USING (signal) "
+        f"LEFT JOIN (VALUES {groups}) g(signal, evidence_group) USING (signal) "
         "WHERE s.subject_id IS NOT NULL AND s.strength > 0"
+    )
+    sql = (
+        "SELECT analysis, subject_kind, subject_id, signal, strength, evidence_table, evidence_key, detail, "
+        "weight, CASE WHEN row_number() OVER (PARTITION BY subject_kind, subject_id, evidence_group "
+        "ORDER BY raw_contribution DESC, signal) = 1 THEN raw_contribution ELSE 0.0 END AS contribution "
+        f"FROM ({weighted})"
     )
     return sql, used, skipped
 

@@ -35,9 +35,19 @@ class EncodingError(ValueError):
     """A file cannot be decoded with the encoding it was given."""
 
 
+# Python codecs that are not how a file's text is stored: transforms of text or of names, and
+# ``undefined``, which refuses every byte
+_NOT_FILE_ENCODINGS = frozenset({"undefined", "idna", "punycode", "unicode_escape", "raw_unicode_escape"})
+
+
 def canonical_encoding(name: str) -> str:
-    """Python's name for an encoding (``GBK`` → ``gbk``); raises LookupError if unknown."""
-    return codecs.lookup(name).name.replace("-", "_")
+    """Python's name for a file encoding (``GBK`` → ``gbk``); raises LookupError if unknown or
+    if the codec is not one a text file is written in (``base64``, ``rot13``, ``undefined``)."""
+    info = codecs.lookup(name)
+    canonical = info.name.replace("-", "_")
+    if not getattr(info, "_is_text_encoding", True) or canonical in _NOT_FILE_ENCODINGS:
+        raise LookupError(f"{name!r} is not a text file encoding")
+    return canonical
 
 
 @dataclass(frozen=True)
