@@ -112,14 +112,7 @@ def recorder(world_db: Path, tmp_path: Path) -> Iterator[RecordingBackend]:
     connection.close()
 
 
-NOT_YET = pytest.mark.xfail(
-    strict=True,
-    reason="risk builds its evidence keys with json_object, which Spark lacks (docs/scale.md)",
-)
-CASES = [
-    pytest.param(name, marks=NOT_YET) if name == "risk" else name
-    for name in ("credit", "pyramid", "rings", "risk")
-]
+CASES = ["credit", "pyramid", "rings", "risk"]
 ANALYSES: dict[str, Callable[[RecordingBackend], object]] = {
     "pyramid": lambda b: run_pyramid(b),
     "rings": lambda b: run_rings(b),

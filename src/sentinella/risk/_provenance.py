@@ -37,7 +37,8 @@ def provenance_sql() -> str:
         parts.append(
             f"SELECT 'merchant' AS subject_kind, merchant_id AS subject_id, '{signal}' AS signal, "
             f"least(1.0, sum({weight}) / {full}) AS strength, 'provenance_findings' AS evidence_table, "
-            f"CAST(json_object('merchant_id', merchant_id, 'kind', [{listed}]) AS VARCHAR) AS evidence_key, "
+            f"CAST(to_json(struct_pack(merchant_id := merchant_id, kind := [{listed}])) AS VARCHAR) "
+            "AS evidence_key, "
             f"count(*) || ' {label}; e.g. ' || min(explanation) AS detail FROM provenance_findings "
             f"WHERE merchant_id IS NOT NULL AND kind IN ({listed}) GROUP BY merchant_id"
         )

@@ -39,9 +39,12 @@ class Source:
 
 
 def _key(**columns: str) -> str:
-    """A JSON object of key columns, as text: ``_key(rule_id="f.rule_id")``."""
-    pairs = ", ".join(f"'{name}', {expression}" for name, expression in columns.items())
-    return f"CAST(json_object({pairs}) AS VARCHAR)"
+    """A JSON object of key columns, as text: ``_key(rule_id="f.rule_id")``.
+
+    Spelt ``to_json(struct_pack(...))`` rather than ``json_object``: the same text on DuckDB, and
+    Spark has ``to_json(struct(...))`` but no ``json_object``."""
+    fields = ", ".join(f"{name} := {expression}" for name, expression in columns.items())
+    return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
 
 
 def _pyramid_sql() -> str:
