@@ -68,10 +68,7 @@ def pyramid(
     db: DbOption = Path(DEFAULT_DB),
     as_json: JsonOption = False,
 ) -> None:
-    """One recruitment network: picture, who recruited whom, money per level, the legal tests.
-
-    Example: sentinella report pyramid M000005932 --db demo/sentinella.duckdb --out network.pdf
-    """
+    """One recruitment network: picture, who recruited whom, money per level, the legal tests."""
     write("pyramid", network, db, out, as_json=as_json, stem=out.stem)
 
 
@@ -86,10 +83,7 @@ def merchant(
     ] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """One merchant: credit card and its explanation, findings with their photos, prices vs the market.
-
-    Example: sentinella report merchant S00000505 --db demo/sentinella.duckdb --out shop.html
-    """
+    """One merchant: credit card and its explanation, findings with their photos, prices vs the market."""
     write("merchant", merchant_id, db, out, as_json=as_json, case=case)
 
 
@@ -100,8 +94,5 @@ def ring(
     db: DbOption = Path(DEFAULT_DB),
     as_json: JsonOption = False,
 ) -> None:
-    """One brushing ring: accounts, the shop, its orders on a timeline, the evidence.
-
-    Example: sentinella report ring R000001 --db demo/sentinella.duckdb --out ring.pdf
-    """
+    """One brushing ring: accounts, the shop, its orders on a timeline, the evidence."""
     write("ring", ring_id, db, out, as_json=as_json, stem=out.stem)
