@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import time
-from collections.abc import Callable
 from typing import Any
 
 import duckdb
@@ -21,19 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from ingest_checks import best_of_3
 from sentinella import idcodes
-
-
-def best_of_3(run: Callable[[], Any]) -> tuple[float, float, Any]:
-    best: tuple[float, float] | None = None
-    result = None
-    for _ in range(3):
-        wall, cpu = time.perf_counter(), time.process_time()
-        result = run()
-        figures = (time.process_time() - cpu, time.perf_counter() - wall)
-        best = figures if best is None else min(best, figures)
-    assert best is not None
-    return best[0], best[1], result
 
 
 def _arrow_check(key_offsets: Any, key_data: Any, look_offsets: Any, look_data: Any, out: Any) -> int:
