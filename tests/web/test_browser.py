@@ -2,8 +2,9 @@
 
 Every page is opened after logging in with an analyst's key; the browser's console errors, page
 errors and any request leaving the loopback server are collected and must be none. A case is
-assigned, annotated and closed through the page, and its audit trail checked; the pyramid
-explorer is expanded by clicking its picture. A screenshot of each page is saved in
+assigned, annotated and closed through the page, and its audit trail checked; another is opened
+from a merchant's page and found in the queue; the pyramid explorer is expanded by clicking its
+picture. A screenshot of each page is saved in
 tests/artifacts/.
 """
 
@@ -154,6 +155,36 @@ def test_a_case_is_assigned_annotated_and_closed_with_its_audit_trail(
     assert any("case.note" in row for row in trail), trail
     assert any("status" in row and "open" in row and "actioned" in row for row in trail), trail
     assert all("key:" in row for row in trail if "case.update" in row or "case.note" in row)
+    assert not browser.errors, browser.errors
+    assert not browser.outside, browser.outside
+
+
+def test_a_case_opened_from_a_merchant_page_shows_in_the_queue_with_who_opened_it(
+    browser: Browser, cworld: ConsoleWorld
+) -> None:
+    page = browser.page
+    merchant = cworld.quiet_merchants[1]
+    browser.open(f"/console/merchants/{merchant}", "merchant-open-case")
+    page.fill("#open-case-form input[name=title]", "prices far below the market")
+    page.fill("#open-case-form textarea[name=note]", "opened from the merchant page")
+    page.click("#open-case-form button")
+    result = page.wait_for_selector("#open-case-result:has-text('Opened case')")
+    assert result is not None
+    case_id = result.inner_text().split("Opened case ", 1)[1].split(" ", 1)[0]
+    assert page.locator("#open-case-form").count() == 0  # htmx swapped the form for the link
+    browser.open("/console/cases?status=open", "case-queue-opened")
+    row = page.locator(f"#case-list tr:has(a:text-is('{case_id}'))")
+    assert row.count() == 1 and "prices far below the market" in row.inner_text()
+    page.click(f"#case-list a:text-is('{case_id}')")
+    page.wait_for_selector("#audit-trail")
+    page.screenshot(path=str(artifacts() / "case-opened.png"), full_page=True)
+    trail = page.locator("#audit-trail tbody tr").all_inner_texts()
+    assert any("case.open" in row and "key:" in row for row in trail), trail
+    assert page.locator("#case-notes li:has-text('opened from the merchant page')").count() == 1
+    # back on the merchant page, the case is linked and no second one can be opened
+    browser.open(f"/console/merchants/{merchant}", "merchant-with-case")
+    assert page.locator("#open-case-form").count() == 0
+    assert page.locator(f"#open-case a:text-is('{case_id}')").count() == 1
     assert not browser.errors, browser.errors
     assert not browser.outside, browser.outside
 

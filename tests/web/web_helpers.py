@@ -43,6 +43,12 @@ class ConsoleWorld:
     case_id: str
     merchant: str  # a merchant a ring boosted (findings with evidence)
     network: str  # the largest network judged a pyramid
+    admin: str  # a key of role admin
+    ring: str  # a ring boosting another merchant than ``merchant`` (no case on it)
+    ring_merchant: str  # that ring's merchant
+    # merchants with no case and no ring; tests never open one on the second (the browser does)
+    quiet_merchants: tuple[str, str]
+    quiet_member: str  # a member with no case
 
 
 PRIVATE_COLUMNS = ("name", "phone", "id_number", "device_id", "bank_account")
@@ -57,6 +63,7 @@ def console_world(world: World, target: Path) -> ConsoleWorld:
         ingest, _ = create_key(connection, role="ingest", actor="test")
         revoked, record = create_key(connection, role="analyst", actor="test")
         revoke_key(connection, record.key_id, actor="test")
+        admin, _ = create_key(connection, role="admin", actor="test", label="admin")
         apply_rules(connection, parse_rules(RULES, "rules.toml"), actor="test")
         merchant = connection.execute(
             "SELECT merchant_id FROM ring_groups ORDER BY score DESC, ring_id LIMIT 1"
@@ -65,10 +72,38 @@ def console_world(world: World, target: Path) -> ConsoleWorld:
             "SELECT network_id FROM pyramid_networks WHERE is_pyramid "
             "ORDER BY members DESC, network_id LIMIT 1"
         ).fetchall()[0][0]
+        ring, ring_merchant = connection.execute(
+            "SELECT ring_id, merchant_id FROM ring_groups WHERE merchant_id <> ? "
+            "ORDER BY score DESC, ring_id LIMIT 1",
+            [merchant],
+        ).fetchall()[0]
+        quiet = [
+            row[0]
+            for row in connection.execute(
+                "SELECT merchant_id FROM merchants "
+                "WHERE merchant_id NOT IN (SELECT merchant_id FROM ring_groups) ORDER BY merchant_id LIMIT 2"
+            ).fetchall()
+        ]
+        member = connection.execute(
+            "SELECT member_id FROM pyramid_members WHERE network_id = ? ORDER BY member_id LIMIT 1", [network]
+        ).fetchall()[0][0]
         case, _ = open_case(
             connection, subject_kind="merchant", subject_id=merchant, actor="test", title="ring boosting"
         )
-    return ConsoleWorld(db, analyst, ingest, revoked, case.case_id, merchant, network)
+    return ConsoleWorld(
+        db,
+        analyst,
+        ingest,
+        revoked,
+        case.case_id,
+        merchant,
+        network,
+        admin,
+        ring,
+        ring_merchant,
+        (quiet[0], quiet[1]),
+        member,
+    )
 
 
 def private_values(connection_rows: list[tuple[object, ...]]) -> set[str]:

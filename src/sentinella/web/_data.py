@@ -462,6 +462,7 @@ def ring_page(service: Service, ring_id: str) -> dict[str, Any]:
         "merchants": merchants,
         "orders": orders,
         "orders_shown_limit": TIMELINE_LIMIT,
+        "merchant_cases": cases_for(service, ring["merchant_id"]) if ring["merchant_id"] else [],
     }
 
 

@@ -1,8 +1,8 @@
 """The console's routes: each page with its JSON twin, the login, and the case and rule actions.
 
-Analyst pages need a session (or bearer key) of role analyst; other roles and the public see
-the dashboard's aggregates and the merchants' public credit cards only. Every analyst page
-read is written to the audit trail, as the API does for analyst calls.
+Analyst pages need a session (or bearer key) of role analyst or admin; other roles and the
+public see the dashboard's aggregates and the merchants' public credit cards only. Every analyst
+page read is written to the audit trail, as the API does for analyst calls.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ def _analyst(request: Request, user: User) -> None:
     if user.role == "public" and user.key_id is None:
         raise ConsoleAuthError(401, "this page needs an analyst's key: log in")
     if not user.analyst:
-        raise ConsoleAuthError(403, f"this page needs role analyst; your key has role {user.role}")
+        raise ConsoleAuthError(403, f"this page needs role analyst or admin; your key has role {user.role}")
     query = str(request.url.query)
     with service_of(request).writing() as connection:
         audit.record(
@@ -262,6 +262,82 @@ async def _case_change(request: Request, case_id: str, user: User) -> Response:
     if request.headers.get("hx-request"):
         return render(request, "_case_panel.html", data, user)
     return RedirectResponse(f"{PREFIX}/cases/{quote(case_id)}", status_code=303)
+
+
+TITLE_MAX = 500  # as the API's POST /v1/cases
+NOTE_MAX = 10_000  # as the case layer's notes
+
+
+def _ring_evidence(
+    request: Request, ring_id: str, kind: str, subject: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """The ring's row as the new case's evidence; the ring must boost that very merchant."""
+    service = service_of(request)
+    ring = (
+        service.one("SELECT merchant_id FROM ring_groups WHERE ring_id = ?", [ring_id])
+        if service.has_table("ring_groups")
+        else None
+    )
+    if ring is None or kind != "merchant" or ring["merchant_id"] != subject:
+        raise ConsoleError(422, f"ring_id: no ring {ring_id!r} boosting merchant {subject!r}")
+    return [("ring_groups", {"ring_id": ring_id})]
+
+
+def _open(request: Request, user: User, form: dict[str, str]) -> tuple[case_queue.Case, bool]:
+    """Open the case through the case layer (which returns the subject's active case if any).
+
+    The note is checked before the case is opened, so a bad note never leaves a case behind it.
+    """
+    title, note = form.get("title", "").strip(), form.get("note", "").strip()
+    if not title:
+        raise ConsoleError(422, "title: must not be empty")
+    if len(title) > TITLE_MAX:
+        raise ConsoleError(422, f"title: longer than {TITLE_MAX} characters ({len(title):,})")
+    if len(note) > NOTE_MAX or "\x00" in note:
+        raise ConsoleError(422, f"note: longer than {NOTE_MAX:,} characters or holds a NUL character")
+    kind, subject = form.get("subject_kind", ""), form.get("subject_id", "")
+    ring_id = form.get("ring_id", "").strip()
+    evidence = _ring_evidence(request, ring_id, kind, subject) if ring_id else None
+    with service_of(request).writing() as connection:
+        try:
+            case, opened = case_queue.open_case(
+                connection,
+                subject_kind=kind,
+                subject_id=subject,
+                actor=user.actor,
+                title=title,
+                evidence=evidence,
+            )
+            if opened and note:
+                case_queue.add_note(connection, case.case_id, actor=user.actor, text=note)
+        except case_queue.CaseError as error:
+            raise ConsoleError(422, str(error)) from error
+    return case, opened
+
+
+@router.post("/cases", response_class=HTMLResponse)
+async def open_case(request: Request, user: Viewer) -> Response:
+    """Open a case by hand on a member or merchant (from its page, or a ring's page for the
+    ring's merchant). A subject with an active case gets that case back, unchanged: the title
+    and note are not written. htmx gets the form's panel; a plain post goes to the case."""
+    form = await _form(request)
+    hx = bool(request.headers.get("hx-request"))
+    panel: dict[str, Any] = {
+        key: form.get(key, "") for key in ("subject_kind", "subject_id", "ring_id", "title", "note")
+    }
+    try:
+        check_csrf(request, user, form.get("csrf"))
+        _analyst(request, user)
+        case, opened = _open(request, user, form)
+    except ConsoleError as error:
+        if hx:  # htmx swaps 200 answers only: the form comes back with the reason
+            return render(request, "_open_case_answer.html", {**panel, "error": str(error)}, user)
+        return error_response(request, error, user, False)
+    if hx:
+        return render(
+            request, "_open_case_answer.html", {**panel, "case": safe(case.as_dict()), "opened": opened}, user
+        )
+    return RedirectResponse(f"{PREFIX}/cases/{quote(case.case_id)}", status_code=303)
 
 
 @router.post("/cases/{case_id}", response_class=HTMLResponse)
