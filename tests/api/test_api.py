@@ -29,6 +29,8 @@ def test_roles_and_the_audit_trail_of_analyst_calls(client: TestClient, service:
     assert client.get(f"/v1/risk/merchant/{shop}").status_code == 401
     assert client.get(f"/v1/risk/merchant/{shop}", headers=_auth(keys.ingest)).status_code == 403
     assert client.get(f"/v1/risk/merchant/{shop}", headers=_auth(keys.revoked)).status_code == 401
+    # an admin may do what an analyst may (it could create itself an analyst's key anyway)
+    assert client.get(f"/v1/risk/merchant/{shop}", headers=_auth(keys.admin)).status_code == 200
     bad_scheme = client.get(f"/v1/risk/merchant/{shop}", headers={"Authorization": f"Basic {keys.analyst}"})
     assert bad_scheme.status_code == 401 and "Bearer" in bad_scheme.json()["detail"]
     before = len(audit.events(service.cursor(), target_kind="route"))

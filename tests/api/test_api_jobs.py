@@ -87,7 +87,7 @@ def test_jobs_check_their_parameters_and_roles(client: TestClient, keys: Keys) -
         (client.post("/v1/analyses/provenance", headers=head), 422, "case_dir"),
         (client.post("/v1/analyses/rings", json={"x": 1}, headers=head), 422, "x"),
         (client.post("/v1/analyses/sorcery", headers=head), 404, None),
-        (client.post("/v1/analyses/rings", headers=_auth(keys.admin)), 403, "Authorization"),
+        (client.post("/v1/analyses/rings", headers=_auth(keys.revoked)), 401, "Authorization"),
         (client.post("/v1/analyses/rings"), 401, "Authorization"),
         (client.get("/v1/jobs/J0", headers=head), 404, "job_id"),
     ]

@@ -4,7 +4,8 @@
 reads through a cursor per worker thread; ``create_app(service)`` builds the application;
 ``sentinella serve`` runs it with uvicorn. Keys (``create_key``, ``revoke_key``) have a role:
 public (no key needed; no personal data; rate-limited per client), analyst (read, cases, rules),
-ingest (append records, run analyses), admin (manage keys while the server runs). ``require(role,
+ingest (append records, run analyses), admin (an analyst who also manages keys while the server
+runs). ``require(role,
 ...)`` is the dependency that checks a request's key and role and audits the call; the web
 console mounts on ``create_app``'s application and guards its pages with ``require``. Analyses
 run as jobs in the server's worker thread (``JobRunner``). Errors are RFC 9457 problem+json.

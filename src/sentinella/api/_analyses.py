@@ -18,7 +18,7 @@ from ._http import Caller, require, service_of
 from ._jobs import Job
 from ._service import Service
 
-Operator = Annotated[Caller, Depends(require("ingest", "analyst"))]
+Operator = Annotated[Caller, Depends(require("ingest", "analyst", "admin"))]
 router = APIRouter(prefix="/v1", tags=["analyses"])
 JobId = Annotated[str, Path(min_length=1, max_length=64)]
 

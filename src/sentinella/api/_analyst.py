@@ -19,7 +19,7 @@ from ._http import Caller, require, service_of
 from ._public import _CARD, credit_card
 from ._service import Service
 
-Analyst = Annotated[Caller, Depends(require("analyst"))]
+Analyst = Annotated[Caller, Depends(require("analyst", "admin"))]
 router = APIRouter(prefix="/v1", tags=["analyst"])
 Id = Annotated[str, Path(min_length=1, max_length=128)]
 Limit = Annotated[int, Query(ge=1, le=1000)]

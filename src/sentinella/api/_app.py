@@ -40,7 +40,8 @@ def create_app(service: Service, *, close_on_shutdown: bool = False) -> FastAPI:
             "Public routes need no key and never return personal data. Other routes need "
             "`Authorization: Bearer <key>` with a key of the route's role (`sentinella keys create "
             "--role analyst|ingest|admin`): analyst routes read and work cases, ingest routes append "
-            "records, analyses run with an ingest or analyst key, admin routes manage keys. Every "
+            "records, analyses run with an ingest or analyst key, admin routes manage keys (an admin key "
+            "also opens every analyst route and runs analyses). Every "
             "call with a key is written to the audit trail. Errors are RFC 9457 problem+json "
             "documents naming the field at fault."
         ),

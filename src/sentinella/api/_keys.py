@@ -20,8 +20,9 @@ from sentinella import audit
 from ._errors import ApiKeyError
 
 ROLES = ("public", "analyst", "ingest", "admin")
-"""public: no more than no key; analyst: the analyst routes; ingest: ingest batches and
-analysis jobs; admin: key management (create, list, revoke) while the server runs."""
+"""public: no more than no key; analyst: the analyst routes and analysis jobs; ingest: ingest
+batches and analysis jobs; admin: what an analyst may, and key management (create, list, revoke)
+while the server runs (an admin could make itself an analyst's key anyway)."""
 KEYS_TABLE = "api_keys"
 KEYS_DDL = f"""CREATE TABLE IF NOT EXISTS {KEYS_TABLE} (
     key_id VARCHAR PRIMARY KEY, role VARCHAR NOT NULL, salt VARCHAR NOT NULL, digest VARCHAR NOT NULL,
