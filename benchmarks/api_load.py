@@ -15,6 +15,8 @@ must hold credit_merchants). Then:
   with ingest: the same load again while a second client posts batches of --batch new orders
                (JSON lines) to POST /v1/ingest/orders one after another: requests/s, p50, p99,
                and the batches' rows/s
+  wrk:         the steady-state load again from Debian's `wrk` when it is installed (a C client
+               that leaves the server its core): requests/s and latency percentiles
 Target (issue 14): >= 1,000 requests/s with p99 <= 20 ms on this machine. The client shares the
 machine's cores with the server, so the figure is a floor for a server on its own machine.
 The server's and the client's CPU time per request are printed too: on a crowded machine the
@@ -111,14 +113,17 @@ async def _load(
     return np.array(latencies), errors, elapsed
 
 
-async def _ingest_while(url: str, key: str, rows: list[str], stop_after: float) -> tuple[int, int, float]:
-    """Post batches of new orders until ``stop_after`` seconds have passed: (batches, rows, seconds)."""
+async def _ingest_while(
+    url: str, key: str, rows: list[str], stop_after: float, tag: str = "BENCH"
+) -> tuple[int, int, float]:
+    """Post batches of new orders until ``stop_after`` seconds have passed: (batches, rows, seconds).
+    Each run gives its own ``tag`` so its orders are new."""
     batches = imported = 0
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/x-ndjson"}
     async with httpx.AsyncClient(base_url=url, timeout=300) as client:
         began = time.perf_counter()
         while time.perf_counter() - began < stop_after:
-            body = "\n".join(row.replace("BENCHO", f"BENCH{batches:04d}O") for row in rows).encode()
+            body = "\n".join(row.replace("BENCHO", f"{tag}{batches:04d}O") for row in rows).encode()
             answer = await client.post("/v1/ingest/orders", content=body, headers=headers)
             answer.raise_for_status()
             imported += int(answer.json()["imported"])
@@ -219,6 +224,46 @@ def _ms(values: np.ndarray, q: float) -> str:
     return f"{np.percentile(values, q) * 1000:.2f} ms"
 
 
+_WRK_SCRIPT = """
+local ids = {%s}
+math.randomseed(7)
+request = function()
+  return wrk.format("GET", "/v1/public/merchants/" .. ids[math.random(#ids)] .. "/credit")
+end
+"""
+
+
+def _wrk(
+    url: str,
+    merchants: list[str],
+    seconds: float,
+    concurrency: int,
+    folder: Path,
+    *,
+    ingest: tuple[str, list[str]],
+) -> tuple[str, str] | None:
+    """The same load from Debian's ``wrk`` (C, one thread), a client that costs the server's machine
+    little, so the rate says what the server does: alone, then while ingest batches are posted.
+    None when wrk is not installed."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        return None
+    script = folder / "cards.lua"
+    script.write_text(_WRK_SCRIPT % ", ".join(json.dumps(m) for m in merchants))
+    command = [wrk, "-t1", f"-c{concurrency}", f"-d{seconds:g}s", "--latency", "-s", str(script), url]
+
+    def summary(output: str) -> str:
+        wanted = ("Requests/sec", "50%", "99%", "Non-2xx", "Socket errors")
+        lines = [line.strip() for line in output.splitlines() if line.strip().startswith(wanted)]
+        return "; ".join(" ".join(line.split()) for line in lines) if lines else output.strip()[-300:]
+
+    alone = subprocess.run(command, capture_output=True, text=True, check=False).stdout
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    batches, imported, took = asyncio.run(_ingest_while(url, *ingest, stop_after=seconds, tag="WRK"))
+    busy = running.communicate()[0]
+    return summary(alone), f"{summary(busy)} (while {batches} batches, {imported / took:,.0f} rows/s)"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -291,6 +336,9 @@ def main() -> None:
             (busy, busy_errors, busy_elapsed), (batches, imported, ingest_seconds) = asyncio.run(
                 _load_with_ingest(url, merchants, args.seconds, args.concurrency, ingest_key, rows)
             )
+            with_wrk = _wrk(
+                url, merchants, args.seconds, args.concurrency, Path(folder), ingest=(ingest_key, rows)
+            )
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -309,6 +357,11 @@ def main() -> None:
             f"rows/s): {len(busy) / busy_elapsed:,.0f} requests/s, p50 {_ms(busy, 50)}, p99 {_ms(busy, 99)}, "
             f"{busy_errors} not 200"
         )
+        if with_wrk is None:
+            print("  wrk: not installed (apt install wrk), skipped")
+        else:
+            print(f"  the same load from wrk ({args.concurrency} connections, one thread): {with_wrk[0]}")
+            print(f"  wrk with ingest: {with_wrk[1]}")
         print(f"  ratio: the HTTP path serves {rate / (len(floor) / floor.sum()):.2f}x the floor's lookups/s")
         print(f"  load average after: {os.getloadavg()[0]:.2f}")
 
