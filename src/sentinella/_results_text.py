@@ -357,6 +357,7 @@ def demo_payload(result: Any, out: Path) -> dict[str, Any]:
             for score in result.scores
         ],
         "seconds": {stage: round(seconds, 2) for stage, seconds in result.seconds.items()},
+        "reused_world": result.reused_world,
         "report": str(result.report),
         "store": str(store),
         "next": [
@@ -392,5 +393,7 @@ def print_demo(console: Any, payload: dict[str, Any]) -> None:
     console.print(table)
     timings = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in payload["seconds"].items())
     console.print(Text(f"done: {timings}"))
+    if payload.get("reused_world"):
+        console.print(Text("generate: reused the world of the last run (same seed, size and generator code)"))
     console.print(Text(f"report: {payload['report']}   store: {payload['store']}"))
     print_next(console, payload["next"])

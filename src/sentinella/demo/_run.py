@@ -23,6 +23,7 @@ from sentinella.store import IngestReport, Store, ingest_case
 from sentinella.synth import WorldSummary, generate_world
 
 from ._scoring import PyramidTally, Score, pyramid_tally, score_all
+from ._world_cache import STAMP, remember_world, reusable_world
 
 Progress = Callable[[str, int, int], None]
 EVIDENCE_REPORTS = 3
@@ -44,6 +45,9 @@ class DemoResult:
     tally: PyramidTally | None = None
     evidence: list[tuple[str, str]] = field(default_factory=list)
     """(what, path relative to ``out``) of every evidence report written."""
+    reused_world: bool = False
+    """The case folder of an earlier run was reused (same seed, size and generator; see
+    ``_world_cache``)."""
 
 
 def run_demo(
@@ -55,7 +59,13 @@ def run_demo(
     clock = time.perf_counter()
     out.mkdir(parents=True, exist_ok=True)
     case, db = out / "case", out / "sentinella.duckdb"
-    world = generate_world(case, members=members, seed=seed, media=media, progress=report)
+    stamp = out / "cache" / STAMP
+    world = reusable_world(case, stamp, members=members, seed=seed, media=media)
+    reused = world is not None
+    if world is None:
+        stamp.unlink(missing_ok=True)
+        world = generate_world(case, members=members, seed=seed, media=media, progress=report)
+        remember_world(case, stamp, world, members=members, seed=seed, media=media)
     seconds["generate"], clock = time.perf_counter() - clock, time.perf_counter()
     for stale in (db, db.with_name(db.name + ".wal")):
         stale.unlink(missing_ok=True)
@@ -104,6 +114,7 @@ def run_demo(
         compared,
         tally,
         evidence,
+        reused,
     )
 
 
