@@ -68,6 +68,18 @@ def test_a_temporary_table_stays_a_table_on_spark() -> None:
     assert spark.translate("SELECT 1; SELECT 2") == "SELECT 1;\nSELECT 2"
 
 
+def test_a_view_replaces_a_table_of_its_name() -> None:
+    """A store an analysis wrote with --engine spark holds its views as tables; DuckDB's next
+    run makes them views again (CREATE OR REPLACE VIEW alone refuses to replace a table)."""
+    backend = DuckDBBackend.in_memory()
+    backend.write_table("details", pa.table({"x": [1]}))
+    backend.create_view("details", "SELECT 2 AS x")
+    assert backend.is_view("details")
+    assert backend.query("SELECT x FROM details").to_pylist() == [{"x": 2}]
+    backend.create_view("details", "SELECT 3 AS x")  # and a view replaces a view
+    assert backend.scalar("SELECT x FROM details") == 3
+
+
 def test_write_table_is_atomic_in_a_transaction() -> None:
     backend = DuckDBBackend.in_memory()
     backend.write_table("results", pa.table({"x": [1, 2, 3]}))
