@@ -503,6 +503,8 @@ def credit(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Merchant credit: Taobao's rules on verified orders, brushing removed, with explanations."""
     if ctx.invoked_subcommand is not None:
@@ -510,8 +512,8 @@ def credit(
     import datetime as dt
 
     from sentinella._results_text import credit_top, print_credit_top, top_json
+    from sentinella.credit import INPUT_TABLES, bundled_text, load_config, run_credit
     from sentinella.credit import RESULT_TABLES as CREDIT_TABLES
-    from sentinella.credit import bundled_text, load_config, run_credit
 
     try:
         day = dt.date.fromisoformat(as_of) if as_of else None
@@ -525,7 +527,14 @@ def credit(
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
     ):
-        summary = run_credit(store.backend, as_of=day, config=rules, progress=progress)
+        with analysis_backend(
+            store.backend,
+            engine.value,
+            inputs=INPUT_TABLES,
+            results=CREDIT_TABLES,
+            spark_master=spark_master,
+        ) as backend:
+            summary = run_credit(backend, as_of=day, config=rules, progress=progress)
         top = credit_top(store.backend, db)
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))

@@ -55,6 +55,31 @@ def test_spark_dialect_transpiles_and_quotes() -> None:
     assert spark.quote("a`b") == "`a``b`"
 
 
+def test_a_temporary_table_stays_a_table_on_spark() -> None:
+    """sqlglot alone writes a temporary table as a Spark TEMPORARY VIEW, which the Spark backend
+    would keep lazy (recomputed by every later step: credit never finished); views stay views."""
+    spark = SparkDialect()
+    for sql in ("CREATE OR REPLACE TEMP TABLE w AS SELECT 1 AS a", "CREATE TEMP TABLE w AS SELECT 1 AS a"):
+        translated = spark.translate(sql)
+        assert translated.startswith("CREATE") and "TABLE w AS SELECT 1 AS a" in translated, translated
+        assert "VIEW" not in translated.upper() and "TEMP" not in translated.upper(), translated
+    assert spark.translate("CREATE TEMP TABLE w (id VARCHAR)") == "CREATE TABLE w (id STRING)"
+    assert spark.translate("CREATE OR REPLACE VIEW v AS SELECT 1") == "CREATE OR REPLACE VIEW v AS SELECT 1"
+    assert spark.translate("SELECT 1; SELECT 2") == "SELECT 1;\nSELECT 2"
+
+
+def test_a_view_replaces_a_table_of_its_name() -> None:
+    """A store an analysis wrote with --engine spark holds its views as tables; DuckDB's next
+    run makes them views again (CREATE OR REPLACE VIEW alone refuses to replace a table)."""
+    backend = DuckDBBackend.in_memory()
+    backend.write_table("details", pa.table({"x": [1]}))
+    backend.create_view("details", "SELECT 2 AS x")
+    assert backend.is_view("details")
+    assert backend.query("SELECT x FROM details").to_pylist() == [{"x": 2}]
+    backend.create_view("details", "SELECT 3 AS x")  # and a view replaces a view
+    assert backend.scalar("SELECT x FROM details") == 3
+
+
 def test_write_table_is_atomic_in_a_transaction() -> None:
     backend = DuckDBBackend.in_memory()
     backend.write_table("results", pa.table({"x": [1, 2, 3]}))

@@ -30,7 +30,7 @@ rules are quoted in docs/legal-credit.md.
 
 from __future__ import annotations
 
-from ._analysis import RESULT_TABLES, CreditSummary, merchant_credit, run_credit
+from ._analysis import INPUT_TABLES, RESULT_TABLES, CreditSummary, merchant_credit, run_credit
 from ._config import LEVELS, CreditConfig, Level, level_for
 from ._errors import CreditError, MissingTableError
 from ._lookup import (
@@ -46,6 +46,7 @@ from ._rules import REASONS
 from ._settings import bundled_text, load_config
 
 __all__ = [
+    "INPUT_TABLES",
     "LEVELS",
     "REASONS",
     "RESULT_TABLES",

@@ -13,7 +13,14 @@ from sentinella.engine import Backend
 
 from ._config import CreditConfig
 from ._errors import CreditError
-from ._inputs import cutoff_sql, register_flagged, register_refunds, require_tables, resolve_as_of
+from ._inputs import (
+    RING_SCORES,
+    cutoff_sql,
+    register_flagged,
+    register_refunds,
+    require_tables,
+    resolve_as_of,
+)
 from ._merchants import ROBUST, build_robust, build_universe, merchants_sql
 from ._rules import (
     BASE,
@@ -28,6 +35,9 @@ from ._rules import (
 )
 
 RESULT_TABLES = ("credit_merchants", "credit_ratings", "credit_rating_details")
+# What a run reads from the store (payments and the rings' order scores when present): what
+# ``--engine spark`` exports to Spark.
+INPUT_TABLES = ("orders", "reviews", "merchants", "payments", RING_SCORES)
 _STEPS = (
     "inputs",
     "merchants",

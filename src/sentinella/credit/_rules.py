@@ -361,9 +361,7 @@ def write_ratings(backend: Backend, config: CreditConfig) -> None:
         f"FROM {BASE}",
         step="credit_ratings",
     )
-    backend.execute(
-        f"CREATE OR REPLACE VIEW {DETAILS} AS {details_sql(config, backend.dialect)}", step=DETAILS
-    )
+    backend.create_view(DETAILS, details_sql(config, backend.dialect), step=DETAILS)
 
 
 def details_sql(config: CreditConfig, dialect: Dialect = _DUCKDB) -> str:

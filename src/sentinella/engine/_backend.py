@@ -140,6 +140,14 @@ class Backend(abc.ABC):
         finally:
             self.unregister(view)
 
+    def create_view(self, name: str, sql: str, *, step: str = "view") -> None:
+        """Create or replace view ``name``. A store an analysis wrote through ``--engine spark``
+        holds its views as tables (copied back as data), and a view cannot replace a table:
+        that table is dropped first."""
+        if self.table_exists(name) and not self.is_view(name):
+            self.execute(f"DROP TABLE {name}", step=step)
+        self.execute(f"CREATE OR REPLACE VIEW {name} AS {sql}", step=step)
+
     def update(
         self,
         table: str,

@@ -30,7 +30,8 @@ def analysis_backend(
     With Spark, the store's ``inputs`` are exported to Parquet (with their row ids) in
     ``SENTINELLA_SPARK_DIR`` (a folder every executor can read, for a cluster; default a
     temporary folder, enough for local mode), the analysis runs there, and its ``results`` are
-    written back into the store when it has finished.
+    written back into the store when it has finished. Results an earlier run left in the Spark
+    session are dropped first, so only this run's rows are copied (a ``*_runs`` table gains one).
     """
     if engine == "duckdb":
         yield store
@@ -42,6 +43,8 @@ def analysis_backend(
     shared = os.environ.get("SENTINELLA_SPARK_DIR", "")
     with tempfile.TemporaryDirectory(prefix="sentinella-spark-", dir=shared or None) as folder:
         spark = SparkBackend(master=spark_master)
+        for name in results:  # an earlier run in this session (one handed in) is not this run's
+            spark.execute(f"DROP TABLE IF EXISTS {name}", step=f"clear {name}")
         spark.load_store(store, Path(folder), inputs)
         yield spark
         copy_results(spark, store, results)

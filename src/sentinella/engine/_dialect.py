@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 import sqlglot
+from sqlglot import exp
 
 ROW_ID = "_row_id"
 """The column the Spark backend adds to each input table: its row's place, from 0, dense."""
@@ -28,7 +29,15 @@ class Dialect:
         """Render canonical (DuckDB) SQL in this dialect."""
         if self.name == "duckdb":
             return sql
-        return ";\n".join(sqlglot.transpile(sql, read="duckdb", write=self.name, pretty=False))
+        return ";\n".join(
+            self.adapt(statement).sql(dialect=self.name, pretty=False)
+            for statement in sqlglot.parse(sql, read="duckdb")
+            if statement is not None
+        )
+
+    def adapt(self, statement: exp.Expr) -> exp.Expr:
+        """A parsed statement made ready for this dialect's generator (unchanged by default)."""
+        return statement
 
     def quote(self, identifier: str) -> str:
         """Quote an identifier so user-supplied names can never inject SQL."""
@@ -107,3 +116,20 @@ class SparkDialect(Dialect):
 
     def compressed(self, column_type: str, codec: str) -> str:
         return column_type
+
+    def adapt(self, statement: exp.Expr) -> exp.Expr:
+        """A temporary table stays a table. sqlglot writes DuckDB's ``CREATE TEMP TABLE ... AS``
+        as a Spark ``TEMPORARY VIEW``, which the Spark backend would keep as a lazy view: every
+        later step would recompute the whole chain of working tables from the inputs (credit's
+        14-day query planned some 340 operators and took minutes on 300 members). As a plain
+        ``CREATE TABLE`` it is computed once and checkpointed (every table is session-scoped
+        there anyway)."""
+        if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "TABLE":
+            properties = statement.args.get("properties")
+            if properties is not None:
+                for prop in list(properties.expressions):
+                    if isinstance(prop, exp.TemporaryProperty):
+                        prop.pop()
+                if not properties.expressions:
+                    statement.set("properties", None)
+        return statement

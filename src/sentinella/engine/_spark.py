@@ -177,11 +177,15 @@ class SparkBackend(Backend):
 
     def load_store(self, store: DuckDBBackend, folder: Path, tables: Iterable[str]) -> list[str]:
         """Export the store's ``tables`` (those that exist) to Parquet under ``folder`` with their
-        row ids, and register them here; returns the names registered."""
+        row ids, and register them here; returns the names registered. A table the store lacks
+        is dropped from the session too: a view an earlier analysis left there (an optional
+        input such as ``ring_order_scores``) belongs to another store."""
         folder.mkdir(parents=True, exist_ok=True)
         loaded = []
         for name in tables:
             if not store.table_exists(name):
+                self.unregister(name)
+                self._views.discard(name)
                 continue
             path = folder / f"{name}.parquet"
             store.export_parquet(name, path)

@@ -488,9 +488,7 @@ def _write(
     with backend.transaction("pyramid: write"):
         for name, table in tables.items():
             backend.write_table(name, table)
-        backend.execute(
-            f"CREATE OR REPLACE VIEW pyramid_members AS {members_view}", step="pyramid_members view"
-        )
+        backend.create_view("pyramid_members", members_view, step="pyramid_members view")
         if backend.table_exists("payments"):
             units = units_sql("amount", "currency", money.currencies[0], money.rates)
             backend.execute(
