@@ -6,8 +6,8 @@ import datetime as dt
 
 import numpy as np
 import pytest
-from credit_helpers import T0, Case, merchant
 
+from credit_helpers import T0, Case, merchant
 from sentinella.credit._robust import robust_scores
 from sentinella.credit._simulate import evaluate, kendall_tau_b
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from credit_helpers import AS_OF, T0, UTC, Case, merchant, reasons
 
+from credit_helpers import AS_OF, T0, UTC, Case, merchant, reasons
 from sentinella.credit import REASONS, CreditConfig, merchant_credit, run_credit
 
 DAY = dt.timedelta(days=1)

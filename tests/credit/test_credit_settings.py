@@ -8,11 +8,11 @@ import tomllib
 from pathlib import Path
 
 import pytest
-from credit_helpers import T0, Case, reasons
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+from credit_helpers import T0, Case, reasons
 from sentinella.cli import app
 from sentinella.credit import CreditConfig, CreditError, load_config
 from sentinella.credit._settings import KEYS, bundled_text, parse_config

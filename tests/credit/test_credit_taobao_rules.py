@@ -12,7 +12,6 @@ import datetime as dt
 from decimal import Decimal
 
 from credit_helpers import AS_OF, T0, UTC, Case, merchant, reasons
-
 from sentinella.credit import CreditConfig
 
 DAY = dt.timedelta(days=1)
