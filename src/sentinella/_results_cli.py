@@ -18,6 +18,7 @@ import typer
 from rich.text import Text
 from typer.models import DefaultPlaceholder
 
+from sentinella._cli_options import DEFAULT_DB, DbOption, JsonOption
 from sentinella._query import dumps
 from sentinella._results_text import (
     compact_table,
@@ -35,12 +36,6 @@ if TYPE_CHECKING:
     from sentinella.pyramid import MemberView
     from sentinella.rings import RingView
 
-DEFAULT_DB = "sentinella.duckdb"
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="SENTINELLA_DB", help="The store (a DuckDB file).", show_default=True),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 LimitOption = Annotated[int, typer.Option("--limit", min=1, max=100_000, help="Rows to list.")]
 
 # -- examples shown at the end of every command's --help -------------------------------------

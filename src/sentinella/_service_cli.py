@@ -14,15 +14,15 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
+from sentinella._cli_options import (
+    DEFAULT_DB,
+    DbOption,
+    Engine,
+    EngineOption,
+    JsonOption,
+    SparkMasterOption,
+)
 from sentinella.errors import ConfigError
-
-DEFAULT_DB = "sentinella.duckdb"
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="SENTINELLA_DB", help="The store (a DuckDB file).", show_default=True),
-]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
 
 ActorOption = Annotated[
     str,
@@ -60,16 +60,26 @@ def risk(
         typer.Option("--weights", help="TOML file of signal weights (default: the shipped weights.toml)."),
     ] = None,
     as_json: JsonOption = False,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """One risk score per member and merchant from the analyses that have run, with reasons."""
     from sentinella._results_text import print_risk_top, risk_top
     from sentinella.cli import _open_store, console, progress_bar
-    from sentinella.risk import load_config, run_risk
+    from sentinella.engine import analysis_backend
+    from sentinella.risk import INPUT_TABLES, RESULT_TABLES, load_config, run_risk
 
     config = load_config(weights)
     with _open_store(db, read_only=False) as store, progress_bar(not as_json) as progress:
         progress("risk", 0, 1)
-        summary = run_risk(store.backend, config=config)
+        with analysis_backend(
+            store.backend,
+            engine.value,
+            inputs=INPUT_TABLES,
+            results=RESULT_TABLES,
+            spark_master=spark_master,
+        ) as backend:
+            summary = run_risk(backend, config=config)
         progress("risk", 1, 1)
         top = risk_top(store.backend, db)
     if as_json:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import os
 import sys
@@ -18,6 +17,14 @@ from rich.text import Text
 
 from sentinella import __version__
 from sentinella._cli_errors import SentinellaGroup, print_error
+from sentinella._cli_options import (
+    DEFAULT_DB,
+    DbOption,
+    Engine,
+    EngineOption,
+    JsonOption,
+    SparkMasterOption,
+)
 from sentinella._progress import progress_reporter
 from sentinella.contract import TABLES, render_markdown
 from sentinella.engine import EngineSettings, analysis_backend
@@ -40,11 +47,6 @@ app = typer.Typer(
 console = Console(highlight=False)
 errors = Console(stderr=True, highlight=False)
 
-DEFAULT_DB = "sentinella.duckdb"
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="SENTINELLA_DB", help="The store (a DuckDB file).", show_default=True),
-]
 MemoryOption = Annotated[
     str,
     typer.Option(
@@ -61,30 +63,10 @@ ThreadsOption = Annotated[
 ]
 
 
-class Engine(enum.StrEnum):
-    """Where an analysis runs (``sentinella.engine.ENGINES``)."""
-
-    duckdb = "duckdb"
-    spark = "spark"
-
-
-EngineOption = Annotated[
-    Engine,
-    typer.Option(
-        "--engine",
-        help="Where the analysis runs: the store itself (duckdb) or Apache Spark (needs the spark extra; "
-        "results are written back into the store).",
-    ),
-]
-SparkMasterOption = Annotated[
-    str,
-    typer.Option("--spark-master", help="Spark master URL (default: local mode on this machine)."),
-]
 # Sizes beyond this are refused before anything is written (the benchmarks go to 10M).
 MAX_MEMBERS = 100_000_000
 MAX_SEED = 2**63 - 1
 ExistingFile = {"exists": True, "file_okay": True, "dir_okay": False, "readable": True}
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 RatesOption = Annotated[
     Path | None,
     typer.Option("--rates", **ExistingFile, help="TOML file of CNY per unit of each currency."),

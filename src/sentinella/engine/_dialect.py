@@ -12,25 +12,37 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import ClassVar
 
 import sqlglot
 from sqlglot import exp
+from sqlglot.dialects.dialect import rename_func
+from sqlglot.dialects.spark import Spark
 
 ROW_ID = "_row_id"
 """The column the Spark backend adds to each input table: its row's place, from 0, dense."""
 
 
+class SparkSQL(Spark):
+    """sqlglot's Spark dialect, except that ``parse_json`` stays itself: sqlglot writes it as the
+    bare text (Spark 3 had no JSON values), which would nest JSON as a quoted string."""
+
+    class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
+        TRANSFORMS: ClassVar = {**Spark.Generator.TRANSFORMS, exp.ParseJSON: rename_func("PARSE_JSON")}
+
+
 class Dialect:
-    """How an engine spells SQL; ``name`` is the sqlglot dialect name."""
+    """How an engine spells SQL; ``name`` is the engine, ``sqlglot`` the sqlglot dialect."""
 
     name = "duckdb"
+    sqlglot: str | type[sqlglot.Dialect] = "duckdb"
 
     def translate(self, sql: str) -> str:
         """Render canonical (DuckDB) SQL in this dialect."""
         if self.name == "duckdb":
             return sql
         return ";\n".join(
-            self.adapt(statement).sql(dialect=self.name, pretty=False)
+            self.adapt(statement).sql(dialect=self.sqlglot, pretty=False)
             for statement in sqlglot.parse(sql, read="duckdb")
             if statement is not None
         )
@@ -97,6 +109,7 @@ class SparkDialect(Dialect):
     """Spark SQL. Input tables carry their row identity as a column (see ``ROW_ID``)."""
 
     name = "spark"
+    sqlglot = SparkSQL
 
     def quote(self, identifier: str) -> str:
         return "`" + identifier.replace("`", "``") + "`"
@@ -123,7 +136,16 @@ class SparkDialect(Dialect):
         later step would recompute the whole chain of working tables from the inputs (credit's
         14-day query planned some 340 operators and took minutes on 300 members). As a plain
         ``CREATE TABLE`` it is computed once and checkpointed (every table is session-scoped
-        there anyway)."""
+        there anyway).
+
+        sqlglot would also drop an aggregate's ORDER BY silently (``collect_list`` keeps no
+        order): an ordered ``list(...)`` is refused instead."""
+        for aggregate in statement.find_all(exp.ArrayAgg):
+            if isinstance(aggregate.this, exp.Order):
+                raise ValueError(
+                    "an ordered list aggregate (list(x ORDER BY y)) has no Spark equivalent: "
+                    "collect_list keeps no order; rank the rows first and sort the list by the rank"
+                )
         if isinstance(statement, exp.Create) and str(statement.args.get("kind", "")).upper() == "TABLE":
             properties = statement.args.get("properties")
             if properties is not None:

@@ -155,9 +155,12 @@ class DuckDBBackend(Backend):
         )
 
     def export_parquet(self, name: str, path: Path) -> None:
-        """Write table ``name`` to a Parquet file with its row ids as ``_row_id`` (for Spark)."""
+        """Write table ``name`` to a Parquet file with its row ids as ``_row_id`` (for Spark).
+
+        A view has no row ids: its rows are numbered as they come (nothing keys on a view's)."""
+        row_id = "row_number() OVER () - 1" if self.is_view(name) else "rowid"
         self.execute(
-            f"COPY (SELECT rowid AS {ROW_ID}, * FROM {self.dialect.quote(name)}) "
+            f"COPY (SELECT {row_id} AS {ROW_ID}, * FROM {self.dialect.quote(name)}) "
             f"TO {literal(str(path))} (FORMAT parquet)",
             step=f"export {name}",
         )

@@ -28,7 +28,7 @@ from sqlglot import exp
 from sentinella.errors import ConfigError
 
 from ._backend import Backend
-from ._dialect import ROW_ID, SparkDialect
+from ._dialect import ROW_ID, SparkDialect, SparkSQL
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from ._duckdb import DuckDBBackend
@@ -81,6 +81,7 @@ class SparkBackend(Backend):
         if spark is None:
             spark = local_session(master=master) if master else local_session()
         self.spark = spark
+        _quiet_failed_statements()
         # which temporary views are views proper (not checkpointed tables), per session: two
         # backends on one session (a test's, the CLI's) must agree
         self._views: set[str] = _VIEWS.setdefault(id(spark), set())
@@ -88,7 +89,7 @@ class SparkBackend(Backend):
     # -- statements ----------------------------------------------------------------------------
     def _execute(self, sql: str, params: Sequence[object] = ()) -> None:
         try:
-            for statement in sqlglot.parse(sql, read="spark"):
+            for statement in sqlglot.parse(sql, read=SparkSQL):
                 if statement is not None:
                     self._statement(statement, params)
         except Exception as error:  # Spark's messages carry the whole plan: keep the first line
@@ -100,7 +101,7 @@ class SparkBackend(Backend):
             return  # no transactions over temporary views: see the module's docstring
         if isinstance(statement, exp.Create) and isinstance(statement.expression, exp.Query):
             name = statement.this.name if isinstance(statement.this, exp.Table) else statement.this.this.name
-            query = statement.expression.sql(dialect="spark")
+            query = statement.expression.sql(dialect=SparkSQL)
             if str(statement.args.get("kind", "")).upper() == "VIEW":
                 self.spark.sql(query, args=args).createOrReplaceTempView(name)
                 self._views.add(name)
@@ -125,14 +126,14 @@ class SparkBackend(Backend):
         if isinstance(statement, exp.Insert):
             target = statement.this
             name = target.this.name if isinstance(target, exp.Schema) else target.name
-            rows = self.spark.sql(statement.expression.sql(dialect="spark"), args=args)
+            rows = self.spark.sql(statement.expression.sql(dialect=SparkSQL), args=args)
             if isinstance(target, exp.Schema):
                 rows = rows.toDF(*[column.name for column in target.expressions])
             else:
                 rows = rows.toDF(*self.spark.table(name).columns)
             self._materialise(name, self.spark.table(name).unionByName(rows, allowMissingColumns=True))
             return
-        self.spark.sql(statement.sql(dialect="spark"), args=args).collect()
+        self.spark.sql(statement.sql(dialect=SparkSQL), args=args).collect()
 
     def _materialise(self, name: str, frame: Any) -> None:
         """Compute ``frame`` once and keep it as view ``name``, with its lineage cut."""
@@ -192,6 +193,16 @@ class SparkBackend(Backend):
             self.register_parquet(name, path)
             loaded.append(name)
         return loaded
+
+
+def _quiet_failed_statements() -> None:
+    """PySpark logs every failed statement with Spark's whole stack trace (some 150 lines of JSON)
+    on stderr; the backend raises the error's first line instead, with the step's name."""
+    import logging
+
+    from pyspark.logger import PySparkLogger
+
+    PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
 
 
 def _first_line(error: BaseException) -> str:

@@ -13,13 +13,14 @@ of the analyses used). Subjects without any signal have no row: their score is 0
 
 from __future__ import annotations
 
-from ._analysis import RESULT_TABLES, RiskSummary, run_risk
+from ._analysis import INPUT_TABLES, RESULT_TABLES, RiskSummary, run_risk
 from ._config import RiskConfig, load_config, parse_config
 from ._errors import RiskError
 from ._evaluate import KindMetric, evaluate_risk, planted_sets
 from ._sources import SIGNALS, SOURCES, Source
 
 __all__ = [
+    "INPUT_TABLES",
     "RESULT_TABLES",
     "SIGNALS",
     "SOURCES",

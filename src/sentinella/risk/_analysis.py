@@ -12,6 +12,9 @@ from ._config import RiskConfig, load_config
 from ._sources import SOURCES, Source
 
 RESULT_TABLES = ("risk_scores",)
+_SIGNAL_ROWS = "risk_signal_rows"
+# every table a source may read; those the store lacks are left out (their analysis is skipped)
+INPUT_TABLES = tuple(sorted({table for source in SOURCES for table in source.tables}))
 # a contribution of 1 would make the product 0 whatever else holds; weights stay below 1
 _MAX_CONTRIBUTION = 0.999
 # Signals read from the same evidence: within a group only a subject's strongest one counts, so
@@ -61,7 +64,9 @@ def signals_sql(backend: Backend, config: RiskConfig) -> tuple[str, list[str], d
         used.append(source.analysis)
         parts.append(f"SELECT '{source.analysis}' AS analysis, * FROM ({source.sql()})")
     weights = ", ".join(
-        f"('{signal}', {float(weight)!r})" for signal, weight in sorted(config.weights.items()) if weight > 0
+        f"('{signal}', CAST({float(weight)!r} AS DOUBLE))"
+        for signal, weight in sorted(config.weights.items())
+        if weight > 0
     )
     if not parts or not weights:
         empty = (
@@ -90,18 +95,47 @@ def signals_sql(backend: Backend, config: RiskConfig) -> tuple[str, list[str], d
     return sql, used, skipped
 
 
+def _round6(expression: str) -> str:
+    """Six decimals, rounded half up in decimal on every engine (rounding a double half-way
+    between two values goes one way on DuckDB and the other on Spark)."""
+    return f"CAST(round(CAST({expression} AS DECIMAL(18, 12)), 6) AS DOUBLE)"
+
+
 def scores_sql(signals: str, analyses: list[str]) -> str:
-    """Noisy-OR per subject; reasons ranked by contribution, each with its evidence's table and key."""
+    """Noisy-OR per subject; reasons ranked by contribution, each with its evidence's table and key.
+
+    The reasons are ranked before they are gathered and sorted by that rank: an ordered list
+    aggregate (``list(x ORDER BY y)``) has no Spark equivalent (``collect_list`` keeps no order)."""
     used = json.dumps(analyses).replace("'", "''")
+    fields = (
+        "signal",
+        "analysis",
+        "weight",
+        "strength",
+        "contribution",
+        "detail",
+        "evidence_table",
+        "evidence_key",
+    )
+    gathered = ", ".join(f"{name} := {name}" for name in fields)
+    # the key is JSON text until the list is sorted (Spark cannot order its JSON values)
+    reason = (
+        "struct_pack(signal := r.signal, analysis := r.analysis, weight := r.weight, "
+        f"strength := {_round6('r.strength')}, contribution := {_round6('r.contribution')}, "
+        "detail := r.detail, "
+        'evidence := struct_pack("table" := r.evidence_table, "key" := json(r.evidence_key)))'
+    )
+    ranked = (
+        "SELECT *, row_number() OVER (PARTITION BY subject_kind, subject_id "
+        f"ORDER BY contribution DESC, signal, evidence_key) AS place FROM ({signals})"
+    )
     return (
         "SELECT subject_kind, subject_id, "
-        "round(1 - exp(sum(ln(1 - contribution))), 6) AS score, "
-        "CAST(to_json(list(struct_pack(signal := signal, analysis := analysis, weight := weight, "
-        "strength := round(strength, 6), contribution := round(contribution, 6), detail := detail, "
-        'evidence := struct_pack("table" := evidence_table, "key" := json(evidence_key))) '
-        "ORDER BY contribution DESC, signal)) AS VARCHAR) AS reasons, "
+        f"{_round6('1 - exp(sum(ln(1 - contribution)))')} AS score, "
+        f"CAST(to_json(list_transform(list_sort(list(struct_pack(place := place, {gathered}))), "
+        f"lambda r: {reason})) AS VARCHAR) AS reasons, "
         f"CAST('{used}' AS VARCHAR) AS analyses "
-        f"FROM ({signals}) GROUP BY subject_kind, subject_id"
+        f"FROM ({ranked}) GROUP BY subject_kind, subject_id"
     )
 
 
@@ -111,23 +145,26 @@ def run_risk(backend: Backend, *, config: RiskConfig | None = None) -> RiskSumma
     config = config or load_config()
     signals, used, skipped = signals_sql(backend, config)
     with backend.transaction("risk"):
+        # The signal rows are kept for this run only: the scores and the count per signal read them.
+        backend.execute(f"CREATE OR REPLACE TEMP TABLE {_SIGNAL_ROWS} AS {signals}", step="risk signals")
         backend.execute(
-            f"CREATE OR REPLACE TABLE risk_scores AS {scores_sql(signals, used)} "
+            f"CREATE OR REPLACE TABLE risk_scores AS {scores_sql(f'SELECT * FROM {_SIGNAL_ROWS}', used)} "
             "ORDER BY subject_kind, score DESC, subject_id",
             step="risk_scores",
         )
     counts = backend.query(
         "SELECT count(*) FILTER (WHERE subject_kind = 'member'), "
         "count(*) FILTER (WHERE subject_kind = 'merchant'), "
-        f"count(*) FILTER (WHERE score >= {float(config.case_threshold)!r}) FROM risk_scores",
+        "count(*) FILTER (WHERE score >= ?) FROM risk_scores",
+        [float(config.case_threshold)],
         step="risk counts",
     )
     members, merchants, above = (int(column[0].as_py() or 0) for column in counts.columns)
     by_signal = backend.query(
-        "SELECT r.signal, count(*) AS n FROM risk_scores, "
-        'unnest(from_json(reasons, \'[{"signal": "VARCHAR"}]\')) AS t(r) GROUP BY ALL ORDER BY n DESC',
-        step="risk signals",
+        f"SELECT signal, count(*) AS n FROM {_SIGNAL_ROWS} GROUP BY signal ORDER BY n DESC, signal",
+        step="risk signals per kind",
     ).to_pylist()
+    backend.execute(f"DROP TABLE IF EXISTS {_SIGNAL_ROWS}", step="risk: drop signal rows")
     return RiskSummary(
         analyses=used,
         skipped=skipped,

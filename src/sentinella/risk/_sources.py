@@ -42,8 +42,9 @@ def _key(**columns: str) -> str:
     """A JSON object of key columns, as text: ``_key(rule_id="f.rule_id")``.
 
     Spelt ``to_json(struct_pack(...))`` rather than ``json_object``: the same text on DuckDB, and
-    Spark has ``to_json(struct(...))`` but no ``json_object``."""
-    fields = ", ".join(f"{name} := {expression}" for name, expression in columns.items())
+    Spark has ``to_json(struct(...))`` but no ``json_object``. The columns are in name order, as
+    Spark lists an object's keys once the reasons nest it (``parse_json``)."""
+    fields = ", ".join(f"{name} := {expression}" for name, expression in sorted(columns.items()))
     return f"CAST(to_json(struct_pack({fields})) AS VARCHAR)"
 
 
@@ -75,7 +76,8 @@ def _pyramid_sql() -> str:
     )
     issues = (
         "SELECT 'member', member_id, 'recruitment_record_issue', 1.0, 'pyramid_issues', "
-        f"{_key(member_id='member_id')}, 'recruitment records: ' || string_agg(DISTINCT issue, ', ') "
+        f"{_key(member_id='member_id')}, 'recruitment records: ' "
+        "|| string_agg(DISTINCT issue, ', ' ORDER BY issue) "
         "FROM pyramid_issues GROUP BY member_id"
     )
     runs = (
