@@ -550,19 +550,30 @@ def provenance(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = "",
 ) -> None:
-    """Copied photos, spoofed GPS, edited files, impossible travel and prices far below the market."""
+    """Copied photos, spoofed GPS, edited files, impossible travel and prices far below the market.
+
+    With --engine spark the tables are read and the price check runs on Spark; the images are
+    decoded and hashed here, where --case is (the files are not shipped to executors)."""
     from sentinella._results_text import print_provenance_top, provenance_top, top_json
+    from sentinella.provenance import INPUT_TABLES as PROVENANCE_INPUTS
     from sentinella.provenance import RESULT_TABLES as PROVENANCE_TABLES
     from sentinella.provenance import ProvenanceConfig, run_provenance
 
     with (
         _open_store(db, read_only=False, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
+        analysis_backend(
+            store.backend,
+            engine.value,
+            inputs=PROVENANCE_INPUTS,
+            results=PROVENANCE_TABLES,
+            spark_master=spark_master,
+        ) as backend,
     ):
-        summary = run_provenance(
-            store.backend, case, config=ProvenanceConfig(workers=workers), progress=progress
-        )
+        summary = run_provenance(backend, case, config=ProvenanceConfig(workers=workers), progress=progress)
         top = provenance_top(store.backend, db)
     if as_json:
         console.print_json(json.dumps({**summary.__dict__, **top_json(top)}, default=str))
@@ -725,11 +736,14 @@ def compare(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    engine: EngineOption = Engine.duckdb,
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Match listings into products (any language, model numbers, GTIN) and price each product."""
     if ctx.invoked_subcommand is not None:
         return
     from sentinella._results_text import compare_top, print_compare_top, top_json
+    from sentinella.compare import INPUT_TABLES as COMPARE_INPUTS
     from sentinella.compare import RESULT_TABLES as COMPARE_TABLES
     from sentinella.compare import run_compare
     from sentinella.money import load_rates
@@ -740,7 +754,14 @@ def compare(
         progress_bar(not as_json) as progress,
     ):
         progress("compare", 0, 1)
-        summary = run_compare(store.backend, embeddings=embeddings, rates_file=rates)
+        with analysis_backend(
+            store.backend,
+            engine.value,
+            inputs=COMPARE_INPUTS,
+            results=COMPARE_TABLES,
+            spark_master=spark_master,
+        ) as backend:
+            summary = run_compare(backend, embeddings=embeddings, rates_file=rates)
         progress("compare", 1, 1)
         top = compare_top(store.backend, db)
     if as_json:

@@ -3,8 +3,9 @@
 DuckDB runs by default (a second run on a fresh store must reproduce the first, row for row);
 Spark runs in local mode under the ``spark`` marker (``pytest -m spark``, its own CI step) and
 must reproduce DuckDB's tables exactly: pyramid members, networks, findings, issues and flows,
-the ring groups, members and scores, credit's merchants, ratings and rating details, and risk's
-scores (their reasons compared as JSON documents: engines spell some numbers differently).
+the ring groups, members and scores, credit's merchants, ratings and rating details, compare's
+products and prices, risk's scores (their reasons compared as JSON documents: engines spell
+some numbers differently) and, on a world with images, provenance's tables.
 
 Spark is slow to start and pays a fixed cost per SQL step, so each analysis runs on it once
 per test session: through the CLI (``--engine spark``) into one copy of the store
@@ -27,6 +28,7 @@ import pyarrow as pa
 import pytest
 
 from credit_helpers import T0, Case
+from sentinella.compare import run_compare
 from sentinella.credit import INPUT_TABLES as CREDIT_INPUTS
 from sentinella.credit import REASONS, run_credit
 from sentinella.engine import Backend
@@ -50,12 +52,13 @@ ANALYSES: dict[str, tuple[Callable[[Backend], object], tuple[str, ...]]] = {
         lambda b: run_credit(b, as_of=AS_OF, flagged_orders=()),
         ("credit_merchants", "credit_ratings", "credit_rating_details"),
     ),
+    "compare": (lambda b: run_compare(b), ("product_clusters", "product_prices", "compare_merchants")),
     "risk": (lambda b: run_risk(b), ("risk_scores",)),  # after the others: it reads their results
 }
-NEEDS = {"risk": ("pyramid", "rings", "credit")}
+NEEDS = {"compare": ("credit",), "risk": ("pyramid", "rings", "credit", "compare")}
 # The CLI's credit removes the orders rings flagged when the store has them; the reference run
 # removes none, so credit runs first.
-CLI_ORDER = ("credit", "pyramid", "rings", "risk")
+CLI_ORDER = ("credit", "pyramid", "rings", "compare", "risk")
 CLI_OPTIONS = {"credit": ["--as-of", AS_OF.isoformat()]}
 CASES = [("duckdb", name) for name in sorted(ANALYSES)] + [
     pytest.param("spark", name, marks=pytest.mark.spark) for name in sorted(ANALYSES)
@@ -280,3 +283,42 @@ def test_spark_applies_every_credit_rule_as_duckdb_does(
     spark.load_store(rules_store.backend, tmp_path / "parquet", CREDIT_INPUTS)
     run_credit(spark, as_of=as_of, flagged_orders=flagged)
     assert_same(results(spark, ("credit",))["credit"], expected)
+
+
+@pytest.fixture(scope="module")
+def photo_world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A world with images (copied, edited, GPS-spoofed photos; prices far below the market),
+    ingested and its listings matched into products (the price check reads them)."""
+    root = tmp_path_factory.mktemp("photos")
+    generate_world(root / "case", members=1200, seed=7)
+    with Store.open(root / "world.duckdb") as store:
+        ingest_case(store, root / "case")
+        run_compare(store.backend)
+    return root
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_provenance_on_spark_finds_what_duckdb_finds(photo_world: Path, spark_session: object) -> None:
+    from typer.testing import CliRunner
+
+    from sentinella.cli import app
+    from sentinella.engine import SparkBackend
+    from sentinella.provenance import RESULT_TABLES, run_provenance
+
+    expected_db = photo_world / "duckdb.duckdb"
+    shutil.copyfile(photo_world / "world.duckdb", expected_db)
+    with Store.open(expected_db) as store:
+        run_provenance(store.backend, photo_world / "case")
+        expected = {t: rows(store.backend.query(f"SELECT * FROM {t}")) for t in RESULT_TABLES}
+    kinds = {row[4] for row in expected["provenance_findings"]}
+    assert {"copied_photo", "price_far_below"} <= kinds  # the world gives image and price findings
+    SparkBackend(spark_session)  # the CLI's backend finds this session and uses it
+    db = photo_world / "spark.duckdb"
+    shutil.copyfile(photo_world / "world.duckdb", db)
+    case = str(photo_world / "case")
+    result = CliRunner().invoke(app, ["provenance", "--case", case, "--db", str(db), "--engine", "spark"])
+    assert result.exit_code == 0, result.stderr
+    with Store.open(db, read_only=True) as store:
+        got = {t: rows(store.backend.query(f"SELECT * FROM {t}")) for t in RESULT_TABLES}
+    assert_same(got, expected)

@@ -20,6 +20,7 @@ import pytest
 import sqlglot
 from sqlglot import exp
 
+from sentinella.compare import run_compare
 from sentinella.credit import run_credit
 from sentinella.engine import ROW_ID, Backend, DuckDBBackend, DuckDBDialect, EngineSettings, SparkDialect
 from sentinella.pyramid import run_pyramid
@@ -111,13 +112,14 @@ def world_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return db
 
 
-CASES = ["credit", "pyramid", "rings", "risk"]
+CASES = ["compare", "credit", "pyramid", "rings", "risk"]
 # Run in this order on one store, each once: credit first (no ring scores yet: its own flagged
 # orders), then again before risk (the rings' flagged orders), as risk needs every result.
 ANALYSES: dict[str, Callable[[RecordingBackend], object]] = {
     "credit": lambda b: run_credit(b),
     "pyramid": lambda b: run_pyramid(b),
     "rings": lambda b: run_rings(b),
+    "compare": lambda b: run_compare(b),
     "risk": lambda b: (run_credit(b), run_risk(b)),
 }
 

@@ -20,6 +20,7 @@ credit-aware value (price ÷ chance the order ends well) and alternatives in its
 from __future__ import annotations
 
 from ._analysis import (
+    INPUT_TABLES,
     RESULT_TABLES,
     VALUE_EXPLANATION,
     CompareSummary,
@@ -32,6 +33,7 @@ from ._match import Matches, match_listings
 from ._model import Scorer, default_scorer, fit_logistic
 
 __all__ = [
+    "INPUT_TABLES",
     "RESULT_TABLES",
     "VALUE_EXPLANATION",
     "CompareError",

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 
 from sentinella._timing import lap
-from sentinella.engine import Backend
+from sentinella.engine import Backend, rounded
 from sentinella.money import load_rates
 
 from ._errors import CompareError, UnknownListingError
@@ -20,6 +20,8 @@ from ._match import match_listings
 from ._model import default_scorer
 
 RESULT_TABLES = ("product_clusters", "product_prices", "compare_merchants")
+# what it reads: listings always; credit and delivery when the store has them
+INPUT_TABLES = ("listings", "credit_merchants", "orders")
 _CLUSTERS = "__compare_clusters"
 
 
@@ -141,6 +143,18 @@ def run_compare(
     )
 
 
+def _most_common(column: str) -> str:
+    """A CTE ``most_common_<column>``: per product, the value most of its listings give, ties to
+    the smallest (``mode()`` breaks ties by the order rows are read, which differs by engine)."""
+    return f"""most_common_{column} AS (
+            SELECT product_id, {column} FROM (
+                SELECT product_id, {column}, row_number() OVER (
+                    PARTITION BY product_id ORDER BY count(*) DESC, {column}) AS place
+                FROM priced WHERE {column} IS NOT NULL GROUP BY product_id, {column})
+            WHERE place = 1
+        )"""
+
+
 def _prices_sql(rates: dict[str, float]) -> str:
     """Market price per product: one vote per merchant (its median), then the median of those.
 
@@ -174,19 +188,23 @@ def _prices_sql(rates: dict[str, float]) -> str:
             SELECT p.product_id, avg(p.price_cny) AS trimmed_mean
             FROM priced p JOIN spread s ON s.product_id = p.product_id
             WHERE p.price_cny BETWEEN s.p10 AND s.p90 GROUP BY p.product_id
-        )
+        ),
+        {_most_common("brand")},
+        {_most_common("category")}
         SELECT p.product_id, count(*) AS listings, count(DISTINCT p.merchant_id) AS merchants,
-               min(p.title) AS title, mode(p.brand) AS brand, mode(p.category) AS category,
-               '{CURRENCY}' AS currency, round(m.median_price, 2) AS median_price,
-               round(t.trimmed_mean, 2) AS trimmed_mean_price, round(s.p25, 2) AS p25_price,
-               round(s.p75, 2) AS p75_price, round(s.min_price, 2) AS min_price,
-               round(s.max_price, 2) AS max_price, coalesce(s.priced, 0) AS priced_listings
+               min(p.title) AS title, b.brand, c.category,
+               '{CURRENCY}' AS currency, {rounded("m.median_price", 2)} AS median_price,
+               {rounded("t.trimmed_mean", 2)} AS trimmed_mean_price, {rounded("s.p25", 2)} AS p25_price,
+               {rounded("s.p75", 2)} AS p75_price, {rounded("s.min_price", 2)} AS min_price,
+               {rounded("s.max_price", 2)} AS max_price, coalesce(s.priced, 0) AS priced_listings
         FROM priced p
         LEFT JOIN market m ON m.product_id = p.product_id
         LEFT JOIN spread s ON s.product_id = p.product_id
         LEFT JOIN trimmed t ON t.product_id = p.product_id
+        LEFT JOIN most_common_brand b ON b.product_id = p.product_id
+        LEFT JOIN most_common_category c ON c.product_id = p.product_id
         GROUP BY p.product_id, m.median_price, t.trimmed_mean, s.p25, s.p75, s.min_price, s.max_price,
-                 s.priced
+                 s.priced, b.brand, c.category
         ORDER BY p.product_id
     """
 

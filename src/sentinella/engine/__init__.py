@@ -11,7 +11,7 @@ import typing
 
 from ._backend import Backend, EngineError
 from ._choose import ENGINES, analysis_backend
-from ._dialect import ROW_ID, Dialect, DuckDBDialect, SparkDialect, literal
+from ._dialect import ROW_ID, Dialect, DuckDBDialect, SparkDialect, literal, rounded
 from ._duckdb import DuckDBBackend, EngineSettings
 from ._pipeline import CTEPipeline, SqlStep
 
@@ -31,6 +31,7 @@ __all__ = [
     "analysis_backend",
     "literal",
     "local_session",
+    "rounded",
 ]
 
 

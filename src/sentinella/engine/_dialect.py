@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import sqlglot
 from sqlglot import exp
@@ -23,12 +23,22 @@ ROW_ID = "_row_id"
 """The column the Spark backend adds to each input table: its row's place, from 0, dense."""
 
 
+def _percentile(generator: Any, expression: exp.PercentileCont) -> str:
+    return str(generator.func("PERCENTILE", expression.this, expression.expression))
+
+
 class SparkSQL(Spark):
-    """sqlglot's Spark dialect, except that ``parse_json`` stays itself: sqlglot writes it as the
-    bare text (Spark 3 had no JSON values), which would nest JSON as a quoted string."""
+    """sqlglot's Spark dialect, with two corrections for Spark 4: ``parse_json`` stays itself
+    (sqlglot writes the bare text, which would nest JSON as a quoted string), and DuckDB's
+    ``quantile_cont(x, q)`` becomes ``percentile(x, q)`` (the same linear interpolation; sqlglot
+    writes ``percentile_cont(x, q)``, which Spark refuses)."""
 
     class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
-        TRANSFORMS: ClassVar = {**Spark.Generator.TRANSFORMS, exp.ParseJSON: rename_func("PARSE_JSON")}
+        TRANSFORMS: ClassVar = {
+            **Spark.Generator.TRANSFORMS,
+            exp.ParseJSON: rename_func("PARSE_JSON"),
+            exp.PercentileCont: _percentile,
+        }
 
 
 class Dialect:
@@ -155,3 +165,10 @@ class SparkDialect(Dialect):
                 if not properties.expressions:
                     statement.set("properties", None)
         return statement
+
+
+def rounded(expression: str, digits: int) -> str:
+    """``expression`` rounded to ``digits`` decimals half up, as a DOUBLE, the same on every
+    engine: rounding a double that lies half-way goes one way on DuckDB and the other on Spark,
+    so the rounding is done in decimal."""
+    return f"CAST(round(CAST({expression} AS DECIMAL(38, 12)), {int(digits)}) AS DOUBLE)"

@@ -150,7 +150,15 @@ class SparkBackend(Backend):
     def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
         if isinstance(table, pa.RecordBatchReader):
             table = table.read_all()
-        self.spark.createDataFrame(table).createOrReplaceTempView(name)
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        # the schema given, not inferred: a naive timestamp (a photo's local time) stays one
+        # (TIMESTAMP_NTZ) instead of becoming an instant in the session's zone
+        schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
+        if table.num_rows == 0:  # PySpark cannot build a frame from an Arrow table of no batches
+            self.spark.createDataFrame([], schema).createOrReplaceTempView(name)
+            return
+        self.spark.createDataFrame(table, schema).createOrReplaceTempView(name)
 
     def unregister(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)

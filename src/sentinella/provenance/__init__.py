@@ -25,13 +25,14 @@ price_far_below), strength (strong, moderate), figures (JSON), evidence_media, e
 
 from __future__ import annotations
 
-from ._analysis import RESULT_TABLES, ProvenanceSummary, run_provenance
+from ._analysis import INPUT_TABLES, RESULT_TABLES, ProvenanceSummary, run_provenance
 from ._config import ProvenanceConfig
 from ._errors import CaseFolderError, MissingTableError, ProvenanceError
 from ._exif import ExifRecord, read_exif
 from ._index import query
 
 __all__ = [
+    "INPUT_TABLES",
     "RESULT_TABLES",
     "CaseFolderError",
     "ExifRecord",

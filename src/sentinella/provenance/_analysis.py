@@ -27,6 +27,8 @@ from ._media import MediaResult, process_all
 from ._prices import PRICES, price_findings_sql
 
 RESULT_TABLES = ("media_hashes", "media_exif", "image_clusters", "provenance_findings")
+# what it reads: media always; the others when the store has them
+INPUT_TABLES = ("media", "listings", "merchants", "posts", "product_clusters")
 Progress = Callable[[str, int, int], None]
 
 
@@ -272,16 +274,20 @@ def _write_findings(backend: Backend, findings: list[Finding]) -> None:
     )
     backend.write_table("provenance_findings", table)
     # Posts and listings name their member or merchant: fill in the other side for every finding.
-    fills = []
     if backend.table_exists("merchants"):
-        fills.append(
-            "UPDATE provenance_findings f SET merchant_id = m.merchant_id FROM (SELECT member_id, "
-            "min(merchant_id) AS merchant_id FROM merchants GROUP BY member_id) m "
-            "WHERE f.merchant_id IS NULL AND f.member_id = m.member_id"
+        backend.update(
+            "provenance_findings",
+            "(SELECT member_id, min(merchant_id) AS merchant_id FROM merchants GROUP BY member_id)",
+            "member_id",
+            {"merchant_id": "m.merchant_id"},
+            "provenance_findings.merchant_id IS NULL",
+            step="provenance: findings' merchants",
         )
-        fills.append(
-            "UPDATE provenance_findings f SET member_id = m.member_id FROM merchants m "
-            "WHERE f.member_id IS NULL AND f.merchant_id = m.merchant_id"
+        backend.update(
+            "provenance_findings",
+            "merchants",
+            "merchant_id",
+            {"member_id": "m.member_id"},
+            "provenance_findings.member_id IS NULL",
+            step="provenance: findings' members",
         )
-    for sql in fills:
-        backend.execute(sql, step="provenance: findings")

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass, field
 
-from sentinella.engine import Backend
+from sentinella.engine import Backend, rounded
 
 from ._config import RiskConfig, load_config
 from ._sources import SOURCES, Source
@@ -95,12 +95,6 @@ def signals_sql(backend: Backend, config: RiskConfig) -> tuple[str, list[str], d
     return sql, used, skipped
 
 
-def _round6(expression: str) -> str:
-    """Six decimals, rounded half up in decimal on every engine (rounding a double half-way
-    between two values goes one way on DuckDB and the other on Spark)."""
-    return f"CAST(round(CAST({expression} AS DECIMAL(18, 12)), 6) AS DOUBLE)"
-
-
 def scores_sql(signals: str, analyses: list[str]) -> str:
     """Noisy-OR per subject; reasons ranked by contribution, each with its evidence's table and key.
 
@@ -121,7 +115,7 @@ def scores_sql(signals: str, analyses: list[str]) -> str:
     # the key is JSON text until the list is sorted (Spark cannot order its JSON values)
     reason = (
         "struct_pack(signal := r.signal, analysis := r.analysis, weight := r.weight, "
-        f"strength := {_round6('r.strength')}, contribution := {_round6('r.contribution')}, "
+        f"strength := {rounded('r.strength', 6)}, contribution := {rounded('r.contribution', 6)}, "
         "detail := r.detail, "
         'evidence := struct_pack("table" := r.evidence_table, "key" := json(r.evidence_key)))'
     )
@@ -131,7 +125,7 @@ def scores_sql(signals: str, analyses: list[str]) -> str:
     )
     return (
         "SELECT subject_kind, subject_id, "
-        f"{_round6('1 - exp(sum(ln(1 - contribution)))')} AS score, "
+        f"{rounded('1 - exp(sum(ln(1 - contribution)))', 6)} AS score, "
         f"CAST(to_json(list_transform(list_sort(list(struct_pack(place := place, {gathered}))), "
         f"lambda r: {reason})) AS VARCHAR) AS reasons, "
         f"CAST('{used}' AS VARCHAR) AS analyses "
