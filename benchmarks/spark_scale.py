@@ -1,10 +1,11 @@
-"""Pyramid forensics on Spark (local mode) beside DuckDB, on the same store.
+"""Pyramid forensics and merchant credit on Spark (local mode) beside DuckDB, on the same store.
 
     python benchmarks/spark_scale.py                          # 100k and 1M members
-    python benchmarks/spark_scale.py --sizes 1000000 10000000
+    python benchmarks/spark_scale.py --sizes 1000000 10000000 --analyses pyramid credit
 
 The store gets a members table of a random recruitment forest (string IDs, as in
-benchmarks/pyramid.py). Credit is not measured: it does not run on Spark yet (docs/scale.md).
+benchmarks/pyramid.py) and, for credit, one shop per 100 members, two orders per member over a
+year and a review on 70% of them (ratings and DSRs varied, some refunds), all made in SQL.
 Each analysis runs in a fresh process per engine: DuckDB on the store itself (the peer), Spark in
 local mode with the store's tables exported to Parquet first (export timed apart). Reported: wall
 time, peak resident memory (DuckDB's process; on Spark the Python driver and the JVM apart) and
@@ -29,8 +30,15 @@ _CHILD = """
 import json, resource, sys, time, pathlib
 engine, db, analysis, parquet = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 from sentinella.store import Store
+import datetime as dt
 from sentinella.pyramid import run_pyramid
-run = {"pyramid": lambda b: run_pyramid(b)}[analysis]
+from sentinella.credit import INPUT_TABLES as CREDIT_INPUTS, run_credit
+as_of = dt.date(2025, 6, 30)
+run = {
+    "pyramid": lambda b: run_pyramid(b),
+    "credit": lambda b: run_credit(b, as_of=as_of, flagged_orders=()),
+}[analysis]
+inputs = {"pyramid": ["members"], "credit": list(CREDIT_INPUTS)}[analysis]
 out = {}
 with Store.open(db) as store:
     if engine == "duckdb":
@@ -39,7 +47,7 @@ with Store.open(db) as store:
         from sentinella.engine import SparkBackend
         t = time.perf_counter(); spark = SparkBackend(); out["session_s"] = time.perf_counter() - t
         t = time.perf_counter()
-        spark.load_store(store.backend, pathlib.Path(parquet), ["members"])
+        spark.load_store(store.backend, pathlib.Path(parquet), inputs)
         out["export_s"] = time.perf_counter() - t
         t = time.perf_counter(); run(spark); out["seconds"] = time.perf_counter() - t
         jvm = spark.spark.sparkContext._gateway.proc.pid  # spark-submit execs the JVM in place
@@ -64,6 +72,40 @@ def build_store(path: Path, size: int) -> None:
         )
 
 
+def add_trade(path: Path, size: int) -> None:
+    """Shops, orders and reviews for credit: made in SQL, so 10M members take seconds."""
+    shops = max(1, size // 100)
+    with Store.open(path) as store:
+        run = store.backend.execute
+        run(
+            "INSERT INTO merchants (merchant_id, member_id) "
+            "SELECT 'S' || lpad(CAST(i AS VARCHAR), 9, '0'), 'M' || lpad(CAST(i * 100 AS VARCHAR), 9, '0') "
+            "FROM range(?) t(i)",
+            [shops],
+        )
+        run(
+            "INSERT INTO orders (order_id, buyer_id, merchant_id, amount, currency, placed_at, status, "
+            "completed_at) SELECT 'O' || lpad(CAST(i AS VARCHAR), 10, '0'), "
+            "'M' || lpad(CAST(i // 2 AS VARCHAR), 9, '0'), "
+            "'S' || lpad(CAST(CAST(hash(i) % ? AS BIGINT) AS VARCHAR), 9, '0'), "
+            "20 + CAST(hash(i + 7) % 980 AS BIGINT), 'CNY', "
+            "TIMESTAMPTZ '2024-07-01 00:00:00+00' + to_seconds(CAST(hash(i + 3) % 31536000 AS BIGINT)), "
+            "CASE WHEN i % 50 = 0 THEN 'refunded' ELSE 'completed' END, "
+            "CASE WHEN i % 50 = 0 THEN NULL ELSE TIMESTAMPTZ '2024-07-04 00:00:00+00' "
+            "+ to_seconds(CAST(hash(i + 3) % 31536000 AS BIGINT)) END "
+            "FROM range(?) t(i)",
+            [shops, 2 * size],
+        )
+        run(
+            "INSERT INTO reviews (review_id, order_id, rating, created_at, dsr_described, dsr_service, "
+            "dsr_shipping) SELECT 'R' || substr(order_id, 2), order_id, "
+            "CASE WHEN hash(order_id) % 10 < 8 THEN 5 WHEN hash(order_id) % 10 = 8 THEN 3 ELSE 1 END, "
+            "coalesce(completed_at, placed_at) + INTERVAL 2 DAY, 3 + CAST(hash(order_id) % 3 AS INTEGER), "
+            "4 + CAST(hash(order_id) % 2 AS INTEGER), 2 + CAST(hash(order_id) % 4 AS INTEGER) "
+            "FROM orders WHERE hash(order_id) % 10 < 7",
+        )
+
+
 def measure(engine: str, db: Path, analysis: str, folder: Path) -> dict[str, float]:
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, engine, str(db), analysis, str(folder / f"parquet-{engine}")],
@@ -79,7 +121,7 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--analyses", nargs="+", default=["pyramid"], choices=["pyramid"])
+    parser.add_argument("--analyses", nargs="+", default=["pyramid"], choices=["pyramid", "credit"])
     parser.add_argument(
         "--stores", type=Path, default=None, help="Folder for the stores (default: a temp dir)."
     )
@@ -91,6 +133,8 @@ def main() -> None:
         for size in args.sizes:
             db = folder / f"m{size}.duckdb"
             build_store(db, size)
+            if "credit" in args.analyses:
+                add_trade(db, size)
             for analysis in args.analyses:
                 duck = measure("duckdb", db, analysis, folder)
                 spark = measure("spark", db, analysis, folder)

@@ -50,10 +50,14 @@ def _pyspark() -> Any:
 
 
 def local_session(
-    *, master: str = "local[2]", driver_memory: str = "2g", shuffle_partitions: int = 4
+    *, master: str = "local[2]", driver_memory: str = "", shuffle_partitions: int = 4
 ) -> SparkSession:
-    """A Spark session for one machine: few shuffle partitions (small data), no web UI, UTC."""
+    """A Spark session for one machine: few shuffle partitions (small data), no web UI, UTC.
+
+    ``driver_memory``: default ``SENTINELLA_SPARK_DRIVER_MEMORY``, else 2g. The kernels run on
+    arrays collected to the driver, which at 10M members need more than 2g (docs/scale.md)."""
     sql = _pyspark()
+    driver_memory = driver_memory or os.environ.get("SENTINELLA_SPARK_DRIVER_MEMORY", "") or "2g"
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
     builder = (
         sql.SparkSession.builder.master(master)
