@@ -1,4 +1,4 @@
-"""The web console (PRODUCT.md §3, "Interfaces"): pages for analysts and buyers over the API's store.
+"""The web console (docs/capabilities.md, "Interfaces"): pages for analysts and buyers over the API's store.
 
 ``mount_console(app)`` adds the console to the API's FastAPI application at ``/console``
 (``/`` redirects there), with its static files (vendored htmx, Cytoscape.js, Vega, Vega-Lite
