@@ -55,6 +55,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 
 import numpy as np
 import pyarrow as pa
@@ -243,8 +244,8 @@ FROM (
 
 
 def sequence_sql(config: CreditConfig) -> str:
-    """The ratings rules 8 and 9 walk: sorted by pair and trade creation, with each pair's first
-    row marked and each item coded by its rank within the pair (−1: no listing).
+    """The ratings rules 8 and 9 walk: each row's place in its pair by trade creation (``pos``,
+    from 1) and its item coded by its rank within the pair (−1: no listing).
 
     Only pairs either rule can touch are walked: a pair with two ratings of the same sign for one
     item, or with more ratings in a month than the band's width (a hash collision only adds
@@ -260,13 +261,12 @@ need AS (
     SELECT {_PAIR} FROM a GROUP BY {_PAIR}, month_index HAVING count(*) > {int(config.monthly_cap)}
   ) x
 )
-SELECT row_id,
-  row_number() OVER ({by_pair} ORDER BY {ORDER_KEY}) = 1 AS start,
+SELECT row_id, {_EXACT},
+  row_number() OVER ({by_pair} ORDER BY {ORDER_KEY}) AS pos,
   CASE WHEN listing_id IS NULL THEN -1
        ELSE dense_rank() OVER ({by_pair} ORDER BY listing_id) - 1 END AS item,
   {points_sql("rating")} AS sign, placed_day AS day, month_index AS month
-FROM a WHERE (buyer, merchant) IN (SELECT buyer, merchant FROM need)
-ORDER BY buyer, {_EXACT}, {ORDER_KEY}"""
+FROM a WHERE (buyer, merchant) IN (SELECT buyer, merchant FROM need)"""
 
 
 def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff: str) -> None:
@@ -282,46 +282,64 @@ def build_ratings(backend: Backend, config: CreditConfig, as_of: dt.date, cutoff
     )
 
 
-def apply_sequence(backend: Backend, config: CreditConfig) -> int:
-    """Rules 8 and 9 (same item within 14 days per sign, the monthly band) in one ordered pass
-    over the pairs' active ratings; returns how many ratings they stopped."""
-    rows = backend.query(sequence_sql(config), step="credit: 14 days and monthly cap")
+_STOPPED = pa.schema([("row_id", pa.int64()), ("duplicate", pa.bool_()), ("capped", pa.bool_())])
+
+
+def sequence_kernel(rows: pa.Table, *, window: int, cap: int) -> pa.Table:
+    """The rows rules 8 and 9 stop, from whole pairs sorted by ``pos`` (the engine's
+    ``map_groups`` hands them over: all at once on DuckDB, a partition at a time on Spark)."""
 
     def column(name: str, dtype: type) -> np.ndarray:
         return np.asarray(rows.column(name).to_numpy(zero_copy_only=False), dtype=dtype)
 
     duplicate, capped = count_sequence(
-        column("start", np.bool_),
+        column("pos", np.int64) == 1,
         column("item", np.int64),
         column("sign", np.int64),
         column("day", np.int64),
         column("month", np.int64),
-        window=int(config.duplicate_days),
-        cap=int(config.monthly_cap),
+        window=window,
+        cap=cap,
     )
     stopped = duplicate | capped
-    if not stopped.any():
-        return 0
-    mask = pa.array(stopped)
-    table = pa.table(
+    return pa.table(
         {
-            "row_id": rows.column("row_id").filter(mask),
+            "row_id": rows.column("row_id").filter(pa.array(stopped)),
             "duplicate": pa.array(duplicate[stopped]),
             "capped": pa.array(capped[stopped]),
         }
     )
-    backend.register_arrow(f"{SEQUENCE}_arrow", table)
+
+
+def apply_sequence(backend: Backend, config: CreditConfig) -> int:
+    """Rules 8 and 9 (same item within 14 days per sign, the monthly band) in one ordered pass
+    per pair over its active ratings; returns how many ratings they stopped. Pairs are
+    independent, so on Spark the pass runs on the executors, a partition of pairs at a time."""
+    stopped = f"{SEQUENCE}_stopped"
+    backend.map_groups(
+        sequence_sql(config),
+        by=("buyer_id", "merchant"),
+        order=("pos",),
+        kernel=functools.partial(
+            sequence_kernel, window=int(config.duplicate_days), cap=int(config.monthly_cap)
+        ),
+        schema=_STOPPED,
+        output=stopped,
+        step="credit: 14 days and monthly cap",
+    )
     try:
-        backend.update(
-            MULTI,
-            f"{SEQUENCE}_arrow",
-            "row_id",
-            {"duplicate": "m.duplicate", "capped": "m.capped"},
-            step="credit: 14 days and monthly cap",
-        )
+        count = int(str(backend.scalar(f"SELECT count(*) FROM {stopped}", step="credit: stopped")))
+        if count:
+            backend.update(
+                MULTI,
+                stopped,
+                "row_id",
+                {"duplicate": "m.duplicate", "capped": "m.capped"},
+                step="credit: 14 days and monthly cap",
+            )
     finally:
-        backend.unregister(f"{SEQUENCE}_arrow")
-    return int(stopped.sum())
+        backend.execute(f"DROP TABLE IF EXISTS {stopped}", step="credit: drop stopped")
+    return count
 
 
 def settle(backend: Backend) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import contextlib
 import itertools
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,40 @@ class Backend(abc.ABC):
         self.register_arrow(view, batches)
         try:
             self.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
+        finally:
+            self.unregister(view)
+
+    def map_groups(
+        self,
+        sql: str,
+        *,
+        by: Sequence[str],
+        order: Sequence[str],
+        kernel: Callable[[pa.Table], pa.Table],
+        schema: pa.Schema,
+        output: str,
+        step: str = "kernel",
+    ) -> None:
+        """Run ``kernel`` over the rows of ``sql`` and keep what it returns as table ``output``.
+
+        The kernel sees whole groups of ``by`` (several groups a call, each group's rows
+        together and in ``order``) and returns rows of ``schema``: a sequential walk per group
+        (credit's 14-day rule) then runs wherever the rows are. Here it is one call on all the
+        rows; the Spark backend calls it once per partition, on the executors."""
+        keys = ", ".join([*by, *order])
+        try:
+            rows = self._query_arrow(self.dialect.translate(f"SELECT * FROM ({sql}) ORDER BY {keys}"))
+            result = kernel(rows)
+        except Exception as error:
+            raise EngineError(f"step {step!r} failed: {error}") from error
+        self.write_temp(output, result.cast(schema), step=step)
+
+    def write_temp(self, name: str, table: pa.Table, *, step: str = "write") -> None:
+        """Keep an Arrow table as temporary table ``name`` (a copy: the Arrow table may go)."""
+        view = self.unique_name(f"arrow_{name}")
+        self.register_arrow(view, table)
+        try:
+            self.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}", step=step)
         finally:
             self.unregister(view)
 

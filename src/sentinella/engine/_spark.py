@@ -17,7 +17,8 @@ engines; computed in file order otherwise.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from sqlglot import exp
 
 from sentinella.errors import ConfigError
 
-from ._backend import Backend
+from ._backend import Backend, EngineError
 from ._dialect import ROW_ID, SparkDialect, SparkSQL
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -59,6 +60,8 @@ def local_session(
     sql = _pyspark()
     driver_memory = driver_memory or os.environ.get("SENTINELLA_SPARK_DRIVER_MEMORY", "") or "2g"
     os.environ.setdefault("PYARROW_IGNORE_TIMEZONE", "1")
+    # Python workers (kernels run with map_groups) use this interpreter and its packages
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (
         sql.SparkSession.builder.master(master)
         .appName("sentinella")
@@ -139,6 +142,32 @@ class SparkBackend(Backend):
             return
         self.spark.sql(statement.sql(dialect=SparkSQL), args=args).collect()
 
+    def map_groups(
+        self,
+        sql: str,
+        *,
+        by: Sequence[str],
+        order: Sequence[str],
+        kernel: Callable[[pa.Table], pa.Table],
+        schema: pa.Schema,
+        output: str,
+        step: str = "kernel",
+    ) -> None:
+        """On the executors: the rows are shuffled so that each group of ``by`` lands whole in
+        one partition, sorted there, and the kernel runs once per partition (``mapInArrow``)."""
+        from pyspark.sql.pandas.types import from_arrow_schema
+
+        try:
+            frame = self.spark.sql(self.dialect.translate(sql))
+            partitions = int(self.spark.conf.get("spark.sql.shuffle.partitions") or 1)
+            frame = frame.repartition(max(1, partitions), *by).sortWithinPartitions(*by, *order)
+            result = frame.mapInArrow(
+                _PerPartition(kernel, schema), from_arrow_schema(schema, prefer_timestamp_ntz=True)
+            )
+            self._materialise(output, result)
+        except Exception as error:
+            raise EngineError(f"step {step!r} failed: {_first_line(error)}") from error
+
     def _materialise(self, name: str, frame: Any) -> None:
         """Compute ``frame`` once and keep it as view ``name``, with its lineage cut."""
         frame.localCheckpoint(eager=True).createOrReplaceTempView(name)
@@ -205,6 +234,21 @@ class SparkBackend(Backend):
             self.register_parquet(name, path)
             loaded.append(name)
         return loaded
+
+
+class _PerPartition:
+    """What ``mapInArrow`` runs on an executor: one partition's batches as one table through the
+    kernel (a module-level class, so it pickles by reference with the kernel it holds)."""
+
+    def __init__(self, kernel: Callable[[pa.Table], pa.Table], schema: pa.Schema) -> None:
+        self.kernel = kernel
+        self.schema = schema
+
+    def __call__(self, batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        received = list(batches)
+        if not received:
+            return
+        yield from self.kernel(pa.Table.from_batches(received)).cast(self.schema).to_batches()
 
 
 def _quiet_failed_statements() -> None:
