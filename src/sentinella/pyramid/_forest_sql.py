@@ -26,6 +26,7 @@ of 10^5 levels, and a driver-side numpy kernel beats any engine on forests that 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import re
 from collections.abc import Sequence
@@ -109,7 +110,8 @@ def read_forest(
 ) -> tuple[SponsorCheck, ForestMetrics]:
     """The result table as the kernel's dataclasses (int64 arrays, in code order)."""
     if run.kernel is not None:
-        return run.kernel
+        check, metrics = run.kernel
+        return (check if orphan is None else dataclasses.replace(check, orphan=orphan)), metrics
     table = backend.query(f"SELECT * FROM {run.table} ORDER BY code", step="forest: read result")
     n = table.num_rows
 
@@ -471,3 +473,86 @@ def _result_arrow(check: SponsorCheck, metrics: ForestMetrics, values: Sequence[
     for v in values:
         columns[f"sum_{v}"] = np.asarray(metrics.sums[v])
     return pa.table({name: pa.array(array) for name, array in columns.items()})
+
+
+@dataclass
+class EngineForest:
+    """``analyse_forest`` with the same arguments, but computed where :func:`choose` says.
+
+    The pyramid analysis hands it the arrays it already holds: on the SQL path they go to the
+    engine as one Arrow table and the figures come back as arrays. ``report`` says which path
+    ran and why, for the run's summary.
+    """
+
+    backend: Backend
+    mode: ForestMode = "auto"
+    collect_below: int = COLLECT_BELOW
+    max_levels: int = MAX_LEVELS
+    report: str = ""
+
+    def __call__(
+        self,
+        parent: NDArray[Any],
+        join_order: NDArray[Any] | None = None,
+        orphan: NDArray[np.bool_] | None = None,
+        values: dict[str, NDArray[Any]] | None = None,
+    ) -> tuple[SponsorCheck, ForestMetrics]:
+        p = np.asarray(parent, dtype=np.int64)
+        n = p.shape[0]
+        sql, self.report = choose(self.backend, self.mode, n, self.collect_below)
+        if not sql:
+            return analyse_forest(p, join_order=join_order, orphan=orphan, values=values)
+        if orphan is not None and np.any(np.asarray(orphan, dtype=np.bool_) & (p >= 0)):
+            raise ValueError("an orphan (unknown sponsor) must have parent -1")
+        named = dict(values or {})
+        join = np.arange(n, dtype=np.int64) if join_order is None else np.asarray(join_order, dtype=np.int64)
+        staged = self.backend.unique_name("forest_input")
+        columns = {"code": np.arange(n, dtype=np.int64), "parent": p, "join_order": join}
+        columns.update({f"v_{name}": np.asarray(array) for name, array in named.items()})
+        self.backend.register_arrow(staged, pa.table(columns))
+        prefix = self.backend.unique_name("forest").strip("_")
+        try:
+            run = forest_in_engine(
+                self.backend,
+                staged,
+                values=[f"v_{name}" for name in named],
+                prefix=prefix,
+                mode="engine",
+                max_levels=self.max_levels,
+            )
+            check, metrics = read_forest(
+                self.backend,
+                run,
+                [f"v_{name}" for name in named],
+                None if orphan is None else np.asarray(orphan, dtype=np.bool_),
+            )
+        finally:
+            self.backend.unregister(staged)
+        self.backend.execute(f"DROP TABLE IF EXISTS {run.table}", step="forest: drop result")
+        self.report = run.describe()
+        sums = {name: metrics.sums[f"v_{name}"] for name in named}
+        return check, ForestMetrics(
+            metrics.root, metrics.level, metrics.direct_recruits, metrics.downline, metrics.depth_below, sums
+        )
+
+
+def choose(
+    backend: Backend, mode: ForestMode, members: int, collect_below: int = COLLECT_BELOW
+) -> tuple[bool, str]:
+    """Whether an analysis holding the arrays already should compute the forest in the engine.
+
+    DuckDB shares the driver's memory, so the kernel is always the better choice there; another
+    engine gets the forest when it is too big to keep on the driver (the rest of the analysis
+    then decides what else stays there).
+    """
+    if mode not in FOREST_MODES:
+        raise ValueError(f"unknown forest mode {mode!r}; use one of {', '.join(FOREST_MODES)}")
+    if mode == "driver":
+        return False, "driver: asked for the driver kernel"
+    if mode == "engine":
+        return True, "engine: asked for the engine"
+    if backend.dialect.name == "duckdb":
+        return False, "driver: DuckDB runs beside the kernel in the same memory"
+    if members <= collect_below:
+        return False, f"driver: {members:,} members <= collect_below {collect_below:,}: the kernel is faster"
+    return True, f"engine: {members:,} members > collect_below {collect_below:,}"
