@@ -23,7 +23,9 @@ from sentinella.idcodes import code_ids
 from sentinella.money import load_rates
 
 from ._elements import measure
+from ._errors import PyramidError
 from ._forest import analyse_forest
+from ._forest_sql import FOREST_MODES, EngineForest, ForestMode
 from ._inputs import (
     STRONG_IDENTITIES,
     MissingRateError,
@@ -83,6 +85,8 @@ class PyramidSummary:
     currency: str = ""
     excluded_currencies: dict[str, int] = field(default_factory=dict)
     """Currencies without a rate whose records were left out (``allow_missing_rates``), by rows."""
+    forest: str = ""
+    """Where the account forest's figures were computed, and why (``run_pyramid(forest=...)``)."""
 
 
 def run_pyramid(
@@ -93,6 +97,7 @@ def run_pyramid(
     rates_file: Path | None = None,
     allow_missing_rates: bool = False,
     progress: Progress | None = None,
+    forest: ForestMode = "auto",
 ) -> PyramidSummary:
     """Analyse the store's members, payments and orders; replace the pyramid_* tables.
 
@@ -100,10 +105,15 @@ def run_pyramid(
     (``MEMBER:criminal[:DATE]`` or ``MEMBER:administrative:DATE``), the rates file, and that
     every currency in payments and orders has a rate. The run, its profiles' SHA-256 and the
     rates it used are appended to ``pyramid_runs``; findings carry its ``run_id``.
-    ``progress(stage, done, total)`` hears of each step as it starts.
+    ``progress(stage, done, total)`` hears of each step as it starts. ``forest`` says where the
+    account forest is measured: ``driver`` (the kernel), ``engine`` (SQL in the backend, see
+    ``_forest_sql``) or ``auto`` (the engine only when it is not DuckDB and the forest is too big
+    to keep on the driver); the figures are the same either way.
     """
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
+    if forest not in FOREST_MODES:
+        raise PyramidError(f"forest={forest!r}: choose one of {', '.join(FOREST_MODES)}")
     if not profiles:
         raise ProfileError("give at least one profile (cn, us, eu or a TOML file)")
     offenders = [o if isinstance(o, RepeatOffender) else parse_offender(o) for o in repeat_offenders]
@@ -142,7 +152,8 @@ def run_pyramid(
     warm_up.join()
     clock = lap(timings, "read", clock)
     steps.start("kernels")
-    members = member_figures(inputs, currencies)
+    forest_runner = EngineForest(backend, forest)
+    members = member_figures(inputs, currencies, forest_runner)
     networks = network_figures(inputs, members)
     clock = lap(timings, "kernels", clock)
     steps.start("legal tests")
@@ -191,6 +202,7 @@ def run_pyramid(
         run_id=run_id,
         currency=currencies[0],
         excluded_currencies=missing,
+        forest=forest_runner.report,
     )
 
 

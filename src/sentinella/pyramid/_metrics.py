@@ -9,6 +9,7 @@ a merge that only a shared phone or device would make is measured beside it, not
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -135,7 +136,12 @@ def _zeros(n: int) -> I64:
     return np.zeros(n, dtype=np.int64)
 
 
-def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> MemberFigures:
+def member_figures(
+    inputs: PyramidInputs,
+    currencies: tuple[str, ...],
+    analyse: Callable[..., tuple[SponsorCheck, ForestMetrics]] = analyse_forest,
+) -> MemberFigures:
+    """``analyse`` computes the account forest (the kernel, or the engine's SQL: ``_forest_sql``)."""
     n = inputs.n
     report = currencies[0]
     parent = inputs.parent
@@ -176,7 +182,7 @@ def member_figures(inputs: PyramidInputs, currencies: tuple[str, ...]) -> Member
         )
         if source in first and first[source].any()
     }
-    check, forest = analyse_forest(parent, join_order=inputs.joined, orphan=inputs.orphan, values=sums)
+    check, forest = analyse(parent, join_order=inputs.joined, orphan=inputs.orphan, values=sums)
     if "fees_paid" in sums:
         first["fees_in_downline"] = forest.sums["fees_paid"].astype(np.int64) - fees_paid
     for name, target in (("sales_outside", "team_sales_outside"), ("sales_inside", "team_sales_inside")):

@@ -1,0 +1,115 @@
+"""``run_pyramid(forest=...)``: the account forest measured in the engine writes the same tables.
+
+A generated world (with sponsor cycles, self-sponsorship and unknown sponsors among its members)
+is analysed with the forest on the driver and in the engine's SQL; every pyramid table must come
+out the same, row for row. Spark (``-m spark``, slow) runs the engine path once against DuckDB's
+reference tables.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sentinella.engine import Backend, DuckDBBackend
+from sentinella.pyramid import PyramidError, run_pyramid
+from sentinella.pyramid._forest_sql import choose
+from sentinella.store import Store, ingest_case
+from sentinella.synth import generate_world
+
+TABLES = ("pyramid_members", "pyramid_networks", "pyramid_findings", "pyramid_issues", "pyramid_flows")
+Rows = dict[str, list[tuple[object, ...]]]
+
+
+def tables(backend: Backend) -> Rows:
+    out = {}
+    for name in TABLES:
+        table = backend.query(f"SELECT * FROM {name}")
+        names = [n for n in table.column_names if n != "run_id"]
+        out[name] = sorted((tuple(r[n] for n in names) for r in table.select(names).to_pylist()), key=repr)
+    return out
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("forest-world")
+    generate_world(root / "case", members=300, seed=11, media=False)
+    with Store.open(root / "world.duckdb") as store:
+        ingest_case(store, root / "case")
+    return root
+
+
+@pytest.fixture(scope="module")
+def reference(world: Path) -> Iterator[tuple[Rows, str, dict[str, int]]]:
+    db = world / "driver.duckdb"
+    shutil.copyfile(world / "world.duckdb", db)
+    with Store.open(db) as store:
+        summary = run_pyramid(store.backend)
+        yield tables(store.backend), summary.forest, summary.issues
+
+
+def test_auto_keeps_the_kernel_on_duckdb(reference: tuple[Rows, str, dict[str, int]]) -> None:
+    assert reference[1] == "driver: DuckDB runs beside the kernel in the same memory"
+
+
+def test_the_engine_forest_writes_the_same_tables(
+    world: Path, tmp_path: Path, reference: tuple[Rows, str, dict[str, int]]
+) -> None:
+    expected, _, issues = reference
+    db = tmp_path / "engine.duckdb"
+    shutil.copyfile(world / "world.duckdb", db)
+    with Store.open(db) as store:
+        summary = run_pyramid(store.backend, forest="engine")
+        got = tables(store.backend)
+    assert summary.forest.startswith("engine: asked for the engine")
+    assert summary.issues == issues
+    for name in TABLES:
+        assert got[name], f"{name}: the world should give it rows"
+        assert got[name] == expected[name], name
+
+
+def test_an_unknown_forest_mode_is_refused(store: Store) -> None:
+    with pytest.raises(PyramidError, match="forest='gpu'"):
+        run_pyramid(store.backend, forest="gpu")  # type: ignore[arg-type]
+
+
+def test_choose() -> None:
+    duck = DuckDBBackend.in_memory()
+    assert choose(duck, "auto", 10**9) == (False, "driver: DuckDB runs beside the kernel in the same memory")
+    assert choose(duck, "engine", 5)[0]
+    assert not choose(duck, "driver", 10**9)[0]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_engine_forest_writes_duckdbs_tables(
+    world: Path, tmp_path: Path, reference: tuple[Rows, str, dict[str, int]], spark_session: object
+) -> None:
+    from sentinella.contract import TABLES
+    from sentinella.engine import SparkBackend, analysis_backend
+    from sentinella.pyramid import RESULT_TABLES
+    from sentinella.pyramid._forest_sql import choose as choose_path
+
+    spark = SparkBackend(spark_session)
+    assert choose_path(spark, "auto", 300) == (
+        False,
+        "driver: 300 members <= collect_below 20,000,000: the kernel is faster",
+    )
+    assert choose_path(spark, "auto", 300, collect_below=100) == (
+        True,
+        "engine: 300 members > collect_below 100",
+    )
+    db = tmp_path / "spark.duckdb"
+    shutil.copyfile(world / "world.duckdb", db)
+    inputs = tuple(TABLES)  # what the CLI's --engine spark exports
+    with (
+        Store.open(db) as store,
+        analysis_backend(store.backend, "spark", inputs=inputs, results=RESULT_TABLES) as backend,
+    ):
+        summary = run_pyramid(backend, forest="engine")
+        got = tables(backend)
+    assert summary.forest.startswith("engine: ")
+    assert got == reference[0]
