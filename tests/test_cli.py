@@ -128,3 +128,26 @@ def test_ingest_timezone_is_validated_recorded_and_shown(tmp_path: Path) -> None
     assert summary["tables"][0]["naive_times"] == {"joined_at": 1}
     listed = run("tables", "--db", str(db))
     assert "times without an offset were read as: Asia/Shanghai" in listed.stdout
+
+
+def test_pyramid_measures_the_forest_where_asked_with_the_same_results(tmp_path: Path) -> None:
+    db = tmp_path / "case.duckdb"
+    assert run("ingest", str(EXAMPLES / "sample-case"), "--db", str(db)).returncode == 0
+    members: dict[str, list[tuple[object, ...]]] = {}
+    for forest in ("driver", "engine"):
+        done = run("pyramid", "--db", str(db), "--forest", forest)
+        assert done.returncode == 0, done.stderr
+        assert f"forest: {forest}" in done.stdout  # the path that ran is said
+        members[forest] = _members(db)
+    assert members["driver"] == members["engine"]
+    refused = run("pyramid", "--db", str(tmp_path / "new.duckdb"), "--forest", "gpu")
+    assert refused.returncode == 2 and "gpu" in refused.stderr
+    assert not (tmp_path / "new.duckdb").exists()
+
+
+def _members(db: Path) -> list[tuple[object, ...]]:
+    from sentinella.store import Store
+
+    with Store.open(db, read_only=True) as store:
+        table = store.backend.query("SELECT * FROM pyramid_members ORDER BY member_id")
+    return [tuple(row.values()) for row in table.to_pylist()]

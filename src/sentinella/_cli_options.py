@@ -35,3 +35,11 @@ SparkMasterOption = Annotated[
     str,
     typer.Option("--spark-master", help="Spark master URL (default: local mode on this machine)."),
 ]
+
+
+class Forest(enum.StrEnum):
+    """Where pyramid measures the recruitment forest (``sentinella.pyramid`` ``forest=``)."""
+
+    auto = "auto"
+    driver = "driver"
+    engine = "engine"

@@ -22,6 +22,7 @@ from sentinella._cli_options import (
     DbOption,
     Engine,
     EngineOption,
+    Forest,
     JsonOption,
     SparkMasterOption,
 )
@@ -633,6 +634,14 @@ def pyramid(
     as_json: JsonOption = False,
     memory_limit: MemoryOption = "",
     threads: ThreadsOption = 0,
+    forest: Annotated[
+        Forest,
+        typer.Option(
+            "--forest",
+            help="Where the recruitment forest is measured: driver (collected arrays, the kernel), "
+            "engine (SQL joins in the engine) or auto (the engine only on Spark above 20M members).",
+        ),
+    ] = Forest.auto,
     engine: EngineOption = Engine.duckdb,
     spark_master: SparkMasterOption = "",
 ) -> None:
@@ -668,6 +677,7 @@ def pyramid(
                 rates_file=rates,
                 allow_missing_rates=allow_missing_rates,
                 progress=progress,
+                forest=forest.value,
             )
         top = pyramid_top(store.backend, db)
     if as_json:
@@ -686,6 +696,8 @@ def pyramid(
     console.print(
         f"  money in {summary.currency}; run {summary.run_id} recorded in pyramid_runs", markup=False
     )
+    if engine != Engine.duckdb or forest != Forest.auto:
+        console.print(f"  forest: {summary.forest}", markup=False)
     console.print(f"  results: {', '.join(PYRAMID_TABLES)}", markup=False)
     print_pyramid_top(console, top)
 
