@@ -28,10 +28,10 @@ def _percentile(generator: Any, expression: exp.PercentileCont) -> str:
 
 
 class SparkSQL(Spark):
-    """sqlglot's Spark dialect, with two corrections for Spark 4: ``parse_json`` stays itself
-    (sqlglot writes the bare text, which would nest JSON as a quoted string), and DuckDB's
-    ``quantile_cont(x, q)`` becomes ``percentile(x, q)`` (the same linear interpolation; sqlglot
-    writes ``percentile_cont(x, q)``, which Spark refuses)."""
+    """sqlglot's Spark dialect, with corrections for Spark 4: HUGEINT is DECIMAL(38, 0) (Spark's
+    widest exact integer); ``parse_json`` stays itself (sqlglot writes the bare text, which would
+    nest JSON as a quoted string); DuckDB's ``quantile_cont(x, q)`` becomes ``percentile(x, q)``,
+    the same linear interpolation (sqlglot writes ``percentile_cont(x, q)``, which Spark refuses)."""
 
     class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
         TRANSFORMS: ClassVar = {
@@ -39,6 +39,8 @@ class SparkSQL(Spark):
             exp.ParseJSON: rename_func("PARSE_JSON"),
             exp.PercentileCont: _percentile,
         }
+        # DuckDB's HUGEINT (exact money products): Spark's widest exact integer is DECIMAL(38, 0)
+        TYPE_MAPPING: ClassVar = {**Spark.Generator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
 
 
 class Dialect:
