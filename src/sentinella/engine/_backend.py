@@ -125,9 +125,11 @@ class Backend(abc.ABC):
         with contextlib.suppress(Exception):
             self._execute("ROLLBACK")
 
-    def write_table(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
-        """Create or replace a result table from Arrow: a table, or a stream of batches that is
-        built as it is read (for results too big to hold twice)."""
+    def write_table(
+        self, name: str, table: pa.Table | pa.RecordBatchReader, *, temporary: bool = False
+    ) -> None:
+        """Create or replace a result table (or a ``temporary`` one) from Arrow: a table, or a
+        stream of batches that is built as it is read (for results too big to hold twice)."""
         if isinstance(table, pa.RecordBatchReader):
             batches: pa.Table | pa.RecordBatchReader = table
         else:
@@ -136,7 +138,8 @@ class Backend(abc.ABC):
         view = self.unique_name(f"arrow_{name}")
         self.register_arrow(view, batches)
         try:
-            self.execute(f"CREATE OR REPLACE TABLE {name} AS SELECT * FROM {view}", step=f"write {name}")
+            kind = "TEMP TABLE" if temporary else "TABLE"
+            self.execute(f"CREATE OR REPLACE {kind} {name} AS SELECT * FROM {view}", step=f"write {name}")
         finally:
             self.unregister(view)
 
@@ -163,16 +166,7 @@ class Backend(abc.ABC):
             result = kernel(rows)
         except Exception as error:
             raise EngineError(f"step {step!r} failed: {error}") from error
-        self.write_temp(output, result.cast(schema), step=step)
-
-    def write_temp(self, name: str, table: pa.Table, *, step: str = "write") -> None:
-        """Keep an Arrow table as temporary table ``name`` (a copy: the Arrow table may go)."""
-        view = self.unique_name(f"arrow_{name}")
-        self.register_arrow(view, table)
-        try:
-            self.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM {view}", step=step)
-        finally:
-            self.unregister(view)
+        self.write_table(output, result.cast(schema), temporary=True)
 
     def create_view(self, name: str, sql: str, *, step: str = "view") -> None:
         """Create or replace view ``name``. A store an analysis wrote through ``--engine spark``
