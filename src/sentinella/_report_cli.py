@@ -13,11 +13,8 @@ from typing import Annotated
 
 import typer
 
-DEFAULT_DB = "sentinella.duckdb"
-DbOption = Annotated[
-    Path,
-    typer.Option("--db", envvar="SENTINELLA_DB", help="The store (a DuckDB file).", show_default=True),
-]
+from sentinella._cli_options import DEFAULT_DB, DbOption
+
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the files written as JSON.")]
 OutOption = Annotated[
     Path,
