@@ -172,6 +172,8 @@ def test_a_case_opened_from_a_merchant_page_shows_in_the_queue_with_who_opened_i
     assert result is not None
     case_id = result.inner_text().split("Opened case ", 1)[1].split(" ", 1)[0]
     assert page.locator("#open-case-form").count() == 0  # htmx swapped the form for the link
+    # the page's own case list shows the new case too, without a reload (swapped out of band)
+    assert page.locator(f"#subject-cases a:text-is('{case_id}')").count() == 1
     browser.open("/console/cases?status=open", "case-queue-opened")
     row = page.locator(f"#case-list tr:has(a:text-is('{case_id}'))")
     assert row.count() == 1 and "prices far below the market" in row.inner_text()

@@ -64,6 +64,9 @@ def test_an_analyst_opens_a_case_from_a_member_page(
     opened = re.search(r"Opened case <a href=\"/console/cases/(C\d+)\"", answer.text)
     assert opened, answer.text
     case_id = opened.group(1)
+    # the page's case list comes back too, swapped out of band, with the new case in it
+    oob = answer.text.split('<div id="subject-cases" hx-swap-oob="true">', 1)
+    assert len(oob) == 2 and f'href="/console/cases/{case_id}"' in oob[1], answer.text
     [row] = cases_on(service, cworld.quiet_member)
     assert row["case_id"] == case_id and row["status"] == "open" and row["source"] == "hand"
     assert row["title"] == "recruits paid to join" and row["opened_by"] == f"key:{key_id(cworld.analyst)}"
@@ -121,6 +124,7 @@ def test_a_ring_page_opens_a_case_on_its_merchant_with_the_ring_as_evidence(
     assert cases_on(service, cworld.quiet_merchants[1]) == []
     answer = analyst.post("/console/cases", data=form, headers=HX)
     assert "Opened case" in answer.text
+    assert "subject-cases" not in answer.text  # a ring's page has no case list to swap
     [row] = cases_on(service, cworld.ring_merchant)
     case = analyst.get(f"/console/cases/{row['case_id']}.json").json()["case"]
     assert [(e["table_name"], e["key"]) for e in case["evidence"]] == [

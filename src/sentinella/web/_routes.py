@@ -334,9 +334,10 @@ async def open_case(request: Request, user: Viewer) -> Response:
             return render(request, "_open_case_answer.html", {**panel, "error": str(error)}, user)
         return error_response(request, error, user, False)
     if hx:
-        return render(
-            request, "_open_case_answer.html", {**panel, "case": safe(case.as_dict()), "opened": opened}, user
-        )
+        answer = {**panel, "case": safe(case.as_dict()), "opened": opened}
+        if not panel["ring_id"]:  # a ring's page shows no case list to refresh
+            answer["subject_cases"] = safe(_data.cases_for(service_of(request), case.subject_id))
+        return render(request, "_open_case_answer.html", answer, user)
     return RedirectResponse(f"{PREFIX}/cases/{quote(case.case_id)}", status_code=303)
 
 
