@@ -17,6 +17,7 @@ which is what the ratio shows.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -106,14 +107,29 @@ def add_trade(path: Path, size: int) -> None:
         )
 
 
-def measure(engine: str, db: Path, analysis: str, folder: Path) -> dict[str, float]:
+def measure(engine: str, db: Path, analysis: str, folder: Path) -> dict[str, float] | str:
+    """The child's figures, or the last line of its error (a run that fails is a result too)."""
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, engine, str(db), analysis, str(folder / f"parquet-{engine}")],
-        check=True,
         capture_output=True,
         text=True,
     )
+    if done.returncode:
+        lines = [line for line in done.stderr.strip().splitlines() if line.strip()]
+        return f"failed (exit {done.returncode}): {lines[-1] if lines else 'no message'}"
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def _figures(engine: str, result: dict[str, float] | str) -> str:
+    if isinstance(result, str):
+        return f"{engine} {result}"
+    if engine == "duckdb":
+        return f"duckdb {result['seconds']:7.1f} s {result['peak_mb']:7.0f} MB"
+    return (
+        f"spark {result['seconds']:7.1f} s, Python {result['peak_mb']:.0f} MB + JVM "
+        f"{result['jvm_peak_mb']:.0f} MB (+ session {result['session_s']:.1f} s, "
+        f"export {result['export_s']:.1f} s)"
+    )
 
 
 def main() -> None:
@@ -123,36 +139,47 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--analyses", nargs="+", default=["pyramid"], choices=["pyramid", "credit"])
     parser.add_argument(
-        "--stores", type=Path, default=None, help="Folder for the stores (default: a temp dir)."
+        "--stores",
+        type=Path,
+        default=None,
+        help="Keep the stores in this folder and reuse them on the next run (default: a temp dir).",
     )
+    parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}  (the machine may be shared)")
-    with tempfile.TemporaryDirectory(dir=args.stores) as tmp:
-        folder = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        if args.stores is None:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        else:
+            folder = args.stores
+            folder.mkdir(parents=True, exist_ok=True)
         previous: dict[tuple[str, str], tuple[int, float]] = {}
         for size in args.sizes:
-            db = folder / f"m{size}.duckdb"
-            build_store(db, size)
-            if "credit" in args.analyses:
-                add_trade(db, size)
+            trade = "credit" in args.analyses
+            db = folder / f"m{size}{'-trade' if trade else ''}.duckdb"
+            if not db.exists():  # built under another name first: a half-built store is never reused
+                building = db.with_name(f"building-{db.name}")
+                building.unlink(missing_ok=True)
+                build_store(building, size)
+                if trade:
+                    add_trade(building, size)
+                building.rename(db)
             for analysis in args.analyses:
-                duck = measure("duckdb", db, analysis, folder)
-                spark = measure("spark", db, analysis, folder)
-                line = (
-                    f"{analysis:8} {size:>11,} members  duckdb {duck['seconds']:7.1f} s "
-                    f"{duck['peak_mb']:7.0f} MB | spark {spark['seconds']:7.1f} s, Python "
-                    f"{spark['peak_mb']:.0f} MB + JVM {spark['jvm_peak_mb']:.0f} MB "
-                    f"(+ session {spark['session_s']:.1f} s, "
-                    f"export {spark['export_s']:.1f} s) | "
-                    f"spark/duckdb {spark['seconds'] / duck['seconds']:.1f}x"
-                )
-                for engine, result in (("duckdb", duck), ("spark", spark)):
+                results = {engine: measure(engine, db, analysis, folder) for engine in args.engines}
+                parts = [f"{analysis:8} {size:>11,} members"]
+                parts += [_figures(engine, result) for engine, result in results.items()]
+                duck, spark = results.get("duckdb"), results.get("spark")
+                if isinstance(duck, dict) and isinstance(spark, dict):
+                    parts.append(f"spark/duckdb {spark['seconds'] / duck['seconds']:.1f}x")
+                for engine, result in results.items():
+                    if not isinstance(result, dict):
+                        continue
                     if (analysis, engine) in previous:
                         before_size, before_s = previous[(analysis, engine)]
                         growth = result["seconds"] / before_s
-                        line += f" | {engine} x{growth:.1f} for x{size / before_size:.0f} size"
+                        parts.append(f"{engine} x{growth:.1f} for x{size / before_size:.0f} size")
                     previous[(analysis, engine)] = (size, result["seconds"])
-                print(line, flush=True)
+                print(" | ".join(parts), flush=True)
     print(f"load average after: {os.getloadavg()}")
 
 

@@ -68,6 +68,9 @@ def local_session(
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", driver_memory)
+        # the kernels' arrays are collected by design: the driver's memory is the limit, not
+        # Spark's default 1g cap on collected results (100M members' IDs are some GB)
+        .config("spark.driver.maxResultSize", driver_memory)
         .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
         .config("spark.sql.session.timeZone", "UTC")
         .config("spark.sql.execution.arrow.pyspark.enabled", "true")
@@ -262,8 +265,16 @@ def _quiet_failed_statements() -> None:
 
 
 def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
+    """The line that says what went wrong. A Java error reaches Python as "An error occurred while
+    calling o78.getResult." with the JVM's own message on a later line (": org.apache...")."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if not lines:
+        return type(error).__name__
+    if lines[0].startswith("An error occurred while calling"):
+        cause = next((line for line in lines[1:] if line.startswith(":")), "")
+        if cause:
+            return f"{lines[0]} {cause.lstrip(': ')}"
+    return lines[0]
 
 
 def _with_row_ids(spark: SparkSession, frame: Any) -> Any:
