@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import sqlglot
 from sqlglot import exp
 
@@ -38,6 +40,8 @@ SparkSession = Any  # pyspark.sql.SparkSession, without importing pyspark
 
 
 _VIEWS: dict[int, set[str]] = {}
+COLLECT_THROUGH_FILES_ABOVE = 256 << 20
+"""Results Spark estimates above this many bytes reach Python through Parquet files (local mode)."""
 
 
 def _pyspark() -> Any:
@@ -86,11 +90,21 @@ class SparkBackend(Backend):
 
     dialect = SparkDialect()
 
-    def __init__(self, spark: SparkSession | None = None, *, master: str = "") -> None:
+    def __init__(
+        self,
+        spark: SparkSession | None = None,
+        *,
+        master: str = "",
+        collect_through_files_above: int = COLLECT_THROUGH_FILES_ABOVE,
+    ) -> None:
         super().__init__()
         if spark is None:
             spark = local_session(master=master) if master else local_session()
         self.spark = spark
+        # a file the driver wrote is one it can read only when executors share its disk
+        self._collect_through_files_above = (
+            collect_through_files_above if spark.sparkContext.master.startswith("local") else None
+        )
         _quiet_failed_statements()
         # which temporary views are views proper (not checkpointed tables), per session: two
         # backends on one session (a test's, the CLI's) must agree
@@ -178,7 +192,11 @@ class SparkBackend(Backend):
 
     def _query_arrow(self, sql: str, params: Sequence[object] = ()) -> pa.Table:
         try:
-            return self.spark.sql(sql, args=list(params) or None).toArrow()
+            frame = self.spark.sql(sql, args=list(params) or None)
+            limit = self._collect_through_files_above
+            if limit is not None and _estimated_bytes(frame) > limit:
+                return _collect_through_parquet(frame)
+            return frame.toArrow()
         except Exception as error:
             raise RuntimeError(_first_line(error)) from error
 
@@ -262,6 +280,40 @@ def _quiet_failed_statements() -> None:
     from pyspark.logger import PySparkLogger
 
     PySparkLogger.getLogger("SQLQueryContextLogger").setLevel(logging.CRITICAL)
+
+
+def _estimated_bytes(frame: Any) -> int:
+    """Spark's estimate of a result's size (an upper bound: scans' file sizes through the plan)."""
+    return int(frame._jdf.queryExecution().optimizedPlan().stats().sizeInBytes())
+
+
+def _collect_through_parquet(frame: Any) -> pa.Table:
+    """A big result read back from Parquet the executors wrote, in the frame's order.
+
+    ``toArrow`` gathers every batch in the driver's JVM before Python sees the first: at 100M
+    members that is over 13 GB of JVM on top of the Python driver's own copy (the machine
+    killed it). Written partition by partition, read with pyarrow, the JVM keeps none of it.
+    Part files are numbered in partition order, which is the frame's order when it is sorted.
+    """
+    from pyspark.sql.pandas.types import to_arrow_schema
+
+    session = frame.sparkSession
+    large = session.conf.get("spark.sql.execution.arrow.useLargeVarTypes", "false") == "true"
+    schema = to_arrow_schema(
+        frame.schema,
+        error_on_duplicated_field_names_in_struct=True,
+        timezone="UTC",
+        prefers_large_types=large,
+    )  # the schema toArrow gives
+    # instants as microseconds (the default, INT96, is nanoseconds that end in 2262)
+    session.conf.set("spark.sql.parquet.outputTimestampType", "TIMESTAMP_MICROS")
+    with tempfile.TemporaryDirectory(prefix="sentinella-collect-") as folder:
+        frame.write.mode("overwrite").option("compression", "none").parquet(folder)
+        parts = sorted(Path(folder).glob("part-*.parquet"))
+        if not parts:
+            return schema.empty_table()
+        table = pa.concat_tables(pq.read_table(part) for part in parts)
+    return table.cast(schema)
 
 
 def _first_line(error: BaseException) -> str:
