@@ -112,8 +112,6 @@ class PairSignals:
     age_days: F64
 
 
-
-
 # working tables of the signal steps (dropped by :func:`drop_working_tables`)
 PARAMS = "__rings_params"
 FLAGS = "__rings_order_flags"
@@ -218,14 +216,17 @@ def _shared(backend: Backend) -> None:
         f"SELECT {kind} AS kind, {column} AS v, merchant, buyer FROM {ORDERS} WHERE {column} IS NOT NULL"
         for kind, column in kinds
     )
-    kept = (
-        "SELECT DISTINCT i.kind, i.v AS ctx, i.merchant, i.buyer "
-        "FROM ids i LEFT JOIN common c ON c.kind = i.kind AND c.v = i.v WHERE c.kind IS NULL"
-    )
     backend.execute(
         f"CREATE OR REPLACE TEMP TABLE {SHARED} AS WITH ids AS ({ids}), "
-        "common AS (SELECT kind, v FROM ids GROUP BY kind, v "
-        f"HAVING count(*) > (SELECT max_accounts FROM {PARAMS})), {_crowded_contexts(kept)}",
+        "pair_ids AS (SELECT kind, v, merchant, buyer, count(*) AS n FROM ids "
+        "GROUP BY kind, v, merchant, buyer), "
+        "crowd AS (SELECT kind, v, merchant, count(*) AS buyers, sum(n) AS n FROM pair_ids "
+        "GROUP BY kind, v, merchant), "
+        "uses AS (SELECT kind, v, sum(n) AS n FROM crowd GROUP BY kind, v) "
+        "SELECT i.buyer, i.merchant, max(c.buyers) - 1 AS others FROM pair_ids i "
+        "JOIN crowd c ON c.kind = i.kind AND c.v = i.v AND c.merchant = i.merchant "
+        "JOIN uses u ON u.kind = i.kind AND u.v = i.v "
+        f"WHERE u.n <= (SELECT max_accounts FROM {PARAMS}) GROUP BY i.buyer, i.merchant",
         step="rings: shared identifiers",
     )
 
@@ -239,8 +240,9 @@ def _groups(backend: Backend) -> None:
         else "SELECT CAST(NULL AS VARCHAR) AS member_id, CAST(NULL AS VARCHAR) AS group_id WHERE FALSE"
     )
     kept = (
-        f"SELECT DISTINCT 0 AS kind, g.group_id AS ctx, p.merchant, p.buyer FROM (SELECT DISTINCT buyer, merchant "
-        f"FROM {ORDERS}) p JOIN {MEMBERS} m ON m.code = p.buyer JOIN g ON g.member_id = m.member_id"
+        "SELECT DISTINCT 0 AS kind, g.group_id AS ctx, p.merchant, p.buyer "
+        f"FROM (SELECT DISTINCT buyer, merchant FROM {ORDERS}) p JOIN {MEMBERS} m ON m.code = p.buyer "
+        "JOIN g ON g.member_id = m.member_id"
     )
     backend.execute(
         f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS WITH g AS ({groups}), {_crowded_contexts(kept)}",
@@ -249,35 +251,37 @@ def _groups(backend: Backend) -> None:
 
 
 def _shop_edges(backend: Backend) -> None:
-    """The per-shop graph's edges: (buyer, context) with contexts listing, lockstep window, day,
-    order device and ship-to address; numbered within the shop as the peeling expects (rows by
-    buyer code, columns by kind then value, a value's order its first order's) with each
-    column's degree."""
-    firsts = {
-        column: f"SELECT {column} AS v, min(order_id) AS first_order FROM {ORDERS} "
-        f"WHERE {column} IS NOT NULL GROUP BY {column}"
+    """The per-shop graph's distinct edges (shop, buyer, context): contexts are the listing,
+    the lockstep window, the day, the order device and the ship-to address, as one integer
+    ``kind * 2**40 + value`` (a value's code follows its first order, as the columns' order,
+    which the peeling breaks ties by, always has)."""
+    codes = {
+        column: f"SELECT v, dense_rank() OVER (ORDER BY first_order) AS code FROM (SELECT {column} AS v, "
+        f"min(order_id) AS first_order FROM {ORDERS} WHERE {column} IS NOT NULL GROUP BY {column}"
         + ("" if column == "listing_id" else f" HAVING count(*) <= (SELECT max_accounts FROM {PARAMS})")
+        + ") x"
         for column in ("listing_id", "device_id", "ship_to")
     }
+    kind = 1 << 40
+    window = _floor_div("o.placed", "p.window_us")
+    day = _floor_div("o.placed", "p.day_us")
     ctx = " UNION ALL ".join(
         [
-            "SELECT o.merchant, o.buyer, 0 AS kind, CAST(0 AS BIGINT) AS num, l.first_order "
-            f"FROM {ORDERS} o JOIN listing l ON l.v = o.listing_id",
-            f"SELECT o.merchant, o.buyer, 1, {_floor_div('o.placed', 'p.window_us')}, '' "
-            f"FROM {ORDERS} o CROSS JOIN {PARAMS} p",
-            f"SELECT o.merchant, o.buyer, 2, {_floor_div('o.placed', 'p.day_us')}, '' "
-            f"FROM {ORDERS} o CROSS JOIN {PARAMS} p",
-            f"SELECT o.merchant, o.buyer, 3, 0, d.first_order FROM {ORDERS} o JOIN device d ON d.v = o.device_id",
-            f"SELECT o.merchant, o.buyer, 4, 0, a.first_order FROM {ORDERS} o JOIN address a ON a.v = o.ship_to",
+            f"SELECT o.merchant, o.buyer, l.code AS ctx FROM {ORDERS} o JOIN listing l ON l.v = o.listing_id",
+            f"SELECT o.merchant, o.buyer, {kind} + {window} FROM {ORDERS} o CROSS JOIN {PARAMS} p "
+            f"WHERE {window} >= 0",
+            f"SELECT o.merchant, o.buyer, {2 * kind} + {day} FROM {ORDERS} o CROSS JOIN {PARAMS} p "
+            f"WHERE {day} >= 0",
+            f"SELECT o.merchant, o.buyer, {3 * kind} + d.code FROM {ORDERS} o "
+            "JOIN device d ON d.v = o.device_id",
+            f"SELECT o.merchant, o.buyer, {4 * kind} + a.code FROM {ORDERS} o "
+            "JOIN address a ON a.v = o.ship_to",
         ]
     )
     backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {SHOP_EDGES} AS WITH listing AS ({firsts['listing_id']}), "
-        f"device AS ({firsts['device_id']}), address AS ({firsts['ship_to']}), ctx AS ({ctx}), "
-        "edges AS (SELECT DISTINCT merchant, buyer, kind, num, first_order FROM ctx WHERE num >= 0) "
-        "SELECT merchant, buyer, dense_rank() OVER (PARTITION BY merchant ORDER BY buyer) - 1 AS shop_row, "
-        "dense_rank() OVER (PARTITION BY merchant ORDER BY kind, num, first_order) - 1 AS shop_col, "
-        "count(*) OVER (PARTITION BY merchant, kind, num, first_order) AS degree FROM edges",
+        f"CREATE OR REPLACE TEMP TABLE {SHOP_EDGES} AS WITH listing AS ({codes['listing_id']}), "
+        f"device AS ({codes['device_id']}), address AS ({codes['ship_to']}) "
+        f"SELECT DISTINCT merchant, buyer, CAST(ctx AS BIGINT) AS ctx FROM ({ctx}) c",
         step="rings: shop graph",
     )
 
@@ -285,26 +289,43 @@ def _shop_edges(backend: Backend) -> None:
 def shop_blocks_kernel(rows: pa.Table, *, blocks: int, min_rows: int) -> pa.Table:
     """FRAUDAR in each shop's graph of buyers x contexts: the density of the densest block (of
     at least ``min_rows`` buyers) each buyer is in. ``rows`` hold whole shops, edges sorted by
-    shop, row, column; all shops are peeled in one compiled loop."""
+    shop, buyer, context; rows and columns are numbered within their shop in that order (the
+    peeling breaks ties by number) and all shops are peeled in one compiled loop."""
 
-    def column(name: str) -> NDArray[np.int64]:
+    def column(name: str) -> I64:
         return np.asarray(rows.column(name).to_numpy(zero_copy_only=False), dtype=np.int64)
 
-    merchant, buyer, row, col = column("merchant"), column("buyer"), column("shop_row"), column("shop_col")
+    merchant, buyer, ctx = column("merchant"), column("buyer"), column("ctx")
     if merchant.shape[0] == 0:
         return _DENSITY.empty_table()
     starts = np.flatnonzero(np.r_[True, merchant[1:] != merchant[:-1], True]).astype(np.int64)
-    group = np.repeat(np.arange(starts.shape[0] - 1), np.diff(starts))
-    n_rows = (np.maximum.reduceat(row, starts[:-1]) + 1).astype(np.int64)
-    n_cols = (np.maximum.reduceat(col, starts[:-1]) + 1).astype(np.int64)
-    weight = 1.0 / np.log(column("degree").astype(np.float64) + 5.0)
+    n_groups = starts.shape[0] - 1
+    group = np.repeat(np.arange(n_groups), np.diff(starts))
+    # rows: buyers are sorted within a shop, so a running count of new buyers numbers them
+    new_row = np.r_[True, (buyer[1:] != buyer[:-1]) | (merchant[1:] != merchant[:-1])]
+    row_rank = np.cumsum(new_row) - 1
+    local_row = row_rank - row_rank[starts[:-1]][group]
+    n_rows = np.diff(np.r_[row_rank[starts[:-1]], row_rank[-1] + 1]).astype(np.int64)
+    (col_group, _), col_inv = unique_rows(group, ctx)
+    local_col = col_inv - np.searchsorted(col_group, np.arange(n_groups), side="left")[group]
+    n_cols = np.bincount(col_group, minlength=n_groups).astype(np.int64)
+    degree = np.bincount(col_inv).astype(np.float64)
+    weight = 1.0 / np.log(degree[col_inv] + 5.0)
     density = np.zeros(int(n_rows.sum()), dtype=np.float64)
-    _jit.peel_groups(starts, row, col, weight, n_rows, n_cols, blocks, min_rows, density)
-    first = np.flatnonzero(np.r_[True, (row[1:] != row[:-1]) | (merchant[1:] != merchant[:-1])])
-    value = density[(np.cumsum(n_rows) - n_rows)[group[first]] + row[first]]
-    dense = value > 0
+    _jit.peel_groups(
+        starts,
+        local_row.astype(np.int64),
+        local_col.astype(np.int64),
+        weight,
+        n_rows,
+        n_cols,
+        blocks,
+        min_rows,
+        density,
+    )
+    dense = density > 0
     return pa.table(
-        {"merchant": merchant[first][dense], "buyer": buyer[first][dense], "density": value[dense]},
+        {"merchant": merchant[new_row][dense], "buyer": buyer[new_row][dense], "density": density[dense]},
         schema=_DENSITY,
     )
 
@@ -312,9 +333,9 @@ def shop_blocks_kernel(rows: pa.Table, *, blocks: int, min_rows: int) -> pa.Tabl
 def _shop_blocks(backend: Backend, config: RingsConfig) -> None:
     """Per-shop FRAUDAR, shop by shop where the engine holds them (shops are independent)."""
     backend.map_groups(
-        f"SELECT merchant, buyer, shop_row, shop_col, degree FROM {SHOP_EDGES}",
+        f"SELECT merchant, buyer, ctx FROM {SHOP_EDGES}",
         by=("merchant",),
-        order=("shop_row", "shop_col"),
+        order=("buyer", "ctx"),
         kernel=functools.partial(
             shop_blocks_kernel,
             blocks=int(config.blocks_per_merchant),
@@ -328,57 +349,61 @@ def _shop_blocks(backend: Backend, config: RingsConfig) -> None:
 
 def identifier_edges(backend: Backend) -> tuple[I64, I64, int]:
     """The global graph of accounts x (order device, ship-to address, payout account, account
-    device, chat group, shop), distinct edges sorted, columns numbered by kind then value."""
+    device, chat group, shop): distinct edges sorted, columns numbered by kind then value (a
+    value's place its first order's, or its first account's), as the peeling has always seen
+    them. An identifier on more than ``MAX_IDENTIFIER_ACCOUNTS`` orders (devices, addresses) or
+    accounts (payout accounts, account devices) is dropped."""
     cap = f"(SELECT max_accounts FROM {PARAMS})"
-    ties = backend.has_rows("ties")
+    kind = 1 << 40
     d = backend.dialect
-    parts = [
-        f"SELECT o.buyer AS member, 0 AS kind, CAST(0 AS BIGINT) AS ikey, od.first_order AS skey "
-        f"FROM {ORDERS} o JOIN order_device od ON od.v = o.device_id WHERE od.n <= {cap}",
-        f"SELECT o.buyer, 1, 0, oa.first_order FROM {ORDERS} o JOIN order_address oa ON oa.v = o.ship_to "
-        f"WHERE oa.n <= {cap}",
-        f"SELECT m.code, 2, mb.first_row, '' FROM {MEMBERS} m JOIN member_bank mb ON mb.v = m.bank_account "
-        f"WHERE mb.n <= {cap}",
-        # account devices share their codes with order devices: those seen on an order first
-        "SELECT m.code, 3, CASE WHEN od.v IS NULL THEN 1 + md.first_row ELSE 0 END, "
-        f"coalesce(od.first_order, '') FROM {MEMBERS} m JOIN member_device md ON md.v = m.device_id "
-        f"LEFT JOIN order_device od ON od.v = md.v WHERE md.n <= {cap}",
-        f"SELECT buyer, 5, merchant, '' FROM {ORDERS}",
+    ctes = [
+        "order_device AS (SELECT v, n, dense_rank() OVER (ORDER BY first_order) AS code FROM "
+        f"(SELECT device_id AS v, min(order_id) AS first_order, count(*) AS n FROM {ORDERS} "
+        "WHERE device_id IS NOT NULL GROUP BY device_id) x)",
+        "order_address AS (SELECT v, n, dense_rank() OVER (ORDER BY first_order) AS code FROM "
+        f"(SELECT ship_to AS v, min(order_id) AS first_order, count(*) AS n FROM {ORDERS} "
+        "WHERE ship_to IS NOT NULL GROUP BY ship_to) x)",
+        f"member_bank AS (SELECT bank_account AS v, min(code) AS code, count(*) AS n FROM {MEMBERS} "
+        "WHERE bank_account IS NOT NULL GROUP BY bank_account)",
+        f"member_device AS (SELECT device_id AS v, min(code) AS first_row, count(*) AS n FROM {MEMBERS} "
+        "WHERE device_id IS NOT NULL GROUP BY device_id)",
     ]
-    groups = ""
-    if ties:
-        groups = (
-            f", chat AS (SELECT group_id, min({d.row_id()}) AS first_tie FROM ties "
-            "WHERE group_id IS NOT NULL GROUP BY group_id), "
+    parts = [
+        f"SELECT o.buyer AS member, od.code AS ctx FROM {ORDERS} o JOIN order_device od "
+        f"ON od.v = o.device_id WHERE od.n <= {cap}",
+        f"SELECT o.buyer, {kind} + oa.code FROM {ORDERS} o JOIN order_address oa ON oa.v = o.ship_to "
+        f"WHERE oa.n <= {cap}",
+        f"SELECT m.code, {2 * kind} + mb.code FROM {MEMBERS} m JOIN member_bank mb ON mb.v = m.bank_account "
+        f"WHERE mb.n <= {cap}",
+        # account devices share their codes with order devices: those seen on an order come first
+        f"SELECT m.code, {3 * kind} + coalesce(od.code, {kind // 2} + md.first_row) FROM {MEMBERS} m "
+        f"JOIN member_device md ON md.v = m.device_id LEFT JOIN order_device od ON od.v = md.v "
+        f"WHERE md.n <= {cap}",
+        f"SELECT buyer, {5 * kind} + merchant FROM {ORDERS}",
+    ]
+    if backend.has_rows("ties"):
+        ctes.append(
+            f"chat AS (SELECT group_id, min({d.row_id()}) AS first_tie FROM ties "
+            "WHERE group_id IS NOT NULL GROUP BY group_id)"
+        )
+        ctes.append(
             "in_chat AS (SELECT member_a AS member_id, group_id FROM ties WHERE group_id IS NOT NULL "
             "UNION ALL SELECT member_b, group_id FROM ties WHERE group_id IS NOT NULL)"
         )
         parts.append(
-            "SELECT m.code, 4, c.first_tie, '' FROM in_chat g JOIN chat c ON c.group_id = g.group_id "
+            f"SELECT m.code, {4 * kind} + c.first_tie FROM in_chat g JOIN chat c ON c.group_id = g.group_id "
             f"JOIN {MEMBERS} m ON m.member_id = g.member_id"
         )
-    firsts = (
-        f"order_device AS (SELECT device_id AS v, min(order_id) AS first_order, count(*) AS n FROM {ORDERS} "
-        "WHERE device_id IS NOT NULL GROUP BY device_id), "
-        f"order_address AS (SELECT ship_to AS v, min(order_id) AS first_order, count(*) AS n FROM {ORDERS} "
-        "WHERE ship_to IS NOT NULL GROUP BY ship_to), "
-        f"member_bank AS (SELECT bank_account AS v, min(code) AS first_row, count(*) AS n FROM {MEMBERS} "
-        "WHERE bank_account IS NOT NULL GROUP BY bank_account), "
-        f"member_device AS (SELECT device_id AS v, min(code) AS first_row, count(*) AS n FROM {MEMBERS} "
-        "WHERE device_id IS NOT NULL GROUP BY device_id)"
-    )
     edges = backend.query(
-        f"WITH {firsts}{groups}, e AS ({' UNION ALL '.join(parts)}), "
-        "d AS (SELECT DISTINCT member, kind, ikey, skey FROM e), "
-        "c AS (SELECT kind, ikey, skey, dense_rank() OVER (ORDER BY kind, ikey, skey) - 1 AS col "
-        "FROM (SELECT DISTINCT kind, ikey, skey FROM d) x) "
-        "SELECT d.member, c.col FROM d JOIN c ON c.kind = d.kind AND c.ikey = d.ikey AND c.skey = d.skey "
-        "ORDER BY d.member, c.col",
+        f"WITH {', '.join(ctes)} SELECT DISTINCT member, CAST(ctx AS BIGINT) AS ctx "
+        f"FROM ({' UNION ALL '.join(parts)}) e",
         step="rings: identifier graph",
     )
-    rows = np.asarray(edges.column("member").to_numpy(zero_copy_only=False), dtype=np.int64)
-    cols = np.asarray(edges.column("col").to_numpy(zero_copy_only=False), dtype=np.int64)
-    return rows, cols, int(cols.max()) + 1 if cols.size else 0
+    members = np.asarray(edges.column("member").to_numpy(zero_copy_only=False), dtype=np.int64)
+    ctx = np.asarray(edges.column("ctx").to_numpy(zero_copy_only=False), dtype=np.int64)
+    columns, col = np.unique(ctx, return_inverse=True)
+    (rows, cols), _ = unique_rows(members, col.astype(np.int64).reshape(-1))
+    return rows, cols, int(columns.shape[0])
 
 
 def identifier_blocks(backend: Backend, inputs: RingInputs, pairs: Pairs, config: RingsConfig) -> F64:
@@ -413,7 +438,8 @@ def _pairs(backend: Backend) -> None:
         cashback = "CASE WHEN s.owner IS NOT NULL AND paid.payer_id IS NOT NULL THEN 1.0 ELSE 0.0 END"
     if ties:
         ctes.append(
-            "tied AS (SELECT member_a AS x, member_b AS y FROM ties UNION SELECT member_b, member_a FROM ties)"
+            "tied AS (SELECT member_a AS x, member_b AS y FROM ties "
+            "UNION SELECT member_b, member_a FROM ties)"
         )
         joins.append("LEFT JOIN tied ON tied.x = b.member_id AND tied.y = s.owner_id")
         owner_tie = "CASE WHEN s.owner IS NOT NULL AND tied.x IS NOT NULL THEN 1.0 ELSE 0.0 END"
