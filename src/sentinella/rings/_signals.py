@@ -4,8 +4,8 @@ Every signal is scaled to [0, 1] so the scorer can combine them and the reasons 
 The relational part (counts, crowds, shared identifiers, ties, cashback) is SQL; FRAUDAR's
 peeling per shop runs per group of the engine (``Backend.map_groups``: on Spark's executors);
 the global identifier FRAUDAR is one peeling of one graph, so its edges are collected and it
-runs on the driver. The signals are ratios of counts computed as doubles in the same order as
-the scorer's arithmetic expects: the same bits on every engine.
+runs on the driver. The signals are ratios of counts computed as doubles, operation for
+operation as the numpy code they replaced: the same bits on every engine.
 """
 
 from __future__ import annotations
@@ -196,17 +196,6 @@ def _order_flags(backend: Backend) -> None:
     )
 
 
-def _crowded_contexts(kept: str) -> str:
-    """Per (buyer, shop), the most *other* buyers of the shop on one of its contexts; ``kept``
-    is a query of distinct (kind, ctx, merchant, buyer): a context is its kind and value."""
-    return (
-        f"kept AS ({kept}), crowd AS (SELECT kind, ctx, merchant, count(*) AS buyers FROM kept "
-        "GROUP BY kind, ctx, merchant) SELECT k.buyer, k.merchant, max(c.buyers) - 1 AS others "
-        "FROM kept k JOIN crowd c ON c.kind = k.kind AND c.ctx = k.ctx AND c.merchant = k.merchant "
-        "GROUP BY k.buyer, k.merchant"
-    )
-
-
 def _shared(backend: Backend) -> None:
     """Other buyers of the shop on the same order device, ship-to address, payout account or
     account device as the buyer. An identifier on more than ``MAX_IDENTIFIER_ACCOUNTS`` orders
@@ -239,13 +228,14 @@ def _groups(backend: Backend) -> None:
         if backend.has_rows("ties")
         else "SELECT CAST(NULL AS VARCHAR) AS member_id, CAST(NULL AS VARCHAR) AS group_id WHERE FALSE"
     )
-    kept = (
-        "SELECT DISTINCT 0 AS kind, g.group_id AS ctx, p.merchant, p.buyer "
-        f"FROM (SELECT DISTINCT buyer, merchant FROM {ORDERS}) p JOIN {MEMBERS} m ON m.code = p.buyer "
-        "JOIN g ON g.member_id = m.member_id"
-    )
     backend.execute(
-        f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS WITH g AS ({groups}), {_crowded_contexts(kept)}",
+        f"CREATE OR REPLACE TEMP TABLE {GROUPS} AS WITH g AS ({groups}), "
+        "kept AS (SELECT DISTINCT g.group_id, p.merchant, p.buyer "
+        f"FROM (SELECT DISTINCT buyer, merchant FROM {ORDERS}) p JOIN {MEMBERS} m ON m.code = p.buyer "
+        "JOIN g ON g.member_id = m.member_id), "
+        "crowd AS (SELECT group_id, merchant, count(*) AS buyers FROM kept GROUP BY group_id, merchant) "
+        "SELECT k.buyer, k.merchant, max(c.buyers) - 1 AS others FROM kept k "
+        "JOIN crowd c ON c.group_id = k.group_id AND c.merchant = k.merchant GROUP BY k.buyer, k.merchant",
         step="rings: chat groups",
     )
 
