@@ -6,9 +6,10 @@ import numpy as np
 from fraudar_reference import reference_fraudar
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from signals_reference import distinct_partners
 
 from sentinella.rings import column_weights, fraudar
-from sentinella.rings._signals import distinct_partners, unique_rows
+from sentinella.rings._signals import unique_rows
 
 edge_lists = st.integers(1, 25).flatmap(
     lambda nr: st.integers(1, 25).flatmap(

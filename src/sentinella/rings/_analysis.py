@@ -1,4 +1,4 @@
-"""Rings end to end: store → arrays → signals → scores → rings → result tables."""
+"""Rings end to end: store → coded tables → signals (SQL, FRAUDAR) → scores → rings → result tables."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from sentinella.errors import SentinellaError
 from sentinella.idcodes import code_ids
 
 from ._config import HOUR_US, RingsConfig
-from ._inputs import RingInputs, load_inputs
+from ._inputs import RingInputs, code_tables, collect_inputs
 from ._score import (
     DEFAULT_MODEL,
     Rings,
@@ -31,7 +31,16 @@ from ._score import (
     prior_score,
     supervised_score,
 )
-from ._signals import F64, Pairs, PairSignals, _group_reduce, make_pairs, pair_signals, unique_rows
+from ._signals import (
+    F64,
+    Pairs,
+    PairSignals,
+    _group_reduce,
+    drop_working_tables,
+    make_pairs,
+    pair_signals,
+    unique_rows,
+)
 
 RESULT_TABLES = ("ring_groups", "ring_members", "ring_order_scores", "ring_member_scores")
 # below this score an order's reasons are left empty: nothing worth explaining
@@ -103,14 +112,20 @@ def run_rings(
     timings: dict[str, float] = {}
     steps = Steps("rings", ("load", "signals", "score", "explain", "write"), progress)
     steps.start("load")
-    inputs = load_inputs(backend)
-    label = (
-        read_labels(labels, inputs.order_id) if labels is not None else np.full(inputs.n_orders, -1, np.int8)
-    )
-    clock = lap(timings, "load", clock)
-    steps.start("signals")
-    pairs = make_pairs(inputs)
-    signals, lockstep, burst = pair_signals(inputs, pairs, config)
+    try:
+        code_tables(backend)
+        inputs = collect_inputs(backend)
+        label = (
+            read_labels(labels, inputs.order_id)
+            if labels is not None
+            else np.full(inputs.n_orders, -1, np.int8)
+        )
+        clock = lap(timings, "load", clock)
+        steps.start("signals")
+        pairs = make_pairs(inputs)
+        signals, lockstep, burst = pair_signals(backend, inputs, pairs, config)
+    finally:
+        drop_working_tables(backend)
     clock = lap(timings, "signals", clock)
     steps.start("score")
     feats = order_features(signals, pairs, inputs.rating, lockstep, burst)

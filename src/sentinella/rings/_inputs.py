@@ -1,8 +1,13 @@
-"""Read the store into integer-coded arrays: the only place the rings analysis does input."""
+"""Code the store's accounts, shops and orders in the engine; collect only what scoring needs.
+
+Accounts and shops get integer codes in SQL (working tables the signal steps join), so that the
+relational signals run wherever the engine runs. The driver then collects the orders (codes,
+time, rating) and the ID of each code: what the scorer and the result tables read.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
@@ -11,13 +16,15 @@ from numpy.typing import NDArray
 
 from sentinella.engine import Backend
 from sentinella.errors import MissingTableError as MissingTableError  # re-exported: the one class
-from sentinella.idcodes import code_ids
 
-NO_TIME = np.iinfo(np.int64).min
+# working tables: accounts and shops with their codes, and the orders coded with them
+MEMBERS = "__rings_members"
+SHOPS = "__rings_shops"
+ORDERS = "__rings_orders"
 # payments from a shop's owner to a buyer that are not a purchase, a fee, a commission, a
 # (referral) bonus or the refund of an order: the usual shape of brushing cashback ("pay back
 # the order plus a fee"); referral bonuses are the pyramid analysis's business
-_CASHBACK = (
+CASHBACK = (
     "kind NOT IN ('purchase', 'entry_fee', 'commission', 'bonus') "
     "AND NOT (kind = 'refund' AND order_id IS NOT NULL)"
 )
@@ -25,28 +32,15 @@ _CASHBACK = (
 
 @dataclass
 class RingInputs:
-    """Orders, accounts and shops as arrays; codes index ``member_id`` and ``merchant_id``."""
+    """Orders as arrays (in ``order_id`` order); codes index ``member_id`` and ``merchant_id``."""
 
     order_id: pa.Array
     buyer: NDArray[np.int64]
     merchant: NDArray[np.int64]
-    listing: NDArray[np.int64]
     placed: NDArray[np.int64]
     rating: NDArray[np.int8]  # highest review rating of the order, 0 when unreviewed
-    device: NDArray[np.int64]  # order device code, -1 when missing
-    address: NDArray[np.int64]  # ship_to code, -1 when missing
     member_id: pa.Array
-    joined: NDArray[np.int64]  # NO_TIME when unknown
-    member_device: NDArray[np.int64]
-    bank: NDArray[np.int64]
     merchant_id: pa.Array
-    owner: NDArray[np.int64]  # member code of the shop's owner, -1 when unknown
-    group_member: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    group_code: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    tie_a: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    tie_b: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    paid_by: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
-    paid_to: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
 
     @property
     def n_orders(self) -> int:
@@ -65,127 +59,98 @@ def _ints(column: pa.ChunkedArray | pa.Array, fill: int) -> NDArray[np.int64]:
     return np.asarray(pc.fill_null(column, fill).to_numpy(zero_copy_only=False), dtype=np.int64)
 
 
-def _codes(values: pa.ChunkedArray | pa.Array, ids: pa.Array) -> NDArray[np.int64]:
-    return code_ids(ids, values)
+def code_tables(backend: Backend) -> None:
+    """Working tables of codes: accounts (the members table's, by row, then buyers it lacks by
+    their first order), shops (likewise, with their owner's account code) and orders.
 
-
-def _dictionary(*columns: pa.ChunkedArray) -> list[NDArray[np.int64]]:
-    """One shared dictionary code per value across columns (-1 for nulls)."""
-    lengths = [len(c) for c in columns]
-    joined = pa.chunked_array([chunk for c in columns for chunk in c.chunks], type=pa.string())
-    encoded = pc.dictionary_encode(joined).combine_chunks()
-    codes = _ints(encoded.indices, -1)
-    return list(np.split(codes, np.cumsum(lengths)[:-1]))
-
-
-def load_inputs(backend: Backend) -> RingInputs:
+    The order of codes is what ties are broken by downstream (pairs sorted by buyer, FRAUDAR's
+    peeling), so it is the store's row order, the same on every engine."""
     if not backend.has_rows("orders"):
         raise MissingTableError("rings analysis needs the orders table: ingest a case with orders first")
+    d = backend.dialect
+    members = (
+        f"SELECT {d.row_id()} AS code, member_id, {d.epoch_us('joined_at')} AS joined, device_id, "
+        "bank_account FROM members"
+        if backend.has_rows("members")
+        else "SELECT CAST(NULL AS BIGINT) AS code, CAST(NULL AS VARCHAR) AS member_id, "
+        "CAST(NULL AS BIGINT) AS joined, CAST(NULL AS VARCHAR) AS device_id, "
+        "CAST(NULL AS VARCHAR) AS bank_account WHERE FALSE"
+    )
+    backend.execute(f"CREATE OR REPLACE TEMP TABLE {MEMBERS}_known AS {members}", step="rings: members")
+    backend.execute(
+        f"CREATE OR REPLACE TEMP TABLE {MEMBERS} AS SELECT * FROM {MEMBERS}_known UNION ALL "
+        f"SELECT (SELECT coalesce(max(code) + 1, 0) FROM {MEMBERS}_known) "
+        "+ row_number() OVER (ORDER BY first_order) - 1, buyer_id, CAST(NULL AS BIGINT), "
+        "CAST(NULL AS VARCHAR), CAST(NULL AS VARCHAR) "
+        "FROM (SELECT o.buyer_id, min(o.order_id) AS first_order FROM orders o "
+        f"LEFT JOIN {MEMBERS}_known m ON m.member_id = o.buyer_id "
+        "WHERE m.member_id IS NULL AND o.buyer_id IS NOT NULL GROUP BY o.buyer_id) strangers",
+        step="rings: accounts",
+    )
+    shops = (
+        f"SELECT {d.row_id()} AS code, merchant_id, member_id AS owner_id FROM merchants"
+        if backend.has_rows("merchants")
+        else "SELECT CAST(NULL AS BIGINT) AS code, CAST(NULL AS VARCHAR) AS merchant_id, "
+        "CAST(NULL AS VARCHAR) AS owner_id WHERE FALSE"
+    )
+    backend.execute(f"CREATE OR REPLACE TEMP TABLE {SHOPS}_known AS {shops}", step="rings: merchants")
+    backend.execute(
+        f"CREATE OR REPLACE TEMP TABLE {SHOPS} AS SELECT s.code, s.merchant_id, s.owner_id, "
+        f"m.code AS owner FROM (SELECT * FROM {SHOPS}_known UNION ALL "
+        f"SELECT (SELECT coalesce(max(code) + 1, 0) FROM {SHOPS}_known) "
+        "+ row_number() OVER (ORDER BY first_order) - 1, merchant_id, CAST(NULL AS VARCHAR) "
+        "FROM (SELECT o.merchant_id, min(o.order_id) AS first_order FROM orders o "
+        f"LEFT JOIN {SHOPS}_known k ON k.merchant_id = o.merchant_id "
+        "WHERE k.merchant_id IS NULL AND o.merchant_id IS NOT NULL GROUP BY o.merchant_id) extra) s "
+        f"LEFT JOIN {MEMBERS} m ON m.member_id = s.owner_id",
+        step="rings: shops",
+    )
     reviews = backend.has_rows("reviews")
-    rating = "r.rating" if reviews else "CAST(NULL AS INTEGER)"
+    rating = "coalesce(r.rating, 0)" if reviews else "0"
     join = (
         "LEFT JOIN (SELECT order_id, max(rating) AS rating FROM reviews GROUP BY order_id) r "
         "ON r.order_id = o.order_id "
         if reviews
         else ""
     )
-    orders = backend.query(
-        "SELECT o.order_id, o.buyer_id, o.merchant_id, o.listing_id, "
-        f"{backend.dialect.epoch_us('o.placed_at')} AS placed, "
-        f"o.device_id, o.ship_to, {rating} AS rating FROM orders o {join}ORDER BY o.order_id",
+    backend.execute(
+        f"CREATE OR REPLACE TEMP TABLE {ORDERS} AS SELECT o.order_id, b.code AS buyer, "
+        f"s.code AS merchant, coalesce({d.epoch_us('o.placed_at')}, 0) AS placed, "
+        f"CAST({rating} AS INTEGER) AS rating, o.listing_id, o.device_id, o.ship_to, "
+        "b.bank_account AS buyer_bank, b.device_id AS buyer_device "
+        f"FROM orders o JOIN {MEMBERS} b ON b.member_id = o.buyer_id "
+        f"JOIN {SHOPS} s ON s.merchant_id = o.merchant_id {join}",
         step="rings: orders",
     )
-    has_members = backend.has_rows("members")
-    members = (
-        backend.query(
-            f"SELECT member_id, {backend.dialect.epoch_us('joined_at')} AS joined, device_id, bank_account "
-            "FROM members",
-            step="rings: members",
-        )
-        if has_members
-        else pa.table(
-            {
-                "member_id": pa.array([], pa.string()),
-                "joined": pa.array([], pa.int64()),
-                "device_id": pa.array([], pa.string()),
-                "bank_account": pa.array([], pa.string()),
-            }
-        )
+    for name in (f"{MEMBERS}_known", f"{SHOPS}_known"):
+        backend.execute(f"DROP TABLE IF EXISTS {name}", step="rings: clean up")
+
+
+def _ids(backend: Backend, table: str, column: str, step: str) -> pa.Array:
+    """The ID of each code, indexed by code (a gap in the codes reads as a null ID)."""
+    rows = backend.query(f"SELECT code, {column} AS id FROM {table} ORDER BY code", step=step)
+    codes = _ints(rows.column("code"), 0)
+    ids = rows.column("id").combine_chunks().cast(pa.string())
+    size = int(codes[-1]) + 1 if codes.size else 0
+    if size == codes.size:
+        return ids
+    where = np.full(size, -1, dtype=np.int64)
+    where[codes] = np.arange(codes.size)
+    return ids.take(pa.array(where, mask=where < 0))
+
+
+def collect_inputs(backend: Backend) -> RingInputs:
+    """The orders (codes, time, rating) and the IDs of the codes, for scoring and the results."""
+    orders = backend.query(
+        f"SELECT order_id, buyer, merchant, placed, rating FROM {ORDERS} ORDER BY order_id",
+        step="rings: collect orders",
     )
-    known = members.column("member_id").combine_chunks()
-    strangers = pc.unique(
-        pc.filter(orders.column("buyer_id"), pc.invert(pc.is_in(orders.column("buyer_id"), value_set=known)))
-    )
-    strangers = pc.drop_null(strangers)
-    member_id = (
-        pa.concat_arrays([known.cast(pa.string()), strangers.combine_chunks().cast(pa.string())])
-        if isinstance(strangers, pa.ChunkedArray)
-        else pa.concat_arrays([known.cast(pa.string()), strangers.cast(pa.string())])
-    )
-    n_members = len(member_id)
-    joined = np.full(n_members, NO_TIME, dtype=np.int64)
-    joined[: members.num_rows] = _ints(members.column("joined"), NO_TIME)
-    order_device, member_device = _dictionary(orders.column("device_id"), members.column("device_id"))
-    (address,) = _dictionary(orders.column("ship_to"))
-    (bank_known,) = _dictionary(members.column("bank_account"))
-    pad = np.full(n_members - members.num_rows, -1, dtype=np.int64)
-    has_merchants = backend.has_rows("merchants")
-    shops = (
-        backend.query("SELECT merchant_id, member_id FROM merchants", step="rings: merchants")
-        if has_merchants
-        else pa.table({"merchant_id": pa.array([], pa.string()), "member_id": pa.array([], pa.string())})
-    )
-    shop_ids = shops.column("merchant_id").combine_chunks().cast(pa.string())
-    extra = pc.drop_null(
-        pc.unique(
-            pc.filter(
-                orders.column("merchant_id"),
-                pc.invert(pc.is_in(orders.column("merchant_id"), value_set=shop_ids)),
-            )
-        )
-    )
-    extra_arr = extra.combine_chunks() if isinstance(extra, pa.ChunkedArray) else extra
-    merchant_id = pa.concat_arrays([shop_ids, extra_arr.cast(pa.string())])
-    owner = np.full(len(merchant_id), -1, dtype=np.int64)
-    owner[: shops.num_rows] = _codes(shops.column("member_id"), member_id)
-    listing = _dictionary(orders.column("listing_id"))[0]
-    inputs = RingInputs(
+    return RingInputs(
         order_id=orders.column("order_id").combine_chunks(),
-        buyer=_codes(orders.column("buyer_id"), member_id),
-        merchant=_codes(orders.column("merchant_id"), merchant_id),
-        listing=listing,
+        buyer=_ints(orders.column("buyer"), 0),
+        merchant=_ints(orders.column("merchant"), 0),
         placed=_ints(orders.column("placed"), 0),
         rating=np.asarray(_ints(orders.column("rating"), 0), dtype=np.int8),
-        device=order_device,
-        address=address,
-        member_id=member_id,
-        joined=joined,
-        member_device=np.concatenate([member_device, pad]),
-        bank=np.concatenate([bank_known, pad]),
-        merchant_id=merchant_id,
-        owner=owner,
+        member_id=_ids(backend, MEMBERS, "member_id", "rings: account IDs"),
+        merchant_id=_ids(backend, SHOPS, "merchant_id", "rings: shop IDs"),
     )
-    if backend.has_rows("ties"):
-        groups = backend.query(
-            "SELECT member_a AS member_id, group_id FROM ties WHERE group_id IS NOT NULL "
-            "UNION SELECT member_b, group_id FROM ties WHERE group_id IS NOT NULL",
-            step="rings: chat groups",
-        )
-        gm = _codes(groups.column("member_id"), member_id)
-        (gc,) = _dictionary(groups.column("group_id"))
-        keep = (gm >= 0) & (gc >= 0)
-        inputs.group_member, inputs.group_code = gm[keep], gc[keep]
-        ties = backend.query("SELECT member_a, member_b FROM ties", step="rings: ties")
-        a = _codes(ties.column("member_a"), member_id)
-        b = _codes(ties.column("member_b"), member_id)
-        keep = (a >= 0) & (b >= 0)
-        inputs.tie_a, inputs.tie_b = a[keep], b[keep]
-    if backend.has_rows("payments"):
-        paid = backend.query(
-            f"SELECT DISTINCT payer_id, payee_id FROM payments WHERE {_CASHBACK}", step="rings: cashback"
-        )
-        a = _codes(paid.column("payer_id"), member_id)
-        b = _codes(paid.column("payee_id"), member_id)
-        keep = (a >= 0) & (b >= 0)
-        inputs.paid_by, inputs.paid_to = a[keep], b[keep]
-    return inputs
