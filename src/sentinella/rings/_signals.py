@@ -26,8 +26,8 @@ from ._inputs import CASHBACK, MEMBERS, ORDERS, SHOPS, RingInputs
 
 I64 = NDArray[np.int64]
 F64 = NDArray[np.float64]
-# an "identifier" shared by more accounts than this is a placeholder (a shop's tablet, a
-# pickup point), not evidence that binds a group
+# an "identifier" on more orders than this is a placeholder (a shop's tablet, a pickup point),
+# not evidence that binds a group (counted in orders for every kind, as the numpy code did)
 MAX_IDENTIFIER_ACCOUNTS = 200
 
 
