@@ -2,10 +2,12 @@
 
     python benchmarks/spark_scale.py                          # 100k and 1M members
     python benchmarks/spark_scale.py --sizes 1000000 10000000 --analyses pyramid credit
+    python benchmarks/spark_scale.py --sizes 100000000 --engines spark --stores /tmp/stores
 
 The store gets a members table of a random recruitment forest (string IDs, as in
-benchmarks/pyramid.py) and, for credit, one shop per 100 members, two orders per member over a
-year and a review on 70% of them (ratings and DSRs varied, some refunds), all made in SQL.
+benchmarks/pyramid.py) and, for credit (and for pyramid with ``--orders``), one shop per 100
+members, two orders per member over a year and a review on 70% of them (ratings and DSRs
+varied, some refunds), all made in SQL.
 Each analysis runs in a fresh process per engine: DuckDB on the store itself (the peer), Spark in
 local mode with the store's tables exported to Parquet first (export timed apart). Reported: wall
 time, peak resident memory (DuckDB's process; on Spark the Python driver and the JVM apart) and
@@ -145,6 +147,11 @@ def main() -> None:
         help="Keep the stores in this folder and reuse them on the next run (default: a temp dir).",
     )
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
+    parser.add_argument(
+        "--orders",
+        action="store_true",
+        help="Shops, orders and reviews for pyramid too (credit always has them).",
+    )
     args = parser.parse_args()
     print(f"load average before: {os.getloadavg()}  (the machine may be shared)")
     with contextlib.ExitStack() as stack:
@@ -155,7 +162,7 @@ def main() -> None:
             folder.mkdir(parents=True, exist_ok=True)
         previous: dict[tuple[str, str], tuple[int, float]] = {}
         for size in args.sizes:
-            trade = "credit" in args.analyses
+            trade = args.orders or "credit" in args.analyses
             db = folder / f"m{size}{'-trade' if trade else ''}.duckdb"
             if not db.exists():  # built under another name first: a half-built store is never reused
                 building = db.with_name(f"building-{db.name}")
