@@ -31,14 +31,14 @@ from sentinella.store import Store
 
 _CHILD = """
 import json, resource, sys, time, pathlib
-engine, db, analysis, parquet = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+engine, db, analysis, parquet, forest = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5]
 from sentinella.store import Store
 import datetime as dt
 from sentinella.pyramid import run_pyramid
 from sentinella.credit import INPUT_TABLES as CREDIT_INPUTS, run_credit
 as_of = dt.date(2025, 6, 30)
 run = {
-    "pyramid": lambda b: run_pyramid(b),
+    "pyramid": lambda b: run_pyramid(b, forest=forest),
     "credit": lambda b: run_credit(b, as_of=as_of, flagged_orders=()),
 }[analysis]
 inputs = {"pyramid": ["members"], "credit": list(CREDIT_INPUTS)}[analysis]
@@ -109,10 +109,10 @@ def add_trade(path: Path, size: int) -> None:
         )
 
 
-def measure(engine: str, db: Path, analysis: str, folder: Path) -> dict[str, float] | str:
+def measure(engine: str, db: Path, analysis: str, folder: Path, forest: str) -> dict[str, float] | str:
     """The child's figures, or the last line of its error (a run that fails is a result too)."""
     done = subprocess.run(
-        [sys.executable, "-c", _CHILD, engine, str(db), analysis, str(folder / f"parquet-{engine}")],
+        [sys.executable, "-c", _CHILD, engine, str(db), analysis, str(folder / f"parquet-{engine}"), forest],
         capture_output=True,
         text=True,
     )
@@ -148,6 +148,12 @@ def main() -> None:
     )
     parser.add_argument("--engines", nargs="+", default=["duckdb", "spark"], choices=["duckdb", "spark"])
     parser.add_argument(
+        "--forest",
+        default="auto",
+        choices=["auto", "driver", "engine"],
+        help="Where pyramid measures the forest (auto: in SQL on Spark above 20M members).",
+    )
+    parser.add_argument(
         "--orders",
         action="store_true",
         help="Shops, orders and reviews for pyramid too (credit always has them).",
@@ -172,7 +178,9 @@ def main() -> None:
                     add_trade(building, size)
                 building.rename(db)
             for analysis in args.analyses:
-                results = {engine: measure(engine, db, analysis, folder) for engine in args.engines}
+                results = {
+                    engine: measure(engine, db, analysis, folder, args.forest) for engine in args.engines
+                }
                 parts = [f"{analysis:8} {size:>11,} members"]
                 parts += [_figures(engine, result) for engine, result in results.items()]
                 duck, spark = results.get("duckdb"), results.get("spark")
