@@ -44,28 +44,31 @@ def available() -> bool:
 
 FIELD = re.compile(r"(?=COL \w+ VAL )")
 LAST = ("category", "description")  # long, weak fields go last: the cut takes them first
+FIRST = ("brand", "manufacturer", "modelno", "price")  # with short_first: before the title
 
 
-def normalise(record: str) -> str:
+def normalise(record: str, short_first: bool = False) -> str:
     """Ditto's serialisation with its fields reordered so that long descriptions and categories
     come last (a cut at max_len then keeps title, brand, model number and price: a cheap
     stand-in for Ditto's summarisation), empty fields dropped, trailing zeros of decimals
-    dropped (129.950 -> 129.95, 349.0 -> 349) and runs of spaces collapsed."""
+    dropped (129.950 -> 129.95, 349.0 -> 349) and runs of spaces collapsed. With short_first,
+    brand, maker, model number and price also come before the title (the cut takes the longer
+    side's end first, so a long title would otherwise push the model number out)."""
     record = NUMBER.sub(lambda m: f"{m.group(1)}.{m.group(2)}" if m.group(2) else m.group(1), record)
     fields = [" ".join(f.split()) for f in FIELD.split(record) if f.strip()]
     fields = [f for f in fields if not re.fullmatch(r"COL \w+ VAL", f)]
-    fields.sort(key=lambda f: f.split(" ", 2)[1] in LAST)
+    fields.sort(key=lambda f: (f.split(" ", 2)[1] in LAST, not (short_first and f.split(" ", 2)[1] in FIRST)))
     return " ".join(fields)
 
 
-def read_split(path: Path) -> tuple[list[str], list[str], npt.NDArray[np.bool_]]:
+def read_split(path: Path, short_first: bool = False) -> tuple[list[str], list[str], npt.NDArray[np.bool_]]:
     left, right, labels = [], [], []
     for line in path.read_text(encoding="utf-8").splitlines():
         fields = line.split("\t")
         if len(fields) != 3:
             continue
-        left.append(normalise(fields[0]))
-        right.append(normalise(fields[1]))
+        left.append(normalise(fields[0], short_first))
+        right.append(normalise(fields[1], short_first))
         labels.append(fields[2].strip() == "1")
     return left, right, np.array(labels, dtype=bool)
 
@@ -254,12 +257,23 @@ class CrossEncoder:
         return best
 
 
-def load(folder: Path) -> dict[str, tuple[list[str], list[str], npt.NDArray[np.bool_]]]:
-    return {s: read_split(folder / f"{s}.txt") for s in ("train", "valid", "test")}
+def load(
+    folder: Path, short_first: bool = False
+) -> dict[str, tuple[list[str], list[str], npt.NDArray[np.bool_]]]:
+    return {s: read_split(folder / f"{s}.txt", short_first) for s in ("train", "valid", "test")}
 
 
-def train_and_score(folder: Path, epochs: int, max_len: int, log: object = print, **kwargs: object) -> Result:
-    return CrossEncoder(max_len=max_len).fit(load(folder), epochs=epochs, log=log, **kwargs)  # type: ignore[arg-type]
+def train_and_score(
+    folder: Path,
+    epochs: int,
+    max_len: int,
+    log: object = print,
+    short_first: bool = False,
+    threads: int = 1,
+    **kwargs: object,
+) -> Result:
+    model = CrossEncoder(max_len=max_len, threads=threads)
+    return model.fit(load(folder, short_first), epochs=epochs, log=log, **kwargs)  # type: ignore[arg-type]
 
 
 def speed(folder: Path, max_len: int, batch_size: int = 32) -> None:
@@ -306,6 +320,10 @@ def main() -> None:
     parser.add_argument(
         "--budget-minutes", type=float, default=25.0, help="stop after the epoch that passes it"
     )
+    parser.add_argument("--short-fields-first", action="store_true", help="brand, model number, price first")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="torch threads (1 is faster on a busy machine)"
+    )
     parser.add_argument("--log", type=Path, help="also append progress to this file")
     parser.add_argument("--speed", action="store_true", help="measure pairs/second on 200 train pairs")
     args = parser.parse_args()
@@ -333,6 +351,8 @@ def main() -> None:
             batch_size=args.batch_size,
             lr=args.lr,
             neg_frac=args.neg_frac,
+            short_first=args.short_fields_first,
+            threads=args.threads,
             budget_seconds=args.budget_minutes * 60,
         )
         p, r, f1 = result.test

@@ -189,6 +189,7 @@ def cross_encoder_row(
         log=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
         neg_frac=settings["neg_frac"],
         lr=settings["lr"],
+        short_first=bool(settings["short_first"]),
         budget_seconds=settings["budget_minutes"] * 60,
     )
     note = (
@@ -396,6 +397,9 @@ def main() -> None:
     parser.add_argument("--ce-neg-frac", type=float, default=0.5, help="negatives drawn each epoch")
     parser.add_argument("--ce-lr", type=float, default=8e-5, help="cross-encoder learning rate")
     parser.add_argument(
+        "--ce-short-fields-first", action="store_true", help="brand, model number, price before the title"
+    )
+    parser.add_argument(
         "--ce-budget-minutes", type=float, default=18.0, help="no further epoch after this many minutes"
     )
     args = parser.parse_args()
@@ -419,6 +423,7 @@ def main() -> None:
             "neg_frac": args.ce_neg_frac,
             "lr": args.ce_lr,
             "budget_minutes": args.ce_budget_minutes,
+            "short_first": args.ce_short_fields_first,
         }
     run_benchmarks(args.data, args.embeddings, cross)
 
