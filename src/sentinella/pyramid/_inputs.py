@@ -182,18 +182,20 @@ def load_inputs(backend: Backend, money: MoneySettings) -> PyramidInputs:
         identities=_identity_codes(backend, n),
         left=_left_times(backend, n),
     )
-    if backend.has_rows("payments"):
+    # asked once: on Spark each question is a job
+    has_payments, has_orders = backend.has_rows("payments"), backend.has_rows("orders")
+    has_shops = has_orders and backend.has_rows("merchants")
+    if has_payments:
         _load_payments(backend, inputs, money)
-        if backend.has_rows("orders"):
+        if has_orders:
             _infer_sponsors(backend, inputs)
-    has_orders = backend.has_rows("orders")
     if has_orders:
-        _stage_paid_orders(backend, money)
+        _stage_paid_orders(backend, money, shops=has_shops, payments=has_payments)
     try:
-        if has_orders and backend.has_rows("merchants"):
+        if has_shops:
             _load_sales(backend, inputs, money)
-        if has_orders or backend.has_rows("payments"):
-            _load_purchases(backend, inputs, money)
+        if has_orders or has_payments:
+            _load_purchases(backend, inputs, money, orders=has_orders, payments=has_payments)
     finally:
         if has_orders:
             backend.execute(f"DROP TABLE IF EXISTS {_PAID_ORDERS}", step="pyramid: paid orders")
@@ -416,21 +418,20 @@ first purchases all read this one table (three reads of ``orders``, each convert
 record, took three quarters of reading 10M members with 20M orders)."""
 
 
-def _stage_paid_orders(backend: Backend, money: MoneySettings) -> None:
+def _stage_paid_orders(backend: Backend, money: MoneySettings, *, shops: bool, payments: bool) -> None:
     """Every paid order with its buyer and seller coded (NULL: not a member / not a member's
     shop), its pay period, whether a purchase payment records it, and its units per currency."""
     d = backend.dialect
     units = "".join(
         f', {units_sql("o.amount", "o.currency", c, money.rates)} AS "units@{c}"' for c in money.currencies
     )
-    shops = backend.has_rows("merchants")
     joins, recorded = "", "FALSE"
     if shops:
         joins += (
             f"LEFT JOIN (SELECT c.merchant_id, {d.row_id('m')} AS code FROM merchants c "
             "JOIN members m ON m.member_id = c.member_id) s ON s.merchant_id = o.merchant_id "
         )
-    if backend.has_rows("payments"):
+    if payments:
         joins += (
             "LEFT JOIN (SELECT DISTINCT order_id FROM payments WHERE kind = 'purchase' "
             "AND order_id IS NOT NULL) r ON r.order_id = o.order_id "
@@ -487,7 +488,9 @@ def _load_pay_periods(backend: Backend, inputs: PyramidInputs, money: MoneySetti
         inputs.pay_units[currency] = _column(table, f"amount@{currency}", np.int64, 0).astype(np.int64)
 
 
-def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySettings) -> None:
+def _load_purchases(
+    backend: Backend, inputs: PyramidInputs, money: MoneySettings, *, orders: bool, payments: bool
+) -> None:
     """Orders a member bought that no purchase payment records, and each member's first buy.
 
     Orders count as money paid (the income figures); the first purchase from a day before
@@ -495,10 +498,9 @@ def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySetting
     """
     n = inputs.n
     d = backend.dialect
-    has_orders, has_payments = backend.has_rows("orders"), backend.has_rows("payments")
     columns = "".join(f', "units@{c}"' for c in money.currencies)
     parts, params = [], []
-    if has_payments:
+    if payments:
         units = "".join(
             f', {units_sql("p.amount", "p.currency", c, money.rates)} AS "units@{c}"'
             for c in money.currencies
@@ -509,7 +511,7 @@ def _load_purchases(backend: Backend, inputs: PyramidInputs, money: MoneySetting
             f"WHERE p.kind = 'purchase'{money.where('p', first=False)}"
         )
         params += money.params
-    if has_orders:
+    if orders:
         bought = f"SELECT buyer AS code, joined_at, bought_at, amount, currency{columns} FROM {_PAID_ORDERS} "
         bought += "WHERE buyer IS NOT NULL AND NOT recorded"
         parts.append(bought)
