@@ -78,6 +78,7 @@ def risk(
             inputs=INPUT_TABLES,
             results=RESULT_TABLES,
             spark_master=spark_master,
+            tables_folder=store.input_tables_folder,
         ) as backend:
             summary = run_risk(backend, config=config)
         progress("risk", 1, 1)

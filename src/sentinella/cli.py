@@ -127,12 +127,32 @@ def ingest(
             "without it they are read as UTC and counted in the summary.",
         ),
     ] = None,
+    engine: Annotated[
+        Engine,
+        typer.Option(
+            "--engine",
+            help="Where the files are checked and the rows kept: the store itself (duckdb), or Apache "
+            "Spark (needs the spark extra): a task per file, rows as Parquet in --tables, the "
+            "quarantine and run log in the store.",
+        ),
+    ] = Engine.duckdb,
+    tables: Annotated[
+        Path | None,
+        typer.Option(
+            "--tables",
+            help="With --engine spark: the folder for the tables' Parquet (default: beside the store, "
+            "STORE.tables); every executor must reach it.",
+        ),
+    ] = None,
+    spark_master: SparkMasterOption = "",
 ) -> None:
     """Validate and load a case folder into the store.
 
     Exit status: 0 all rows imported; 1 some rows quarantined, some optional fields cleared or
     a table failed (good rows are in); 2 nothing could be imported.
     """
+    if tables is not None and engine is not Engine.spark:
+        raise ConfigError("--tables is where --engine spark keeps the tables; add --engine spark")
     if timezone is not None:
         check_timezone(timezone)
     if not case_dir.is_dir():  # before the store is created: a typo must not leave an empty store
@@ -148,9 +168,24 @@ def ingest(
         _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
     ):
-        report = ingest_case(
-            store, case_dir, identity_salt=salt, encoding=encoding, timezone=timezone, progress=progress
-        )
+        if engine is Engine.spark:
+            from sentinella.engine import SparkBackend
+            from sentinella.store import ingest_case_on_spark
+
+            report = ingest_case_on_spark(
+                store,
+                case_dir,
+                tables or db.with_name(db.name + ".tables"),
+                spark=SparkBackend(master=spark_master),
+                identity_salt=salt,
+                encoding=encoding,
+                timezone=timezone,
+                progress=progress,
+            )
+        else:
+            report = ingest_case(
+                store, case_dir, identity_salt=salt, encoding=encoding, timezone=timezone, progress=progress
+            )
     if as_json:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
@@ -437,7 +472,12 @@ def rings(
         progress_bar(not as_json) as progress,
     ):
         with analysis_backend(
-            store.backend, engine.value, inputs=tuple(TABLES), results=RINGS_TABLES, spark_master=spark_master
+            store.backend,
+            engine.value,
+            inputs=tuple(TABLES),
+            results=RINGS_TABLES,
+            spark_master=spark_master,
+            tables_folder=store.input_tables_folder,
         ) as backend:
             summary = run_rings(backend, labels=labels, model=model, progress=progress)
         top = rings_top(store.backend, db)
@@ -516,6 +556,7 @@ def credit(
             inputs=INPUT_TABLES,
             results=CREDIT_TABLES,
             spark_master=spark_master,
+            tables_folder=store.input_tables_folder,
         ) as backend:
             summary = run_credit(backend, as_of=day, config=rules, progress=progress)
         top = credit_top(store.backend, db)
@@ -572,6 +613,7 @@ def provenance(
             inputs=PROVENANCE_INPUTS,
             results=PROVENANCE_TABLES,
             spark_master=spark_master,
+            tables_folder=store.input_tables_folder,
         ) as backend,
     ):
         summary = run_provenance(backend, case, config=ProvenanceConfig(workers=workers), progress=progress)
@@ -669,6 +711,7 @@ def pyramid(
             inputs=tuple(TABLES),
             results=PYRAMID_TABLES,
             spark_master=spark_master,
+            tables_folder=store.input_tables_folder,
         ) as backend:
             summary = run_pyramid(
                 backend,
@@ -772,6 +815,7 @@ def compare(
             inputs=COMPARE_INPUTS,
             results=COMPARE_TABLES,
             spark_master=spark_master,
+            tables_folder=store.input_tables_folder,
         ) as backend:
             summary = run_compare(backend, embeddings=embeddings, rates_file=rates)
         progress("compare", 1, 1)

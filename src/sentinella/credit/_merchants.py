@@ -99,21 +99,24 @@ def votes_sql() -> str:
     """One vote per (buyer, merchant): the mean of the pair's ratings rules 1–7 let through
     (a changed rating votes with its final value; duplicates and capped ratings still vote).
 
-    Raters are coded by the rank of their buyer hash and the votes come sorted by merchant and
-    rater: a fixed order, so the floating-point sums (and the scores) are the same on every run.
+    Raters are coded by the rank of their buyer ID and the votes come sorted by merchant and
+    rater: a fixed order, so the floating-point sums (and the scores) are the same on every run
+    and on every engine. Not by the buyer's hash, which the pairs are grouped by: each engine
+    hashes differently (Spark's ``hash`` is 32 bits), which reordered the sums (scores differed
+    in the last bit), and two buyers whose hashes collide must stay two raters.
     DuckDB sorts on both cores; numpy's unique and argsort took a second more on one."""
     return f"""
-SELECT CAST(dense_rank() OVER (ORDER BY buyer) - 1 AS INTEGER) AS rater, merchant, vote FROM (
-  SELECT buyer, merchant, CAST(stars AS DOUBLE) / n_valid AS vote
+SELECT CAST(dense_rank() OVER (ORDER BY buyer_id) - 1 AS INTEGER) AS rater, merchant, vote FROM (
+  SELECT rater_id AS buyer_id, merchant, CAST(stars AS DOUBLE) / n_valid AS vote
   FROM {PAIRS} WHERE NOT multi AND n_valid = 1
   UNION ALL
-  SELECT buyer, merchant, avg(rating) AS vote FROM {MULTI} WHERE active GROUP BY buyer, merchant
-) ORDER BY merchant, buyer"""
+  SELECT buyer_id, merchant, avg(rating) AS vote FROM {MULTI} WHERE active GROUP BY buyer_id, merchant
+) ORDER BY merchant, buyer_id"""
 
 
 def build_robust(backend: Backend, config: CreditConfig) -> int:
-    """Votes as integer codes (merchants by the universe's code, raters by the rank of a hash of
-    the buyer ID), scored by ``robust_scores``; returns the iterations."""
+    """Votes as integer codes (merchants by the universe's code, raters by the rank of the buyer
+    ID), scored by ``robust_scores``; returns the iterations."""
     votes = backend.query(votes_sql(), step="credit: votes")
     rater = np.asarray(votes.column("rater").to_numpy(zero_copy_only=False), dtype=np.int64)
     merchant = np.asarray(votes.column("merchant").to_numpy(zero_copy_only=False), dtype=np.int64)

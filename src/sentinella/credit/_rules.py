@@ -174,16 +174,18 @@ WHERE r.created_at < {cutoff}
 
 def pairs_sql() -> str:
     """Per buyer–merchant pair, over the ratings rules 1–6 let through (``n_valid``, with their
-    ``stars``: the robust score's vote of a pair rated once) or held only by the window (``n``;
+    ``stars`` and the rater's ID ``rater_id``: the robust score's vote of a pair rated once) or
+    held only by the window (``n``;
     a change of rating may come after the window), whether the later rules can touch the pair
     (``multi``): two ratings that count so far, or one and a late row that may be its change
     (all of the pair's rows of one order, or three rows or more)."""
     return f"""
-SELECT {_PAIR}, n, n_valid, stars,
+SELECT {_PAIR}, n, n_valid, stars, rater_id,
   n_valid > 1 OR (n_valid = 1 AND n > 1 AND (n > 2 OR low = high)) AS multi
 FROM (
   SELECT {_PAIR}, count(*) AS n, count(*) FILTER (WHERE reason IS NULL) AS n_valid,
     sum(rating) FILTER (WHERE reason IS NULL) AS stars,
+    min(buyer_id) FILTER (WHERE reason IS NULL) AS rater_id,
     min(hash(order_id)) AS low, max(hash(order_id)) AS high
   FROM {BASE} WHERE reason IS NULL OR reason = 'outside_window'
   GROUP BY {_PAIR}

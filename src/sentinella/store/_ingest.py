@@ -23,13 +23,14 @@ from typing import Any
 import duckdb
 
 from sentinella.contract import TABLES, TableSpec
+from sentinella.engine import Backend
 
 from ._checks import CheckOptions, quote_identifier, sql_string
 from ._db import count, rollback_quietly
 from ._load import SAMPLE_PROBLEMS, CheckedFile, FileCounts, FileReport, check_staged, load_checked
 from ._problems import SourceError, first_line, raise_if_interrupted
 from ._readers import STAGERS, ReadContext, StagedFile
-from ._sources import SourceFile, find_case_files
+from ._sources import CaseFiles, SourceFile, find_case_files
 from ._store import NOTICES_TABLE, RUNS_TABLE, Store, StoreError
 from ._textfile import canonical_encoding
 
@@ -184,29 +185,18 @@ def ingest_case(
     """
     if timezone is not None:
         check_timezone(timezone)
+    if store.input_tables_folder is not None:
+        raise StoreError(
+            f"{store.path} keeps its input tables in {store.input_tables_folder} (ingested on Spark): "
+            "ingest into it with --engine spark"
+        )
     started = time.perf_counter()
     codec = None if encoding is None else check_encoding(encoding)
     report = IngestReport(run_id=_run_id(), case_dir=str(case_dir), timezone=timezone)
-    if not case_dir.exists():
-        report.errors.append(f"{case_dir}: no such folder")
+    found = find_table_files(case_dir, report)
+    if found is None:
         return report
-    if not case_dir.is_dir():
-        report.errors.append(f"{case_dir}: is a file; give the case folder that holds it")
-        return report
-    found = find_case_files(case_dir)
-    report.ignored = found.ignored
-    report.warnings.extend(found.warnings)
-    report.errors.extend(f"{name}: {reason}" for name, reason in found.unsupported)
-    if not found.by_table:
-        report.errors.append(
-            f"{case_dir}: no table files (expected e.g. members.csv, orders.parquet; "
-            f"tables: {', '.join(TABLES)})"
-        )
-        return report
-    salt = store.identity_salt(identity_salt)
-    options = CheckOptions(identity_salt=salt, timezone=timezone)
-    if max_text_bytes is not None:
-        options = replace(options, max_text_bytes=max_text_bytes)
+    options = check_options(store, identity_salt, timezone, max_text_bytes)
     if "members" not in found.by_table and store.row_count("members") == 0:
         report.errors.append(f"{case_dir}: no members file; members is the one required table")
     names = [name for name in TABLES if name in found.by_table]
@@ -224,10 +214,41 @@ def ingest_case(
     if progress:
         progress("references", len(names), len(names))
     report.notices = _check_references(store, report.run_id)
-    report.warnings.extend(_missing_column_warnings(store))
+    report.warnings.extend(_missing_column_warnings(store.backend))
     _record_timezone(store, report)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def find_table_files(case_dir: Path, report: IngestReport) -> CaseFiles | None:
+    """The case folder's table files; None (with the report saying why) when there are none."""
+    if not case_dir.exists():
+        report.errors.append(f"{case_dir}: no such folder")
+        return None
+    if not case_dir.is_dir():
+        report.errors.append(f"{case_dir}: is a file; give the case folder that holds it")
+        return None
+    found = find_case_files(case_dir)
+    report.ignored = found.ignored
+    report.warnings.extend(found.warnings)
+    report.errors.extend(f"{name}: {reason}" for name, reason in found.unsupported)
+    if not found.by_table:
+        report.errors.append(
+            f"{case_dir}: no table files (expected e.g. members.csv, orders.parquet; "
+            f"tables: {', '.join(TABLES)})"
+        )
+        return None
+    return found
+
+
+def check_options(
+    store: Store, identity_salt: str | None, timezone: str | None, max_text_bytes: int | None
+) -> CheckOptions:
+    """The rules every file is checked by; the salt must agree with the store's."""
+    options = CheckOptions(identity_salt=store.identity_salt(identity_salt), timezone=timezone)
+    if max_text_bytes is not None:
+        options = replace(options, max_text_bytes=max_text_bytes)
+    return options
 
 
 def check_encoding(encoding: str) -> str:
@@ -294,6 +315,8 @@ def _ingest_table(
     options: CheckOptions,
     run_id: str,
     context: ReadContext,
+    *,
+    keep_record_numbers: bool = False,
 ) -> TableReport:
     """Check every file first (temp tables only), then load them all in one transaction."""
     report = TableReport(table=spec.name, files=[f.display for f in files])
@@ -318,7 +341,9 @@ def _ingest_table(
         connection.execute("BEGIN TRANSACTION")
         try:
             for checked in checked_files:
-                counts = load_checked(connection, spec, checked, run_id)
+                counts = load_checked(
+                    connection, spec, checked, run_id, keep_record_numbers=keep_record_numbers
+                )
                 if counts.records != counts.accounted:
                     raise RuntimeError(
                         f"{counts.file}: {counts.records:,} records but {counts.accounted:,} accounted for"
@@ -346,16 +371,18 @@ def _ingest_table(
     return report
 
 
-def _check_references(store: Store, run_id: str) -> dict[str, int]:
+def _check_references(store: Store, run_id: str, *, tables: Backend | None = None) -> dict[str, int]:
     """Dangling references are kept and listed (recomputed each run, so never duplicated).
 
     A reference into an empty or absent table dangles like any other (orders of merchants the
     case does not hold are orders of unknown merchants); it is counted like any other and
-    listed as one notice for the column.
+    listed as one notice for the column. ``tables`` is where the input tables are read when the
+    store does not hold them (a Spark ingest's Parquet); the notices always go to the store.
     """
+    source = tables or store.backend
     connection = store.connection
     counts: dict[str, int] = {}
-    rows = _row_counts(store)
+    rows = _row_counts(source)
     connection.execute("BEGIN TRANSACTION")
     try:
         connection.execute(f"DELETE FROM {NOTICES_TABLE} WHERE reason LIKE 'refers to %'")
@@ -371,7 +398,7 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
                 if not rows[target_table]:
                     # Every reference dangles: one notice for the column, not one per row
                     # (10M orders of an absent merchants table would be 10M notices).
-                    dangling = count(connection, f"SELECT count({col}) FROM {spec.name}")
+                    dangling = int(str(source.scalar(f"SELECT count({col}) FROM {spec.name}") or 0))
                     if dangling:
                         reason = (
                             f"refers to {target_table}, which is empty: all {dangling:,} values "
@@ -384,13 +411,19 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
                         counts[key] = dangling
                     continue
                 key_value = " || '/' || ".join(f"coalesce(t.{quote_identifier(k)}, '')" for k in spec.key)
-                connection.execute(
-                    f"INSERT INTO {NOTICES_TABLE} SELECT {sql_string(run_id)}, "
-                    f"{sql_string(spec.name)}, {key_value}, {sql_string(column.name)}, t.{col}, "
+                select = (
+                    f"SELECT {sql_string(run_id)}, {sql_string(spec.name)}, {key_value}, "
+                    f"{sql_string(column.name)}, t.{col}, "
                     f"'refers to {target_table} ''' || t.{col} || ''', which is not in the store' "
                     f"FROM {spec.name} t WHERE t.{col} IS NOT NULL AND NOT EXISTS "
                     f"(SELECT 1 FROM {target_table} r WHERE r.{target} = t.{col})"
                 )
+                if tables is None:
+                    connection.execute(f"INSERT INTO {NOTICES_TABLE} {select}")
+                else:
+                    connection.register("_dangling", source.query(select, step=f"references of {key}"))
+                    connection.execute(f"INSERT INTO {NOTICES_TABLE} SELECT * FROM _dangling")
+                    connection.unregister("_dangling")
                 found = count(
                     connection,
                     f"SELECT count(*) FROM {NOTICES_TABLE} WHERE table_name = ? AND column_name = ? "
@@ -408,21 +441,24 @@ def _check_references(store: Store, run_id: str) -> dict[str, int]:
     return counts
 
 
-def _row_counts(store: Store) -> dict[str, int]:
+def _row_counts(tables: Backend) -> dict[str, int]:
     """Rows of every contract table, in one query (the store creates them all when it opens)."""
-    parts = " UNION ALL ".join(f"SELECT {sql_string(name)}, count(*) FROM {name}" for name in TABLES)
-    return {str(name): int(n) for name, n in store.connection.execute(parts).fetchall()}
+    parts = " UNION ALL ".join(
+        f"SELECT {sql_string(name)} AS name, count(*) AS n FROM {name}" for name in TABLES
+    )
+    return {str(row["name"]): int(row["n"]) for row in tables.rows(parts, step="row counts")}
 
 
-def _missing_column_warnings(store: Store) -> list[str]:
+def _missing_column_warnings(tables: Backend) -> list[str]:
     """A column the pyramid analysis relies on is empty while the data says it should not be."""
-    connection = store.connection
-    if not count(connection, "SELECT count(*) FROM members") or count(
-        connection, "SELECT count(sponsor_id) FROM members"
-    ):
+
+    def number(sql: str) -> int:
+        return int(str(tables.scalar(sql) or 0))
+
+    if not number("SELECT count(*) FROM members") or number("SELECT count(sponsor_id) FROM members"):
         return []
-    fees = count(connection, "SELECT count(*) FROM payments WHERE kind = 'entry_fee'")
-    deep = count(connection, "SELECT count(*) FROM payments WHERE kind = 'commission' AND level > 1")
+    fees = number("SELECT count(*) FROM payments WHERE kind = 'entry_fee'")
+    deep = number("SELECT count(*) FROM payments WHERE kind = 'commission' AND level > 1")
     if not fees and not deep:
         return []
     parts = []

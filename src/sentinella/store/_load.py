@@ -296,9 +296,19 @@ def check_staged(
 
 
 def load_checked(
-    connection: duckdb.DuckDBPyConnection, spec: TableSpec, checked: CheckedFile, run_id: str
+    connection: duckdb.DuckDBPyConnection,
+    spec: TableSpec,
+    checked: CheckedFile,
+    run_id: str,
+    *,
+    keep_record_numbers: bool = False,
 ) -> FileReport:
-    """Passes 2–4 and the quarantine, inside the caller's transaction."""
+    """Passes 2–4 and the quarantine, inside the caller's transaction.
+
+    ``keep_record_numbers`` also inserts each row's record number as ``_rec`` (the target table
+    must have that column): a file checked on its own (on a Spark executor) keeps them, so the
+    rows can be placed and quarantined by row number when files are put together.
+    """
     staged = checked.staged
     counts = FileReport(
         records=staged.records, file=staged.source.display, reader=staged.reader, counters=checked.counters
@@ -314,6 +324,8 @@ def load_checked(
         _collect_value_problems(connection, checked, problems)
     counts.duplicate, counts.conflict = _find_duplicates(connection, spec, checked, skip, problems)
     columns = ", ".join(quote_identifier(c) for c in spec.column_names)
+    if keep_record_numbers:
+        columns = f"_rec, {columns}"
     where = f" WHERE _rec NOT IN (SELECT _rec FROM {skip})" if counts.duplicate or counts.conflict else ""
     inserted = one(
         connection,

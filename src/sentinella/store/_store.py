@@ -29,6 +29,7 @@ META_TABLE = "sentinella_meta"
 QUARANTINE_TABLE = "ingest_quarantine"
 NOTICES_TABLE = "ingest_notices"
 RUNS_TABLE = "ingest_runs"
+INPUT_TABLES_META = "input_tables_folder"  # set when a Spark ingest keeps the tables as Parquet
 INGEST_TABLES = (QUARANTINE_TABLE, NOTICES_TABLE, RUNS_TABLE)
 
 _BOOKKEEPING_DDL = (
@@ -174,6 +175,12 @@ class Store:
 
     def set_meta(self, key: str, value: str) -> None:
         self.connection.execute(f"INSERT OR REPLACE INTO {META_TABLE} VALUES (?, ?)", [key, value])
+
+    @property
+    def input_tables_folder(self) -> Path | None:
+        """Where a store ingested on Spark keeps its input tables (None: in the store itself)."""
+        folder = self.get_meta(INPUT_TABLES_META)
+        return None if folder is None else Path(folder)
 
     def identity_salt(self, requested_salt: str | None) -> str | None:
         """The salt identity columns are hashed with; refuses to mix plain and hashed rows."""
