@@ -180,7 +180,7 @@ def _loadable_rows(connection: duckdb.DuckDBPyConnection, checked: CheckedFile) 
     rows with their bad optional fields cleared."""
     if not checked.bad_rows:
         return checked.projection
-    good = f"(SELECT * FROM {checked.projection} q WHERE _rec NOT IN (SELECT _rec FROM {checked.bad}))"
+    good = f"(SELECT * FROM {checked.projection} q WHERE {_not_among(connection, checked.bad)})"
     if not count(connection, f"SELECT count(*) FROM {checked.bad} WHERE NOT ({checked.rejects})"):
         return good
     typed = ["_rec"]
@@ -196,6 +196,22 @@ def _loadable_rows(connection: duckdb.DuckDBPyConnection, checked: CheckedFile) 
         f"(SELECT {', '.join(typed)} FROM {good} g UNION ALL SELECT {', '.join(cleared)} "
         f"FROM {checked.bad} WHERE NOT ({checked.rejects}))"
     )
+
+
+def _not_among(connection: duckdb.DuckDBPyConnection, records: str) -> str:
+    """A filter keeping the rows whose ``_rec`` is not in table ``records`` (few rows, usually).
+
+    Not ``_rec NOT IN (SELECT ...)``: DuckDB runs that as a parallel anti-join, which emits the
+    rows in any order (at 200k members orders' first stored row was the file's row 122,881).
+    A bitmap of the records, looked up per row, is a plain filter and keeps the file's order.
+    """
+    bounds = one(connection, f"SELECT min(_rec), max(_rec) FROM {records}")
+    if bounds is None or bounds[0] is None:
+        return "TRUE"
+    low, high = int(bounds[0]), int(bounds[1])
+    bits = f"(SELECT bitstring_agg(_rec, {low}, {high}) FROM {records})"
+    place = f"CAST(least(greatest(_rec - {low}, 0), {high - low}) AS INTEGER)"
+    return f"NOT (_rec BETWEEN {low} AND {high} AND get_bit({bits}, {place}) = 1)"
 
 
 def _observed_values(
@@ -326,10 +342,15 @@ def load_checked(
     columns = ", ".join(quote_identifier(c) for c in spec.column_names)
     if keep_record_numbers:
         columns = f"_rec, {columns}"
-    where = f" WHERE _rec NOT IN (SELECT _rec FROM {skip})" if counts.duplicate or counts.conflict else ""
+    where = f" WHERE {_not_among(connection, skip)}" if counts.duplicate or counts.conflict else ""
+    # Rows are stored in the file's order: their row ids number members and break ties in the
+    # analyses, so they must not depend on the thread count. Scans and filters keep that order
+    # (rows set aside are filtered, see _not_among); kept rows with cleared fields are a second
+    # source, so then the rows are sorted by their place in the file.
+    order = " ORDER BY _rec" if " UNION ALL " in checked.rows else ""
     inserted = one(
         connection,
-        f"INSERT INTO {spec.name} ({columns}) SELECT {columns} FROM {checked.rows} p{where}",
+        f"INSERT INTO {spec.name} ({columns}) SELECT {columns} FROM {checked.rows} p{where}{order}",
     )
     counts.imported = int(inserted[0]) if inserted else 0
     invalid_rows = _quarantine(connection, spec, staged, problems, run_id, counts)
