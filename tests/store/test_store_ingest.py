@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from sentinella.contract import TABLES
+from sentinella.engine import EngineSettings
 from sentinella.store import QUARANTINE_TABLE, Store, ingest_case
 from sentinella.store import _ingest as ingest_module
 from support import EXAMPLES, MEMBERS_HEADER, ORDERS_HEADER, Ingest
@@ -215,3 +217,36 @@ def test_media_part_files_beside_the_images(store: Store, write_case) -> None:  
     report = ingest_case(store, folder)
     assert report.exit_code == 0 and store.row_count("media") == 1
     assert report.ignored == []
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_rows_are_stored_in_the_files_order_on_two_threads(tmp_path: Path, fmt: str) -> None:
+    """Row ids number members and break ties in the analyses: they follow the file, whatever is
+    set aside (bad rows, repeated keys, cleared fields) and however many threads read it."""
+    case = tmp_path / "case"
+    case.mkdir()
+    rows = 400_000
+    connection = duckdb.connect()
+    connection.execute(
+        f"""CREATE TABLE o AS SELECT
+          'O' || lpad(CAST(CASE WHEN i % 99991 = 5 THEN i - 1 ELSE i END AS VARCHAR), 8, '0') AS order_id,
+          'M1' AS buyer_id, 'S1' AS merchant_id,
+          CASE WHEN i % 50021 = 7 THEN '-3' ELSE '10.00' END AS amount, 'CNY' AS currency,
+          '2024-01-01T00:00:00Z' AS placed_at, 'completed' AS status,
+          CASE WHEN i % 70001 = 9 THEN 'many' ELSE '1' END AS quantity
+        FROM range({rows}) t(i) ORDER BY i"""
+    )
+    target = case / f"orders.{fmt}"
+    connection.execute(f"COPY o TO '{target}' (FORMAT {fmt})")
+    members = case / "members.csv"
+    members.write_text(MEMBERS_HEADER + "M1,2024-01-01,,Ann\n", encoding="utf-8")
+    with Store.open(tmp_path / "s.duckdb", settings=EngineSettings(threads=2)) as store:
+        report = ingest_case(store, case)
+        orders = {t.table: t for t in report.tables}["orders"]
+        assert orders.rejected and orders.duplicate and orders.fields_cleared  # all three paths
+        backwards = store.connection.execute(
+            "SELECT count(*) FROM (SELECT order_id < lag(order_id) OVER (ORDER BY rowid) AS back "
+            "FROM orders) WHERE back"
+        ).fetchall()[0][0]
+        assert backwards == 0
+        assert store.row_count("orders") == orders.imported > rows * 0.99
