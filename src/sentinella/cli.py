@@ -168,14 +168,16 @@ def ingest(
         _open_store(db, read_only=False, create=True, memory_limit=memory_limit, threads=threads) as store,
         progress_bar(not as_json) as progress,
     ):
+        folder = store.input_tables_folder  # a second Spark ingest finds its tables there
         if engine is Engine.spark:
+            folder = tables or folder or db.with_name(db.name + ".tables")
             from sentinella.engine import SparkBackend
             from sentinella.store import ingest_case_on_spark
 
             report = ingest_case_on_spark(
                 store,
                 case_dir,
-                tables or db.with_name(db.name + ".tables"),
+                folder,
                 spark=SparkBackend(master=spark_master),
                 identity_salt=salt,
                 encoding=encoding,
@@ -189,11 +191,11 @@ def ingest(
     if as_json:
         console.print_json(json.dumps(report.to_dict(), ensure_ascii=False))
     else:
-        _print_ingest(report, db, show)
+        _print_ingest(report, db, show, folder)
     raise typer.Exit(report.exit_code)
 
 
-def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
+def _print_ingest(report: IngestReport, db: Path, show: int, tables: Path | None = None) -> None:
     for message in report.errors:
         print_error(message)
     if report.tables:
@@ -201,7 +203,7 @@ def _print_ingest(report: IngestReport, db: Path, show: int) -> None:
 
         # records = imported + duplicate + conflict + rejected, per file and per table.
         table = compact_table(
-            f"Imported {report.case_dir} into {db}",
+            f"Imported {report.case_dir} into {db}" + (f" (tables as Parquet in {tables})" if tables else ""),
             [
                 ("table", "text"),
                 *((name, "num") for name in ("records", "imported", "duplicate", "conflict")),

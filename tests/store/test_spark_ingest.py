@@ -179,6 +179,7 @@ def test_analyses_read_the_parquet_tables(ingested: Ingested, tmp_path: Path) ->
     result = runner.invoke(app, ["ingest", str(ingested.case), "--db", str(spark_store), "--engine", "spark"])
     assert result.exit_code == 1, result.output  # the case has bad rows
     assert (tmp_path / "s.duckdb.tables" / "orders").is_dir()
+    assert "tables as Parquet in" in " ".join(result.output.split())
     refused = runner.invoke(app, ["pyramid", "--db", str(spark_store)])
     assert refused.exit_code != 0
     assert isinstance(refused.exception, ConfigError) or "--engine spark" in refused.output

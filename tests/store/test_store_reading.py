@@ -130,6 +130,8 @@ def test_bytes_that_do_not_decode_in_the_given_encoding(store: Store) -> None:
 def test_unknown_encoding_is_refused(store: Store, tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="unknown encoding 'klingon'"):
         ingest_case(store, tmp_path, encoding="klingon")
+    with pytest.raises(StoreError, match="unknown encoding"):  # Python's codecs raise ValueError
+        ingest_case(store, tmp_path, encoding="utf\x00-8")
 
 
 @pytest.mark.parametrize("codec", ["undefined", "base64", "rot13", "idna"])

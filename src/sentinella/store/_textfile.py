@@ -43,7 +43,10 @@ _NOT_FILE_ENCODINGS = frozenset({"undefined", "idna", "punycode", "unicode_escap
 def canonical_encoding(name: str) -> str:
     """Python's name for a file encoding (``GBK`` → ``gbk``); raises LookupError if unknown or
     if the codec is not one a text file is written in (``base64``, ``rot13``, ``undefined``)."""
-    info = codecs.lookup(name)
+    try:
+        info = codecs.lookup(name)
+    except ValueError as error:  # a name with a NUL character ("\x00", from a fuzzed API query)
+        raise LookupError(f"{name!r} is not an encoding name") from error
     canonical = info.name.replace("-", "_")
     if not getattr(info, "_is_text_encoding", True) or canonical in _NOT_FILE_ENCODINGS:
         raise LookupError(f"{name!r} is not a text file encoding")
