@@ -29,17 +29,22 @@ SPLIT = ("members", "orders", "reviews", "payments")
 
 
 def _split(file: Path, parts: int) -> None:
-    """``NAME.csv`` into ``NAME/part-K.csv`` by lines (the generator writes no line breaks in values)."""
-    with file.open(encoding="utf-8") as handle:
-        header, *lines = handle.readlines()
+    """``NAME.csv`` (or the generator's own ``NAME/`` parts, at a million members) into
+    ``NAME/part-K.csv`` by lines (the generator writes no line breaks in values)."""
     folder = file.with_suffix("")
-    folder.mkdir()
+    sources = [file] if file.exists() else sorted(folder.glob("*.csv"))
+    header, lines = "", []
+    for source in sources:
+        with source.open(encoding="utf-8") as handle:
+            header, *more = handle.readlines()
+        lines.extend(more)
+        source.unlink()
+    folder.mkdir(exist_ok=True)
     size = -(-len(lines) // parts)
     for index in range(parts):
         with (folder / f"part-{index}.csv").open("w", encoding="utf-8") as out:
             out.write(header)
             out.writelines(lines[index * size : (index + 1) * size])
-    file.unlink()
 
 
 def _case(data: Path, members: int, parts: int) -> Path:

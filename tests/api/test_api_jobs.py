@@ -110,6 +110,21 @@ def test_a_failing_analysis_is_a_failed_job_and_the_server_goes_on(
     assert client.get("/health").status_code == 200
 
 
+def test_a_store_ingested_on_spark_is_not_analysed_on_its_empty_tables(
+    client: TestClient, service: Service, keys: Keys
+) -> None:
+    """Its input tables are Parquet beside it: a DuckDB job would read none and write empty results."""
+    head = _auth(keys.analyst)
+    with service.writing() as connection:
+        connection.execute(
+            "INSERT OR REPLACE INTO sentinella_meta VALUES ('input_tables_folder', '/cases/x.tables')"
+        )
+    state = _wait_for(client.get, client.post("/v1/analyses/pyramid", headers=head).json()["job_id"], head)
+    assert state["status"] == "failed"
+    assert "/cases/x.tables" in state["error"] and "--engine spark" in state["error"]
+    assert service.one("SELECT count(*) AS n FROM pyramid_members")["n"] > 0  # type: ignore[index]
+
+
 @pytest.mark.slow
 def test_a_real_server_runs_a_job_and_serves_its_results(live: LiveServer) -> None:
     shop = "S00000054"  # one of the shops with rated orders by March 2024 in the shared world

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 from sentinella import audit
 from sentinella.engine import Backend, DuckDBBackend
-from sentinella.errors import SentinellaError
+from sentinella.errors import ConfigError, SentinellaError
+from sentinella.store import input_tables_folder
 
 if TYPE_CHECKING:
     from ._service import Service
@@ -226,6 +227,12 @@ class JobRunner:
             started = time.perf_counter()
             self._record(job, "job.start")
             try:
+                folder = input_tables_folder(backend)
+                if folder is not None:  # the store's own tables are empty: DuckDB would read nothing
+                    raise ConfigError(
+                        f"this store keeps its input tables in {folder} (ingested on Spark): run "
+                        f"`sentinella {job.analysis} --engine spark` instead"
+                    )
                 job.summary = self.runners[job.analysis](backend, job.params)
                 outcome, error = "done", None
             except SentinellaError as failure:

@@ -19,6 +19,7 @@ from ._store import (
     StoreError,
     StoreLockedError,
     TableInfo,
+    input_tables_folder,
 )
 
 __all__ = [
@@ -38,4 +39,5 @@ __all__ = [
     "check_timezone",
     "ingest_case",
     "ingest_case_on_spark",
+    "input_tables_folder",
 ]

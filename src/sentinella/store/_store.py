@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from sentinella.contract import TABLES
-from sentinella.engine import DuckDBBackend, EngineSettings
+from sentinella.engine import Backend, DuckDBBackend, EngineSettings
 from sentinella.errors import SentinellaError
 
 from ._db import arrow, count, one
@@ -179,8 +179,7 @@ class Store:
     @property
     def input_tables_folder(self) -> Path | None:
         """Where a store ingested on Spark keeps its input tables (None: in the store itself)."""
-        folder = self.get_meta(INPUT_TABLES_META)
-        return None if folder is None else Path(folder)
+        return input_tables_folder(self.backend)
 
     def identity_salt(self, requested_salt: str | None) -> str | None:
         """The salt identity columns are hashed with; refuses to mix plain and hashed rows."""
@@ -282,6 +281,15 @@ class Store:
             reason = error.strerror if isinstance(error, OSError) else first_line(error)
             raise StoreError(f"cannot write {out}: {reason}") from error
         return Export(self.row_count(name), escaped)
+
+
+def input_tables_folder(backend: Backend) -> Path | None:
+    """Where the store behind ``backend`` keeps its input tables when it was ingested on Spark
+    (None: in the store itself); for readers holding a backend of their own (the API's jobs)."""
+    if not backend.table_exists(META_TABLE):
+        return None
+    folder = backend.scalar(f"SELECT value FROM {META_TABLE} WHERE key = ?", [INPUT_TABLES_META])
+    return None if folder is None else Path(str(folder))
 
 
 @dataclass(frozen=True)
