@@ -240,6 +240,15 @@ def test_spark_engine_path_matches_the_kernel(spark_session: object) -> None:
 
 
 @pytest.mark.spark
+def test_spark_unions_more_level_tables_than_one_statement_takes(spark_session: object) -> None:
+    from sentinella.engine import SparkBackend
+
+    run = assert_same(SparkBackend(spark_session), *CASES["chain"], mode="engine")
+    assert run.path == "engine"
+    assert run.levels == 300  # > 64 level tables: unioned in chunks, then the chunks
+
+
+@pytest.mark.spark
 def test_spark_auto_choice(spark_session: object) -> None:
     from sentinella.engine import SparkBackend
 

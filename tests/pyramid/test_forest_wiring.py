@@ -1,9 +1,11 @@
 """``run_pyramid(forest=...)``: the account forest measured in the engine writes the same tables.
 
-A generated world (with sponsor cycles, self-sponsorship and unknown sponsors among its members)
-is analysed with the forest on the driver and in the engine's SQL; every pyramid table must come
-out the same, row for row. Spark (``-m spark``, slow) runs the engine path once against DuckDB's
-reference tables.
+A generated pyramid case (with sponsor cycles, self-sponsorship, unknown sponsors and accounts
+sharing identifiers among its members) is analysed with the forest on the driver and in the
+engine's SQL; every pyramid table must come out the same, row for row. ``forest="engine"`` also
+leaves the member IDs in the engine (sponsors and identifiers coded there, IDs fetched by code),
+so the repeat-offender rule, the person links and every finding's names go through that path
+too. Spark (``-m spark``, slow) runs the engine path once against DuckDB's reference tables.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ from sentinella.pyramid._forest_sql import choose
 from sentinella.store import Store, ingest_case
 from sentinella.synth import generate_world
 
-TABLES = ("pyramid_members", "pyramid_networks", "pyramid_findings", "pyramid_issues", "pyramid_flows")
+TABLES = (
+    "pyramid_members",
+    "pyramid_networks",
+    "pyramid_findings",
+    "pyramid_issues",
+    "pyramid_flows",
+    "pyramid_person_links",
+)
+OFFENDERS = ("M000000690:criminal", "M000000406:administrative:2020-06-01", "nobody:criminal")
+"""Two network roots of the world (one counted from a date on) and an ID no member has."""
 Rows = dict[str, list[tuple[object, ...]]]
 
 
@@ -36,7 +47,7 @@ def tables(backend: Backend) -> Rows:
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("forest-world")
-    generate_world(root / "case", members=300, seed=11, media=False)
+    generate_world(root / "case", members=1500, seed=5, media=False, profile="pyramid-case")
     with Store.open(root / "world.duckdb") as store:
         ingest_case(store, root / "case")
     return root
@@ -47,12 +58,20 @@ def reference(world: Path) -> Iterator[tuple[Rows, str, dict[str, int]]]:
     db = world / "driver.duckdb"
     shutil.copyfile(world / "world.duckdb", db)
     with Store.open(db) as store:
-        summary = run_pyramid(store.backend)
+        summary = run_pyramid(store.backend, repeat_offenders=OFFENDERS)
         yield tables(store.backend), summary.forest, summary.issues
 
 
 def test_auto_keeps_the_kernel_on_duckdb(reference: tuple[Rows, str, dict[str, int]]) -> None:
     assert reference[1] == "driver: DuckDB runs beside the kernel in the same memory"
+
+
+def test_the_world_exercises_the_id_lookups(reference: tuple[Rows, str, dict[str, int]]) -> None:
+    findings = reference[0]["pyramid_findings"]
+    repeat = [row for row in findings if row[1] == "cn-2013-opinions-s2-4"]  # (jurisdiction, rule, ...)
+    assert {row[4] for row in repeat} == {"M000000690", "M000000406"}, "both known offenders are tested"
+    assert any(row[-1] for row in reference[0]["pyramid_person_links"]), "accounts merge on a strong ID"
+    assert {"cycle", "self_sponsorship", "unknown_sponsor"} <= set(reference[2])
 
 
 def test_the_engine_forest_writes_the_same_tables(
@@ -62,7 +81,7 @@ def test_the_engine_forest_writes_the_same_tables(
     db = tmp_path / "engine.duckdb"
     shutil.copyfile(world / "world.duckdb", db)
     with Store.open(db) as store:
-        summary = run_pyramid(store.backend, forest="engine")
+        summary = run_pyramid(store.backend, forest="engine", repeat_offenders=OFFENDERS)
         got = tables(store.backend)
     assert summary.forest.startswith("engine: asked for the engine")
     assert summary.issues == issues
@@ -109,7 +128,7 @@ def test_spark_engine_forest_writes_duckdbs_tables(
         Store.open(db) as store,
         analysis_backend(store.backend, "spark", inputs=inputs, results=RESULT_TABLES) as backend,
     ):
-        summary = run_pyramid(backend, forest="engine")
+        summary = run_pyramid(backend, forest="engine", repeat_offenders=OFFENDERS)
         got = tables(backend)
     assert summary.forest.startswith("engine: ")
     assert got == reference[0]

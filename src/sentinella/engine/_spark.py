@@ -42,6 +42,9 @@ SparkSession = Any  # pyspark.sql.SparkSession, without importing pyspark
 _VIEWS: dict[int, set[str]] = {}
 COLLECT_THROUGH_FILES_ABOVE = 256 << 20
 """Results Spark estimates above this many bytes reach Python through Parquet files (local mode)."""
+REGISTER_THROUGH_FILES_ABOVE = 256 << 20
+"""Arrow tables of this many bytes or more (and every stream of batches) reach Spark through a Parquet
+file the driver writes (local mode)."""
 
 
 def _pyspark() -> Any:
@@ -96,15 +99,21 @@ class SparkBackend(Backend):
         *,
         master: str = "",
         collect_through_files_above: int = COLLECT_THROUGH_FILES_ABOVE,
+        register_through_files_above: int = REGISTER_THROUGH_FILES_ABOVE,
     ) -> None:
         super().__init__()
         if spark is None:
             spark = local_session(master=master) if master else local_session()
         self.spark = spark
+        # Constraint propagation over a UNION of checkpointed steps fails in Spark 4.3 ("key not
+        # found: level#2523L" in UnionBase.rewriteConstraints): the forest unions its level
+        # tables 64 at a time. It only infers extra filters, so results do not depend on it.
+        spark.conf.set("spark.sql.constraintPropagation.enabled", "false")
         # a file the driver wrote is one it can read only when executors share its disk
-        self._collect_through_files_above = (
-            collect_through_files_above if spark.sparkContext.master.startswith("local") else None
-        )
+        local = spark.sparkContext.master.startswith("local")
+        self._collect_through_files_above = collect_through_files_above if local else None
+        self._register_through_files_above = register_through_files_above if local else None
+        self._staged: dict[str, tempfile.TemporaryDirectory[str]] = {}  # views over the driver's files
         _quiet_failed_statements()
         # which temporary views are views proper (not checkpointed tables), per session: two
         # backends on one session (a test's, the CLI's) must agree
@@ -202,6 +211,11 @@ class SparkBackend(Backend):
 
     # -- tables --------------------------------------------------------------------------------
     def register_arrow(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        limit = self._register_through_files_above
+        streamed = isinstance(table, pa.RecordBatchReader)
+        if limit is not None and (streamed or table.nbytes >= limit):
+            self._register_through_parquet(name, table)
+            return
         if isinstance(table, pa.RecordBatchReader):
             table = table.read_all()
         from pyspark.sql.pandas.types import from_arrow_schema
@@ -211,11 +225,36 @@ class SparkBackend(Backend):
         schema = from_arrow_schema(table.schema, prefer_timestamp_ntz=True)
         if table.num_rows == 0:  # PySpark cannot build a frame from an Arrow table of no batches
             self.spark.createDataFrame([], schema).createOrReplaceTempView(name)
-            return
-        self.spark.createDataFrame(table, schema).createOrReplaceTempView(name)
+        else:
+            self.spark.createDataFrame(table, schema).createOrReplaceTempView(name)
+        self._drop_staged(name)  # the file an earlier view of this name read
+
+    def _register_through_parquet(self, name: str, table: pa.Table | pa.RecordBatchReader) -> None:
+        """A view over a Parquet file written batch by batch on the driver's disk.
+
+        ``createDataFrame`` sends the whole table through the JVM's heap: at 100M members the
+        pyramid's per-member figures (a stream built as it is read) would be held whole in Python
+        and again in the JVM. A file is read by the executors like any input; it lives until the
+        view is unregistered (``write_table`` materialises the view first).
+        """
+        self._drop_staged(name)
+        folder = tempfile.TemporaryDirectory(prefix="sentinella-register-", ignore_cleanup_errors=True)
+        path = Path(folder.name) / "part-00000.parquet"
+        batches = table if isinstance(table, pa.RecordBatchReader) else table.to_reader(max_chunksize=1 << 20)
+        with pq.ParquetWriter(path, batches.schema, compression="none", coerce_timestamps="us") as writer:
+            for batch in batches:
+                writer.write_batch(batch)
+        self._staged[name] = folder
+        self.spark.read.parquet(str(path)).createOrReplaceTempView(name)
+
+    def _drop_staged(self, name: str) -> None:
+        folder = self._staged.pop(name, None)
+        if folder is not None:
+            folder.cleanup()
 
     def unregister(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
+        self._drop_staged(name)
 
     def register_parquet(self, name: str, path: Path | str) -> None:
         frame = self.spark.read.parquet(str(path))

@@ -25,7 +25,7 @@ from sentinella.money import load_rates
 from ._elements import measure
 from ._errors import PyramidError
 from ._forest import analyse_forest
-from ._forest_sql import FOREST_MODES, EngineForest, ForestMode
+from ._forest_sql import FOREST_MODES, EngineForest, ForestMode, choose
 from ._inputs import (
     STRONG_IDENTITIES,
     MissingRateError,
@@ -148,7 +148,7 @@ def run_pyramid(
     steps.start("read")
     warm_up = threading.Thread(target=_warm_up_kernels, daemon=True)
     warm_up.start()
-    inputs = load_inputs(backend, money)
+    inputs = load_inputs(backend, money, ids_in_engine=_ids_in_engine(backend, forest))
     warm_up.join()
     clock = lap(timings, "read", clock)
     steps.start("kernels")
@@ -231,6 +231,17 @@ def _run_record(
         "members": inputs.n,
         "findings": findings,
     }
+
+
+def _ids_in_engine(backend: Backend, forest: ForestMode) -> bool:
+    """Whether member IDs stay in the engine: when asked for the engine, and on an engine other
+    than DuckDB (which shares the driver's memory) above the size the driver keeps a forest."""
+    if forest == "engine":
+        return True
+    if backend.dialect.name == "duckdb" or not backend.table_exists("members"):
+        return False
+    members = int(str(backend.scalar("SELECT count(*) FROM members") or 0))
+    return choose(backend, "auto", members)[0]
 
 
 def _warm_up_kernels() -> None:

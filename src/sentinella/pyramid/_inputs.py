@@ -24,6 +24,7 @@ from sentinella.errors import MissingTableError as MissingTableError  # re-expor
 from sentinella.idcodes import code_ids
 
 from ._errors import PyramidError
+from ._ids import EngineIds, HeldIds, MemberIds
 from ._money import units_sql
 
 IDENTITY_KINDS = ("phone", "id_number", "device_id", "bank_account")
@@ -73,7 +74,7 @@ class PyramidInputs:
     Money is int64 units of 1/10,000 (see ``_money``), one dict of arrays per target currency.
     """
 
-    member_id: pa.Array
+    member_id: MemberIds
     parent: NDArray[np.int64]
     orphan: NDArray[np.bool_]
     joined: NDArray[np.int64]
@@ -142,12 +143,57 @@ def data_currencies(backend: Backend) -> dict[str, int]:
     return dict(sorted(out.items()))
 
 
-def load_inputs(backend: Backend, money: MoneySettings) -> PyramidInputs:
+def load_inputs(backend: Backend, money: MoneySettings, *, ids_in_engine: bool = False) -> PyramidInputs:
+    """The arrays of the store's members and their money. With ``ids_in_engine`` the string
+    columns stay in the engine: sponsors and identifiers are coded there by joins and windows,
+    and :class:`~sentinella.pyramid._ids.EngineIds` fetches the IDs a result names."""
     if not backend.has_rows("members"):
         raise MissingTableError("pyramid forensics needs the members table: ingest a case with members first")
     d = backend.dialect
     n = int(str(backend.scalar(f"SELECT coalesce(max({d.row_id()}) + 1, 0) FROM members") or 0))
     code_type = "INTEGER" if n < 2**31 else "BIGINT"  # half the memory at 100M members
+    ids: MemberIds
+    if ids_in_engine:
+        parent, orphan, joined = _members_in_engine(backend, n, code_type)
+        ids = EngineIds(backend)
+        identities = _identity_codes_in_engine(backend, n)
+    else:
+        parent, orphan, joined, held = _members_on_driver(backend, n, code_type)
+        ids = HeldIds(held)
+        identities = _identity_codes(backend, n)
+    inputs = PyramidInputs(
+        member_id=ids,
+        parent=parent,
+        orphan=orphan,
+        joined=joined,
+        identities=identities,
+        left=_left_times(backend, n),
+    )
+    # asked once: on Spark each question is a job
+    has_payments, has_orders = backend.has_rows("payments"), backend.has_rows("orders")
+    has_shops = has_orders and backend.has_rows("merchants")
+    if has_payments:
+        _load_payments(backend, inputs, money)
+        if has_orders:
+            _infer_sponsors(backend, inputs)
+    if has_orders:
+        _stage_paid_orders(backend, money, shops=has_shops, payments=has_payments)
+    try:
+        if has_shops:
+            _load_sales(backend, inputs, money)
+        if has_orders or has_payments:
+            _load_purchases(backend, inputs, money, orders=has_orders, payments=has_payments)
+    finally:
+        if has_orders:
+            backend.execute(f"DROP TABLE IF EXISTS {_PAID_ORDERS}", step="pyramid: paid orders")
+    return inputs
+
+
+def _members_on_driver(
+    backend: Backend, n: int, code_type: str
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64], pa.Array]:
+    """Sponsor codes, unknown sponsors, join times and the IDs, with the IDs coded on the driver."""
+    d = backend.dialect
     table = backend.query(
         f"SELECT CAST({d.row_id()} AS {code_type}) AS code, member_id, sponsor_id, "
         f"{d.epoch_us('joined_at')} AS joined FROM members",
@@ -172,34 +218,34 @@ def load_inputs(backend: Backend, money: MoneySettings) -> PyramidInputs:
     parent = code_ids(member_id, sponsor_id)
     orphan = (parent < 0) & np.asarray(sponsor_id.is_valid().to_numpy(zero_copy_only=False), dtype=np.bool_)
     del sponsor_id
-    ids = member_id.combine_chunks()
-    del member_id
-    inputs = PyramidInputs(
-        member_id=ids,
-        parent=parent,
-        orphan=orphan,
-        joined=joined,
-        identities=_identity_codes(backend, n),
-        left=_left_times(backend, n),
+    return parent, orphan, joined, member_id.combine_chunks()
+
+
+def _members_in_engine(
+    backend: Backend, n: int, code_type: str
+) -> tuple[NDArray[np.int64], NDArray[np.bool_], NDArray[np.int64]]:
+    """Sponsor codes, unknown sponsors and join times, with sponsors coded by a self-join in the
+    engine: only integers reach the driver."""
+    d = backend.dialect
+    table = backend.query(
+        f"SELECT CAST({d.row_id('m')} AS {code_type}) AS code, CAST({d.row_id('s')} AS {code_type}) "
+        f"AS parent, m.sponsor_id IS NOT NULL AS named, {d.epoch_us('m.joined_at')} AS joined "
+        "FROM members m LEFT JOIN members s ON s.member_id = m.sponsor_id",
+        step="pyramid: members and sponsors",
     )
-    # asked once: on Spark each question is a job
-    has_payments, has_orders = backend.has_rows("payments"), backend.has_rows("orders")
-    has_shops = has_orders and backend.has_rows("merchants")
-    if has_payments:
-        _load_payments(backend, inputs, money)
-        if has_orders:
-            _infer_sponsors(backend, inputs)
-    if has_orders:
-        _stage_paid_orders(backend, money, shops=has_shops, payments=has_payments)
-    try:
-        if has_shops:
-            _load_sales(backend, inputs, money)
-        if has_orders or has_payments:
-            _load_purchases(backend, inputs, money, orders=has_orders, payments=has_payments)
-    finally:
-        if has_orders:
-            backend.execute(f"DROP TABLE IF EXISTS {_PAID_ORDERS}", step="pyramid: paid orders")
-    return inputs
+    codes = np.asarray(table.column("code").to_numpy(), dtype=np.int64)
+    seen = np.zeros(n, dtype=np.bool_)
+    seen[codes] = True
+    if codes.shape[0] != n or not seen.all():
+        raise PyramidError(
+            f"members has {codes.shape[0]:,} rows (after coding sponsors) for row ids up to {n - 1:,}: "
+            "rows were deleted or a member_id is repeated, which the store never lets happen"
+        )
+    del seen
+    parent = _scatter(n, codes, _column(table, "parent", np.int64, -1), -1, np.int64).astype(np.int64)
+    named = _scatter(n, codes, _column(table, "named", np.bool_, False), False, np.bool_).astype(np.bool_)
+    joined = _scatter(n, codes, _column(table, "joined", np.int64, _NO_TIME), _NO_TIME, np.int64)
+    return parent, named & (parent < 0), joined.astype(np.int64)
 
 
 def _left_times(backend: Backend, n: int) -> NDArray[np.int64] | None:
@@ -219,15 +265,20 @@ def _left_times(backend: Backend, n: int) -> NDArray[np.int64] | None:
     )
 
 
-def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
-    """Dictionary codes per identity column (-1 when missing), via Arrow's hash encoding."""
-    present = [
+def _identity_kinds(backend: Backend) -> list[str]:
+    """The identity columns some member has a value in."""
+    return [
         kind
         for kind in IDENTITY_KINDS
         if backend.scalar(
             f"SELECT count({kind}) > 0 FROM (SELECT {kind} FROM members WHERE {kind} IS NOT NULL LIMIT 1)"
         )
     ]
+
+
+def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
+    """Dictionary codes per identity column (-1 when missing), via Arrow's hash encoding."""
+    present = _identity_kinds(backend)
     if not present:
         return {}
     table = backend.query(
@@ -241,6 +292,28 @@ def _identity_codes(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
         indices = np.asarray(encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
         out[kind] = _scatter(n, codes, indices, -1, np.int64).astype(np.int64)
     return out
+
+
+def _identity_codes_in_engine(backend: Backend, n: int) -> dict[str, NDArray[np.int64]]:
+    """Per identity column, each value coded by its first holder's code (-1 when missing): equal
+    values get equal codes, as the dictionary codes do, and no string leaves the engine."""
+    present = _identity_kinds(backend)
+    if not present:
+        return {}
+    code = backend.dialect.row_id()
+    columns = ", ".join(
+        f"CASE WHEN {kind} IS NULL THEN -1 ELSE min(code) OVER (PARTITION BY {kind}) END AS {kind}"
+        for kind in present
+    )
+    table = backend.query(
+        f"SELECT code, {columns} FROM (SELECT {code} AS code, {', '.join(present)} FROM members) m",
+        step="pyramid: identities",
+    )
+    codes = _column(table, "code", np.int64, -1).astype(np.int64)
+    return {
+        kind: _scatter(n, codes, _column(table, kind, np.int64, -1), -1, np.int64).astype(np.int64)
+        for kind in present
+    }
 
 
 _PAYER_SUMS = {

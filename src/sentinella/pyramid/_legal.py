@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from numpy.typing import NDArray
 
 from ._elements import Elements, measure
+from ._ids import MemberIds
 from ._inputs import PyramidInputs
 from ._metrics import MemberFigures, NetworkFigures
 from ._money import bincount_units, money_words, threshold_units, units_text
@@ -126,7 +127,7 @@ class Context:
     settings; they give ``pyramid_networks.is_pyramid`` and its assessment sentence.
     """
 
-    member_id: pa.Array
+    member_id: MemberIds
     inputs: PyramidInputs
     members: MemberFigures
     networks: NetworkFigures
@@ -136,9 +137,14 @@ class Context:
     """The evidence settings ``gate`` was measured with (it is reused for profiles that share them)."""
     _cache: dict[tuple[object, ...], Elements] | None = None
 
+    _network_ids: pa.Array | None = None
+
     @property
     def network_ids(self) -> pa.Array:
-        return self.member_id.take(pa.array(self.networks.roots))
+        """Each network's name (its root's ID), fetched once: every network finding needs them."""
+        if self._network_ids is None:
+            self._network_ids = self.member_id.take(self.networks.roots)
+        return self._network_ids
 
     @property
     def is_pyramid(self) -> NDArray[np.bool_]:
@@ -556,9 +562,7 @@ def _repeat_offenders(ctx: Context, profile: Profile, e: Elements, batches: list
     )
     legal = ctx.members.legal
     tour = legal.ensure_tour()
-    index = (
-        {value: code for code, value in enumerate(ctx.member_id.to_pylist())} if ctx.repeat_offenders else {}
-    )
+    index = ctx.member_id.codes_of([offender.member_id for offender in ctx.repeat_offenders])
     rows: dict[str, list[Any]] = {k: [] for k in ("code", "head", "levels", "label", "met", "serious")}
     for offender in ctx.repeat_offenders:
         code = index.get(offender.member_id)
