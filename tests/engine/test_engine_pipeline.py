@@ -55,6 +55,12 @@ def test_spark_dialect_transpiles_and_quotes() -> None:
     assert spark.quote("a`b") == "`a``b`"
 
 
+def test_spark_hashes_in_64_bits() -> None:
+    """DuckDB's hash is 64 bits, Spark's ``hash`` 32: the dialect asks Spark for xxhash64."""
+    sql = SparkDialect().translate("SELECT hash(a) AS h, min(hash(b || 'x')) FROM t GROUP BY hash(a)")
+    assert sql.count("XXHASH64(") == 3 and "HASH(" not in sql.replace("XXHASH64(", ""), sql
+
+
 def test_a_temporary_table_stays_a_table_on_spark() -> None:
     """sqlglot alone writes a temporary table as a Spark TEMPORARY VIEW, which the Spark backend
     would keep lazy (recomputed by every later step: credit never finished); views stay views."""
