@@ -683,7 +683,8 @@ def pyramid(
         typer.Option(
             "--forest",
             help="Where the recruitment forest is measured: driver (collected arrays, the kernel), "
-            "engine (SQL joins in the engine) or auto (the engine only on Spark above 20M members).",
+            "engine (SQL joins in the engine, slower: the figures come back to the driver) or auto (the "
+            "driver). On Spark above 20M members the member IDs stay in the engine either way.",
         ),
     ] = Forest.auto,
     engine: EngineOption = Engine.duckdb,

@@ -63,7 +63,30 @@ def reference(world: Path) -> Iterator[tuple[Rows, str, dict[str, int]]]:
 
 
 def test_auto_keeps_the_kernel_on_duckdb(reference: tuple[Rows, str, dict[str, int]]) -> None:
-    assert reference[1] == "driver: DuckDB runs beside the kernel in the same memory"
+    assert reference[1].startswith("driver: the 1,5"), reference[1]
+    assert reference[1].endswith("members' arrays are on the driver already: the kernel is faster")
+
+
+def test_ids_in_the_engine_with_the_kernel_write_the_same_tables(
+    world: Path, tmp_path: Path, reference: tuple[Rows, str, dict[str, int]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What a big case on Spark runs: IDs left in the engine, the forest by the kernel."""
+    from sentinella.pyramid import _analysis
+
+    asked: list[str] = []
+
+    def always(backend: Backend, forest: str) -> bool:
+        asked.append(forest)
+        return True
+
+    monkeypatch.setattr(_analysis, "_ids_in_engine", always)
+    db = tmp_path / "ids.duckdb"
+    shutil.copyfile(world / "world.duckdb", db)
+    with Store.open(db) as store:
+        summary = run_pyramid(store.backend, forest="auto", repeat_offenders=OFFENDERS)
+        got = tables(store.backend)
+    assert asked == ["auto"] and summary.forest.startswith("driver: ")
+    assert got == reference[0]
 
 
 def test_the_world_exercises_the_id_lookups(reference: tuple[Rows, str, dict[str, int]]) -> None:
@@ -97,9 +120,14 @@ def test_an_unknown_forest_mode_is_refused(store: Store) -> None:
 
 def test_choose() -> None:
     duck = DuckDBBackend.in_memory()
-    assert choose(duck, "auto", 10**9) == (False, "driver: DuckDB runs beside the kernel in the same memory")
+    assert choose(duck, "auto", 10**9) == (
+        False,
+        "driver: the 1,000,000,000 members' arrays are on the driver already: the kernel is faster",
+    )
     assert choose(duck, "engine", 5)[0]
     assert not choose(duck, "driver", 10**9)[0]
+    with pytest.raises(ValueError, match="unknown forest mode 'gpu'"):
+        choose(duck, "gpu", 5)  # type: ignore[arg-type]
 
 
 @pytest.mark.spark
@@ -113,14 +141,7 @@ def test_spark_engine_forest_writes_duckdbs_tables(
     from sentinella.pyramid._forest_sql import choose as choose_path
 
     spark = SparkBackend(spark_session)
-    assert choose_path(spark, "auto", 300) == (
-        False,
-        "driver: 300 members <= collect_below 20,000,000: the kernel is faster",
-    )
-    assert choose_path(spark, "auto", 300, collect_below=100) == (
-        True,
-        "engine: 300 members > collect_below 100",
-    )
+    assert not choose_path(spark, "auto", 10**9)[0]  # the arrays are on the driver by then
     db = tmp_path / "spark.duckdb"
     shutil.copyfile(world / "world.duckdb", db)
     inputs = tuple(TABLES)  # what the CLI's --engine spark exports
@@ -131,4 +152,38 @@ def test_spark_engine_forest_writes_duckdbs_tables(
         summary = run_pyramid(backend, forest="engine", repeat_offenders=OFFENDERS)
         got = tables(backend)
     assert summary.forest.startswith("engine: ")
+    assert got == reference[0]
+
+
+@pytest.mark.spark
+@pytest.mark.slow
+def test_spark_keeps_ids_in_the_engine_above_the_threshold(
+    world: Path,
+    tmp_path: Path,
+    reference: tuple[Rows, str, dict[str, int]],
+    spark_session: object,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sentinella.contract import TABLES
+    from sentinella.engine import analysis_backend
+    from sentinella.pyramid import RESULT_TABLES, _analysis, _ids
+
+    monkeypatch.setattr(_analysis, "IDS_IN_ENGINE_ABOVE", 1000)  # the world has 1,500 members
+    fetched: list[int] = []
+    fetch = _ids.EngineIds._fetch
+
+    def counted(self: _ids.EngineIds, distinct: object) -> object:
+        fetched.append(len(distinct))  # type: ignore[arg-type]
+        return fetch(self, distinct)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(_ids.EngineIds, "_fetch", counted)
+    db = tmp_path / "spark-ids.duckdb"
+    shutil.copyfile(world / "world.duckdb", db)
+    with (
+        Store.open(db) as store,
+        analysis_backend(store.backend, "spark", inputs=tuple(TABLES), results=RESULT_TABLES) as backend,
+    ):
+        summary = run_pyramid(backend, repeat_offenders=OFFENDERS)
+        got = tables(backend)
+    assert summary.forest.startswith("driver: ") and fetched, "IDs fetched from the engine, kernel forest"
     assert got == reference[0]

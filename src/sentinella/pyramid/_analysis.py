@@ -25,7 +25,7 @@ from sentinella.money import load_rates
 from ._elements import measure
 from ._errors import PyramidError
 from ._forest import analyse_forest
-from ._forest_sql import FOREST_MODES, EngineForest, ForestMode, choose
+from ._forest_sql import FOREST_MODES, EngineForest, ForestMode
 from ._inputs import (
     STRONG_IDENTITIES,
     MissingRateError,
@@ -107,8 +107,9 @@ def run_pyramid(
     rates it used are appended to ``pyramid_runs``; findings carry its ``run_id``.
     ``progress(stage, done, total)`` hears of each step as it starts. ``forest`` says where the
     account forest is measured: ``driver`` (the kernel), ``engine`` (SQL in the backend, see
-    ``_forest_sql``) or ``auto`` (the engine only when it is not DuckDB and the forest is too big
-    to keep on the driver); the figures are the same either way.
+    ``_forest_sql``) or ``auto`` (the kernel: the arrays are on the driver by then); the figures
+    are the same either way. On an engine other than DuckDB above ``IDS_IN_ENGINE_ABOVE``
+    members, or with ``engine``, the member IDs stay in the engine (``_ids``).
     """
     started = clock = time.perf_counter()
     timings: dict[str, float] = {}
@@ -234,14 +235,19 @@ def _run_record(
 
 
 def _ids_in_engine(backend: Backend, forest: ForestMode) -> bool:
-    """Whether member IDs stay in the engine: when asked for the engine, and on an engine other
-    than DuckDB (which shares the driver's memory) above the size the driver keeps a forest."""
+    """Whether member IDs stay in the engine: when asked for the engine forest, and on an engine
+    other than DuckDB (which shares the driver's memory) above ``IDS_IN_ENGINE_ABOVE`` members."""
     if forest == "engine":
         return True
     if backend.dialect.name == "duckdb" or not backend.table_exists("members"):
         return False
-    members = int(str(backend.scalar("SELECT count(*) FROM members") or 0))
-    return choose(backend, "auto", members)[0]
+    return int(str(backend.scalar("SELECT count(*) FROM members") or 0)) > IDS_IN_ENGINE_ABOVE
+
+
+IDS_IN_ENGINE_ABOVE = 20_000_000
+"""Members above which IDs stay in a non-DuckDB engine: coding 20M sponsor IDs on the driver
+takes about 1 GB there; 100M members' ID columns and their coding did not fit beside Spark's
+JVM on 24 GB (docs/scale.md)."""
 
 
 def _warm_up_kernels() -> None:

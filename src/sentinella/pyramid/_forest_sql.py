@@ -20,7 +20,8 @@ One SQL step per level is fine for wide forests (tens of levels) and hopeless fo
 of 10^5 levels, and a driver-side numpy kernel beats any engine on forests that fit in memory. So
 ``mode="auto"`` collects the integer arrays and runs the kernel when the forest is small enough
 (``collect_below`` members) or deeper than ``max_levels``; the choice and its reason come back in
-:class:`ForestRun`. Either way the figures land in the same engine table.
+:class:`ForestRun`. Either way the figures land in the same engine table. The pyramid analysis
+(:class:`EngineForest`) holds the arrays already, so its ``auto`` is the kernel: see :func:`choose`.
 """
 
 from __future__ import annotations
@@ -43,7 +44,8 @@ from ._forest import ForestMetrics, SponsorCheck, analyse_forest, validate_spons
 
 ForestMode = Literal["auto", "driver", "engine"]
 """``driver``: collect the integer arrays and run the numpy/numba kernel; ``engine``: SQL in the
-engine (still the kernel when deeper than ``max_levels``); ``auto``: by size and depth."""
+engine (still the kernel when deeper than ``max_levels``); ``auto``: by size and depth in
+:func:`forest_in_engine` (its input is in the engine), the kernel in :class:`EngineForest`."""
 
 FOREST_MODES: tuple[str, ...] = ("auto", "driver", "engine")
 COLLECT_BELOW = 20_000_000
@@ -486,7 +488,6 @@ class EngineForest:
 
     backend: Backend
     mode: ForestMode = "auto"
-    collect_below: int = COLLECT_BELOW
     max_levels: int = MAX_LEVELS
     report: str = ""
 
@@ -499,7 +500,7 @@ class EngineForest:
     ) -> tuple[SponsorCheck, ForestMetrics]:
         p = np.asarray(parent, dtype=np.int64)
         n = p.shape[0]
-        sql, self.report = choose(self.backend, self.mode, n, self.collect_below)
+        sql, self.report = choose(self.backend, self.mode, n)
         if not sql:
             return analyse_forest(p, join_order=join_order, orphan=orphan, values=values)
         if orphan is not None and np.any(np.asarray(orphan, dtype=np.bool_) & (p >= 0)):
@@ -536,23 +537,19 @@ class EngineForest:
         )
 
 
-def choose(
-    backend: Backend, mode: ForestMode, members: int, collect_below: int = COLLECT_BELOW
-) -> tuple[bool, str]:
-    """Whether an analysis holding the arrays already should compute the forest in the engine.
+def choose(backend: Backend, mode: ForestMode, members: int) -> tuple[bool, str]:
+    """Whether an analysis holding the arrays already should compute the forest in the engine:
+    only when asked (``engine``).
 
-    DuckDB shares the driver's memory, so the kernel is always the better choice there; another
-    engine gets the forest when it is too big to keep on the driver (the rest of the analysis
-    then decides what else stays there).
+    The arrays are on the driver by then and the SQL forest's figures come back there, so the
+    engine path only adds work: at 100M members on Spark (local, 2 cores) the kernel path took
+    439 s, while the SQL forest ran for 45 minutes and the driver then ran out of memory reading
+    its figures back (docs/scale.md). ``auto`` is therefore the kernel on every engine.
     """
     if mode not in FOREST_MODES:
         raise ValueError(f"unknown forest mode {mode!r}; use one of {', '.join(FOREST_MODES)}")
-    if mode == "driver":
-        return False, "driver: asked for the driver kernel"
     if mode == "engine":
         return True, "engine: asked for the engine"
-    if backend.dialect.name == "duckdb":
-        return False, "driver: DuckDB runs beside the kernel in the same memory"
-    if members <= collect_below:
-        return False, f"driver: {members:,} members <= collect_below {collect_below:,}: the kernel is faster"
-    return True, f"engine: {members:,} members > collect_below {collect_below:,}"
+    if mode == "driver":
+        return False, "driver: asked for the driver kernel"
+    return False, f"driver: the {members:,} members' arrays are on the driver already: the kernel is faster"
