@@ -151,7 +151,7 @@ def main() -> None:
         "--forest",
         default="auto",
         choices=["auto", "driver", "engine"],
-        help="Where pyramid measures the forest (auto: in SQL on Spark above 20M members).",
+        help="Where pyramid measures the forest (auto: the kernel on the driver).",
     )
     parser.add_argument(
         "--orders",
