@@ -67,6 +67,19 @@ def run_timed(*args: str | Path, db: Path, kill_at: float | None = None) -> tupl
     return process.returncode, time.monotonic() - opened
 
 
+def interruptible(args: tuple[str | Path, ...]) -> subprocess.Popen[str]:
+    """Start the command with Ctrl-C's default action, whatever this process inherited: a test
+    run started in the background (``nohup ... &``) ignores SIGINT, and so would its children,
+    where Python then never raises KeyboardInterrupt."""
+    return subprocess.Popen(
+        cli(*args),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
 def counts(db: Path) -> dict[str, int]:
     """Row counts of every table; the store must open the way the commands open it."""
     if not db.exists() or db.stat().st_size == 0:
@@ -167,7 +180,7 @@ def test_ctrl_c_stops_the_whole_run_with_one_line(
         shutil.copyfile(ingested, db)
         args = (*command, "--db", db)
     before = counts(db)
-    process = subprocess.Popen(cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = interruptible(args)
     while process.poll() is None and not has_open(process.pid, db.resolve()):
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)
