@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sentinella.engine import Backend, DuckDBBackend
+from sentinella.engine import Backend
 from sentinella.pyramid import PyramidError, run_pyramid
 from sentinella.pyramid._forest_sql import choose
 from sentinella.store import Store, ingest_case
@@ -119,15 +119,14 @@ def test_an_unknown_forest_mode_is_refused(store: Store) -> None:
 
 
 def test_choose() -> None:
-    duck = DuckDBBackend.in_memory()
-    assert choose(duck, "auto", 10**9) == (
+    assert choose("auto", 10**9) == (
         False,
         "driver: the 1,000,000,000 members' arrays are on the driver already: the kernel is faster",
     )
-    assert choose(duck, "engine", 5)[0]
-    assert not choose(duck, "driver", 10**9)[0]
+    assert choose("engine", 5)[0]
+    assert not choose("driver", 10**9)[0]
     with pytest.raises(ValueError, match="unknown forest mode 'gpu'"):
-        choose(duck, "gpu", 5)  # type: ignore[arg-type]
+        choose("gpu", 5)  # type: ignore[arg-type]
 
 
 @pytest.mark.spark
@@ -136,12 +135,9 @@ def test_spark_engine_forest_writes_duckdbs_tables(
     world: Path, tmp_path: Path, reference: tuple[Rows, str, dict[str, int]], spark_session: object
 ) -> None:
     from sentinella.contract import TABLES
-    from sentinella.engine import SparkBackend, analysis_backend
+    from sentinella.engine import analysis_backend
     from sentinella.pyramid import RESULT_TABLES
-    from sentinella.pyramid._forest_sql import choose as choose_path
 
-    spark = SparkBackend(spark_session)
-    assert not choose_path(spark, "auto", 10**9)[0]  # the arrays are on the driver by then
     db = tmp_path / "spark.duckdb"
     shutil.copyfile(world / "world.duckdb", db)
     inputs = tuple(TABLES)  # what the CLI's --engine spark exports

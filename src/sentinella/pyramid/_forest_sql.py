@@ -500,7 +500,7 @@ class EngineForest:
     ) -> tuple[SponsorCheck, ForestMetrics]:
         p = np.asarray(parent, dtype=np.int64)
         n = p.shape[0]
-        sql, self.report = choose(self.backend, self.mode, n)
+        sql, self.report = choose(self.mode, n)
         if not sql:
             return analyse_forest(p, join_order=join_order, orphan=orphan, values=values)
         if orphan is not None and np.any(np.asarray(orphan, dtype=np.bool_) & (p >= 0)):
@@ -537,7 +537,7 @@ class EngineForest:
         )
 
 
-def choose(backend: Backend, mode: ForestMode, members: int) -> tuple[bool, str]:
+def choose(mode: ForestMode, members: int) -> tuple[bool, str]:
     """Whether an analysis holding the arrays already should compute the forest in the engine:
     only when asked (``engine``).
 
