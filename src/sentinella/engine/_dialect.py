@@ -31,7 +31,10 @@ class SparkSQL(Spark):
     """sqlglot's Spark dialect, with corrections for Spark 4: HUGEINT is DECIMAL(38, 0) (Spark's
     widest exact integer); ``parse_json`` stays itself (sqlglot writes the bare text, which would
     nest JSON as a quoted string); DuckDB's ``quantile_cont(x, q)`` becomes ``percentile(x, q)``,
-    the same linear interpolation (sqlglot writes ``percentile_cont(x, q)``, which Spark refuses)."""
+    the same linear interpolation (sqlglot writes ``percentile_cont(x, q)``, which Spark refuses);
+    ``hash(x)`` becomes ``xxhash64(x)``: DuckDB's ``hash`` is 64 bits, Spark's 32-bit Murmur3,
+    whose collisions (about a million pairs among 100M buyer IDs) the analyses would then sort
+    out with exact comparisons."""
 
     class Generator(Spark.Generator):  # type: ignore[misc,valid-type]
         TRANSFORMS: ClassVar = {
@@ -41,6 +44,12 @@ class SparkSQL(Spark):
         }
         # DuckDB's HUGEINT (exact money products): Spark's widest exact integer is DECIMAL(38, 0)
         TYPE_MAPPING: ClassVar = {**Spark.Generator.TYPE_MAPPING, exp.DataType.Type.INT128: "DECIMAL(38, 0)"}
+
+        def anonymous_sql(self, expression: exp.Anonymous) -> str:
+            # sqlglot knows no hash expression: DuckDB's hash(x) reaches the generator by name
+            if str(expression.this).lower() == "hash":
+                return str(self.func("XXHASH64", *expression.expressions))
+            return str(super().anonymous_sql(expression))
 
 
 class Dialect:
@@ -151,14 +160,7 @@ class SparkDialect(Dialect):
         there anyway).
 
         sqlglot would also drop an aggregate's ORDER BY silently (``collect_list`` keeps no
-        order): an ordered ``list(...)`` is refused instead.
-
-        ``hash(x)`` becomes ``xxhash64(x)``: Spark's ``hash`` is 32-bit Murmur3, whose collisions
-        (about a million pairs among 100M buyer IDs) the analyses then sort out with exact
-        comparisons; 64 bits, like DuckDB's ``hash``, leave nearly none to sort out."""
-        for call in statement.find_all(exp.Anonymous):
-            if str(call.this).lower() == "hash":
-                call.set("this", "xxhash64")
+        order): an ordered ``list(...)`` is refused instead."""
         for aggregate in statement.find_all(exp.ArrayAgg):
             if isinstance(aggregate.this, exp.Order):
                 raise ValueError(
