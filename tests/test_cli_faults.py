@@ -44,13 +44,26 @@ def has_open(pid: int, path: Path) -> bool:
         return False
 
 
+def start(*args: str | Path) -> subprocess.Popen[str]:
+    """Start the command with Ctrl-C's default action, whatever this process inherited: a test
+    run started in the background (``nohup ... &``) ignores SIGINT, and so would its children,
+    where Python then never raises KeyboardInterrupt."""
+    return subprocess.Popen(
+        cli(*args),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+
+
 def run_timed(*args: str | Path, db: Path, kill_at: float | None = None) -> tuple[int | None, float]:
     """Run a command; time it from the moment it opens the store (Python's start-up excluded).
 
     With ``kill_at``, SIGKILL it that many seconds after it opened the store (if it is still
     running). Returns the exit status (None when killed) and the seconds since the store opened.
     """
-    process = subprocess.Popen(cli(*args), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = start(*args)
     target = db.resolve()
     while process.poll() is None and not has_open(process.pid, target):
         time.sleep(0.005)
@@ -65,19 +78,6 @@ def run_timed(*args: str | Path, db: Path, kill_at: float | None = None) -> tupl
     _, stderr = process.communicate(timeout=600)
     assert "Traceback" not in stderr, stderr
     return process.returncode, time.monotonic() - opened
-
-
-def interruptible(args: tuple[str | Path, ...]) -> subprocess.Popen[str]:
-    """Start the command with Ctrl-C's default action, whatever this process inherited: a test
-    run started in the background (``nohup ... &``) ignores SIGINT, and so would its children,
-    where Python then never raises KeyboardInterrupt."""
-    return subprocess.Popen(
-        cli(*args),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
 
 
 def counts(db: Path) -> dict[str, int]:
@@ -180,7 +180,7 @@ def test_ctrl_c_stops_the_whole_run_with_one_line(
         shutil.copyfile(ingested, db)
         args = (*command, "--db", db)
     before = counts(db)
-    process = interruptible(args)
+    process = start(*args)
     while process.poll() is None and not has_open(process.pid, db.resolve()):
         time.sleep(0.005)
     process.send_signal(signal.SIGINT)

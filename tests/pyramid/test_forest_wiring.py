@@ -14,7 +14,10 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
 import pytest
+from numpy.typing import NDArray
 
 from sentinella.engine import Backend
 from sentinella.pyramid import PyramidError, run_pyramid
@@ -168,9 +171,9 @@ def test_spark_keeps_ids_in_the_engine_above_the_threshold(
     fetched: list[int] = []
     fetch = _ids.EngineIds._fetch
 
-    def counted(self: _ids.EngineIds, distinct: object) -> object:
-        fetched.append(len(distinct))  # type: ignore[arg-type]
-        return fetch(self, distinct)  # type: ignore[arg-type]
+    def counted(self: _ids.EngineIds, distinct: NDArray[np.int64]) -> pa.Array:
+        fetched.append(distinct.size)
+        return fetch(self, distinct)
 
     monkeypatch.setattr(_ids.EngineIds, "_fetch", counted)
     db = tmp_path / "spark-ids.duckdb"

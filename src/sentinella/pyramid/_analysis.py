@@ -65,6 +65,10 @@ _MEMBER_MONEY = (
     "paid_total",
     "net_income",
 )
+IDS_IN_ENGINE_ABOVE = 20_000_000
+"""Members above which IDs stay in a non-DuckDB engine: coding 20M sponsor IDs on the driver
+takes about 1 GB there; 100M members' ID columns and their coding did not fit beside Spark's
+JVM on 24 GB (docs/scale.md)."""
 
 
 @dataclass
@@ -242,12 +246,6 @@ def _ids_in_engine(backend: Backend, forest: ForestMode) -> bool:
     if backend.dialect.name == "duckdb" or not backend.table_exists("members"):
         return False
     return int(str(backend.scalar("SELECT count(*) FROM members") or 0)) > IDS_IN_ENGINE_ABOVE
-
-
-IDS_IN_ENGINE_ABOVE = 20_000_000
-"""Members above which IDs stay in a non-DuckDB engine: coding 20M sponsor IDs on the driver
-takes about 1 GB there; 100M members' ID columns and their coding did not fit beside Spark's
-JVM on 24 GB (docs/scale.md)."""
 
 
 def _warm_up_kernels() -> None:

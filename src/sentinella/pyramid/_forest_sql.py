@@ -543,7 +543,7 @@ def choose(mode: ForestMode, members: int) -> tuple[bool, str]:
 
     The arrays are on the driver by then and the SQL forest's figures come back there, so the
     engine path only adds work: at 100M members on Spark (local, 2 cores) the kernel path took
-    439 s, while the SQL forest ran for 45 minutes and the driver then ran out of memory reading
+    439 s, while the SQL forest ran for 46 minutes and the driver then ran out of memory reading
     its figures back (docs/scale.md). ``auto`` is therefore the kernel on every engine.
     """
     if mode not in FOREST_MODES:
